@@ -1,0 +1,333 @@
+// Package inventory loads the list of hosts cutover works on. The native form is YAML:
+//
+//	defaults:            # optional; applies to every host that does not say otherwise
+//	  user: maestro
+//	  known_hosts: [~/.ssh/known_hosts]
+//	  identity: [~/.ssh/id_ed25519]
+//	  install_dir: /opt/maestro
+//	  services:
+//	    maestro: {start: "systemctl start maestro", stop: "...", status: "..."}
+//	hosts:
+//	  hub1:
+//	    address: 10.0.0.12
+//	    port: 22
+//	    jump: bastion      # another inventory host, or a list of them
+//	    shell: sh          # or powershell
+//	    vars: {site: east}
+//
+// Relative file names are relative to the inventory file; "~/" is the user's home.
+package inventory
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/yamlpos"
+)
+
+// Inventory is a loaded set of hosts.
+type Inventory struct {
+	// File is the path it was read from.
+	File string
+	// Hosts in the order the file lists them.
+	Hosts []*probe.Host
+	// Digest is the SHA-256 of the file's content, recorded in journals so a resume can
+	// tell the inventory changed.
+	Digest string
+}
+
+// Host returns the host called name, or nil.
+func (inv *Inventory) Host(name string) *probe.Host {
+	for _, h := range inv.Hosts {
+		if h.Name == name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Names lists the host names in file order.
+func (inv *Inventory) Names() []string {
+	out := make([]string, len(inv.Hosts))
+	for i, h := range inv.Hosts {
+		out[i] = h.Name
+	}
+	return out
+}
+
+// Load reads an inventory file.
+func Load(path string) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	return Parse(path, data)
+}
+
+type hostDoc struct {
+	Address    string                   `yaml:"address"`
+	Port       int                      `yaml:"port"`
+	User       string                   `yaml:"user"`
+	Identity   stringList               `yaml:"identity"`
+	KnownHosts stringList               `yaml:"known_hosts"`
+	Jump       stringList               `yaml:"jump"`
+	InstallDir string                   `yaml:"install_dir"`
+	Shell      string                   `yaml:"shell"`
+	Local      bool                     `yaml:"local"`
+	Services   map[string]probe.Service `yaml:"services"`
+	Vars       map[string]string        `yaml:"vars"`
+	Groups     []string                 `yaml:"groups"`
+}
+
+type namedHost struct {
+	name    string
+	namePos yamlpos.Pos
+	pos     yamlpos.Pos
+	doc     hostDoc
+	fields  map[string]yamlpos.Pos // where each key of the host was written
+}
+
+type hostList []namedHost
+
+// UnmarshalYAML keeps the hosts in file order, with positions for later errors.
+func (l *hostList) UnmarshalYAML(n ast.Node) error {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		if n.Type() == ast.NullType {
+			return nil
+		}
+		return yamlpos.Errorf(yamlpos.PosOf(n), "hosts must be a mapping of host name to settings")
+	}
+	for _, kv := range m.Values {
+		h := namedHost{name: kv.Key.GetToken().Value, namePos: yamlpos.PosOf(kv.Key), pos: yamlpos.PosOf(kv.Value), fields: map[string]yamlpos.Pos{}}
+		if vm, ok := kv.Value.(*ast.MappingNode); ok {
+			for _, f := range vm.Values {
+				h.fields[f.Key.GetToken().Value] = yamlpos.PosOf(f.Value)
+			}
+		}
+		if kv.Value.Type() != ast.NullType {
+			if err := yamlpos.DecodeNode(kv.Value, &h.doc); err != nil {
+				return err
+			}
+		}
+		*l = append(*l, h)
+	}
+	return nil
+}
+
+// stringList accepts one string or a list of strings.
+type stringList []string
+
+// UnmarshalYAML accepts a scalar or a sequence.
+func (s *stringList) UnmarshalYAML(n ast.Node) error {
+	if n.Type() == ast.SequenceType {
+		var l []string
+		if err := yamlpos.DecodeNode(n, &l); err != nil {
+			return err
+		}
+		*s = l
+		return nil
+	}
+	var one string
+	if err := yamlpos.DecodeNode(n, &one); err != nil {
+		return err
+	}
+	*s = []string{one}
+	return nil
+}
+
+type fileDoc struct {
+	Defaults struct {
+		Port       int                      `yaml:"port"`
+		User       string                   `yaml:"user"`
+		Identity   stringList               `yaml:"identity"`
+		KnownHosts stringList               `yaml:"known_hosts"`
+		InstallDir string                   `yaml:"install_dir"`
+		Shell      string                   `yaml:"shell"`
+		Services   map[string]probe.Service `yaml:"services"`
+		Vars       map[string]string        `yaml:"vars"`
+	} `yaml:"defaults"`
+	// KnownHosts and Identity at the top level are shorthands for defaults.
+	KnownHosts stringList `yaml:"known_hosts"`
+	Identity   stringList `yaml:"identity"`
+	User       string     `yaml:"user"`
+	Hosts      hostList   `yaml:"hosts"`
+}
+
+// Parse reads an inventory from data; file names the source in errors and anchors
+// relative paths.
+func Parse(file string, data []byte) (*Inventory, error) {
+	var doc fileDoc
+	if err := yamlpos.Decode(file, data, &doc); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	inv := &Inventory{File: file, Digest: hex.EncodeToString(sum[:])}
+	base := filepath.Dir(file)
+	var errs yamlpos.List
+	at := func(p yamlpos.Pos) yamlpos.Pos { p.File = file; return p }
+
+	if len(doc.Hosts) == 0 {
+		errs.Add(yamlpos.Pos{File: file, Line: 1, Col: 1}, "no hosts: the inventory needs a hosts: mapping with at least one host")
+	}
+	d := doc.Defaults
+	defKnown := append(append(stringList{}, doc.KnownHosts...), d.KnownHosts...)
+	defIdentity := append(append(stringList{}, doc.Identity...), d.Identity...)
+	defUser := firstNonEmpty(d.User, doc.User)
+	byName := map[string]*probe.Host{}
+	for _, nh := range doc.Hosts {
+		hd := nh.doc
+		h := &probe.Host{
+			Name:       nh.name,
+			Address:    hd.Address,
+			Port:       firstNonZero(hd.Port, d.Port, 22),
+			User:       firstNonEmpty(hd.User, defUser),
+			InstallDir: firstNonEmpty(hd.InstallDir, d.InstallDir),
+			Shell:      strings.ToLower(firstNonEmpty(hd.Shell, d.Shell, "sh")),
+			Local:      hd.Local,
+			Services:   merge(d.Services, hd.Services),
+			Vars:       merge(d.Vars, hd.Vars),
+			Groups:     hd.Groups,
+		}
+		for _, f := range firstList(hd.KnownHosts, defKnown) {
+			h.KnownHosts = append(h.KnownHosts, ExpandPath(base, f))
+		}
+		for _, f := range firstList(hd.Identity, defIdentity) {
+			h.IdentityFiles = append(h.IdentityFiles, ExpandPath(base, f))
+		}
+		if err := ValidName(h.Name); err != nil {
+			errs.Add(at(nh.namePos), "host name %q: %v", h.Name, err)
+		}
+		if h.Address == "" && !h.Local {
+			errs.Add(at(nh.pos), "host %s has no address (or local: true)", h.Name)
+		}
+		if h.Address != "" {
+			if strings.Contains(h.Address, " ") {
+				errs.Add(at(nh.fields["address"]), "address %q contains a space", h.Address)
+			} else if _, _, err := net.SplitHostPort(h.Address); err == nil && !strings.HasPrefix(h.Address, "[") {
+				errs.Add(at(nh.fields["address"]), "address %q includes a port: give the port as port: instead", h.Address)
+			}
+		}
+		if h.Port < 1 || h.Port > 65535 {
+			errs.Add(at(nh.fields["port"]), "port %d is outside 1-65535", h.Port)
+		}
+		if h.Shell != "sh" && h.Shell != "powershell" {
+			errs.Add(at(nh.fields["shell"]), "shell %q: expected sh or powershell", h.Shell)
+		}
+		for name, s := range h.Services {
+			if s.Start == "" || s.Stop == "" || s.Status == "" {
+				errs.Add(at(nh.fields["services"]), "service %s of host %s needs start, stop and status commands", name, h.Name)
+			}
+		}
+		byName[h.Name] = h
+		inv.Hosts = append(inv.Hosts, h)
+	}
+	// Jump hosts refer to other entries, so resolve them once all are known.
+	for _, nh := range doc.Hosts {
+		h := byName[nh.name]
+		for _, j := range nh.doc.Jump {
+			jh, ok := byName[j]
+			switch {
+			case !ok:
+				errs.Add(at(nh.fields["jump"]), "jump host %q is not in the inventory", j)
+			case jh == h:
+				errs.Add(at(nh.fields["jump"]), "host %s cannot jump through itself", h.Name)
+			default:
+				h.Jump = append(h.Jump, jh)
+			}
+		}
+	}
+	for _, nh := range doc.Hosts {
+		if cycle := jumpCycle(byName[nh.name], nil); cycle != "" {
+			errs.Add(at(nh.fields["jump"]), "jump hosts form a loop: %s", cycle)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+func jumpCycle(h *probe.Host, seen []string) string {
+	for _, s := range seen {
+		if s == h.Name {
+			return strings.Join(append(seen, h.Name), " -> ")
+		}
+	}
+	for _, j := range h.Jump {
+		if c := jumpCycle(j, append(seen, h.Name)); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// ValidName checks a host or role name: letters, digits, "-", "_" and ".".
+func ValidName(s string) error {
+	if s == "" {
+		return fmt.Errorf("empty name")
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("only letters, digits, '-', '_' and '.' are allowed")
+		}
+	}
+	return nil
+}
+
+// ExpandPath resolves "~/" against the home folder and relative paths against base.
+func ExpandPath(base, p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, strings.TrimPrefix(p, "~"))
+		}
+	}
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func firstNonZero(n ...int) int {
+	for _, x := range n {
+		if x != 0 {
+			return x
+		}
+	}
+	return 0
+}
+
+func firstList(l ...stringList) []string {
+	for _, x := range l {
+		if len(x) > 0 {
+			return x
+		}
+	}
+	return nil
+}
+
+// merge returns the defaults overlaid with a host's own entries.
+func merge[V any](defaults, own map[string]V) map[string]V {
+	out := make(map[string]V, len(defaults)+len(own))
+	maps.Copy(out, defaults)
+	maps.Copy(out, own)
+	return out
+}

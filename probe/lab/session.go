@@ -1,0 +1,230 @@
+package lab
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+)
+
+// outputGrace bounds how long a finished command's output may stay open: a daemon left
+// in the background that inherited stdout would otherwise hold the session forever.
+const outputGrace = time.Second
+
+// session is one "session" channel: at most one command, shell or SFTP server.
+type session struct {
+	l  *Lab
+	h  *host
+	ch ssh.Channel
+
+	mu      sync.Mutex
+	started bool
+	pgid    int // process group of the running command, 0 when none runs
+	wg      sync.WaitGroup
+}
+
+// session serves a session channel until the client closes it or the connection ends;
+// then whatever still runs in it is killed.
+func (l *Lab) session(h *host, nc ssh.NewChannel) {
+	ch, reqs, err := nc.Accept()
+	if err != nil {
+		return
+	}
+	s := &session{l: l, h: h, ch: ch}
+	for req := range reqs {
+		switch req.Type {
+		case "exec":
+			var p struct{ Command string }
+			if ssh.Unmarshal(req.Payload, &p) != nil || !s.claim() {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			_ = req.Reply(true, nil)
+			s.run("exec", p.Command)
+		case "shell":
+			if !s.claim() {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			_ = req.Reply(true, nil)
+			s.run("shell", "")
+		case "subsystem":
+			var p struct{ Name string }
+			if ssh.Unmarshal(req.Payload, &p) != nil || p.Name != "sftp" || !s.claim() {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			_ = req.Reply(true, nil)
+			s.serveSFTP()
+		case "signal":
+			var p struct{ Signal string }
+			ok := ssh.Unmarshal(req.Payload, &p) == nil && s.signal(p.Signal)
+			_ = req.Reply(ok, nil)
+		case "pty-req", "env":
+			// Accepted so that interactive clients proceed; commands run without a pty and
+			// with the lab's own environment.
+			_ = req.Reply(true, nil)
+		default:
+			_ = req.Reply(false, nil)
+		}
+	}
+	s.mu.Lock()
+	if s.pgid != 0 {
+		_ = syscall.Kill(-s.pgid, syscall.SIGKILL)
+	}
+	s.mu.Unlock()
+	_ = ch.Close()
+	s.wg.Wait()
+}
+
+// claim reports whether the session may start its one program.
+func (s *session) claim() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return false
+	}
+	s.started = true
+	return true
+}
+
+// env is the clean environment of a host's commands: nothing leaks from the lab process
+// but TZ, so scripts behave the same on every operator's machine.
+func (l *Lab) env(h *host) []string {
+	env := []string{
+		"PATH=" + filepath.Join(h.root, "bin") + ":/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + h.root,
+		"USER=lab",
+		"LOGNAME=lab",
+		"SHELL=/bin/sh",
+		"LANG=C.UTF-8",
+		"LAB_HOST=" + h.name,
+		"LAB_ROOT=" + h.root,
+		"LAB_DIR=" + l.dir,
+	}
+	if tz, ok := os.LookupEnv("TZ"); ok {
+		env = append(env, "TZ="+tz)
+	}
+	return env
+}
+
+// run starts /bin/sh (with -c command for an exec) in its own process group and, when it
+// ends, reports its exit status and closes the channel.
+func (s *session) run(op, command string) {
+	args := []string{}
+	if op == "exec" {
+		args = []string{"-c", command}
+	}
+	cmd := exec.Command("/bin/sh", args...)
+	cmd.Dir = s.h.root
+	cmd.Env = s.l.env(s.h)
+	cmd.Stdout = s.ch
+	cmd.Stderr = s.ch.Stderr()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.WaitDelay = outputGrace
+	start := time.Now()
+	// stdin is copied by our own goroutine rather than by exec, whose Wait would wait for
+	// clients that never send EOF.
+	stdin, err := cmd.StdinPipe()
+	if err == nil {
+		s.mu.Lock()
+		if err = cmd.Start(); err == nil {
+			s.pgid = cmd.Process.Pid
+		}
+		s.mu.Unlock()
+	}
+	if err != nil {
+		fmt.Fprintf(s.ch.Stderr(), "lab: %s: cannot start /bin/sh: %v\n", s.h.name, err)
+		s.finish(op, command, start, 127, "")
+		return
+	}
+	s.wg.Go(func() {
+		_, _ = io.Copy(stdin, s.ch)
+		_ = stdin.Close()
+	})
+	s.wg.Go(func() {
+		_ = cmd.Wait()
+		s.mu.Lock()
+		s.pgid = 0
+		s.mu.Unlock()
+		code, sig := -1, ""
+		if ps := cmd.ProcessState; ps != nil {
+			code = ps.ExitCode()
+			if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+				code, sig = 128+int(ws.Signal()), signalName(ws.Signal())
+			}
+		}
+		s.finish(op, command, start, code, sig)
+	})
+}
+
+// finish reports how the program ended, the way OpenSSH does, and records it.
+func (s *session) finish(op, command string, start time.Time, code int, sig string) {
+	_ = s.ch.CloseWrite()
+	if sig != "" {
+		_, _ = s.ch.SendRequest("exit-signal", false, ssh.Marshal(struct {
+			Signal     string
+			CoreDumped bool
+			Message    string
+			Lang       string
+		}{Signal: sig}))
+	} else {
+		_, _ = s.ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
+	}
+	_ = s.ch.Close()
+	s.l.record(AuditEntry{Time: start, Host: s.h.name, Kind: "exec", Op: op, Command: command, Exit: &code})
+	s.l.logf("%s: %s %q: exit %d after %s", s.h.name, op, command, code, time.Since(start).Round(time.Millisecond))
+}
+
+// signal delivers a "signal" request to the command's process group.
+func (s *session) signal(name string) bool {
+	sig, ok := signalByName(name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ok || s.pgid == 0 {
+		return false
+	}
+	return syscall.Kill(-s.pgid, sig) == nil
+}
+
+// serveSFTP answers SFTP on the channel; relative paths resolve against the host root.
+func (s *session) serveSFTP() {
+	rs := sftp.NewRequestServer(s.ch, s.l.sftpHandlers(s.h), sftp.WithStartDirectory(s.h.root))
+	s.wg.Go(func() {
+		_ = rs.Serve()
+		_ = rs.Close()
+	})
+}
+
+// signals are the names RFC 4254 gives signals, without "SIG".
+func signals() map[string]syscall.Signal {
+	return map[string]syscall.Signal{
+		"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "FPE": syscall.SIGFPE, "HUP": syscall.SIGHUP,
+		"ILL": syscall.SIGILL, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL, "PIPE": syscall.SIGPIPE,
+		"QUIT": syscall.SIGQUIT, "SEGV": syscall.SIGSEGV, "TERM": syscall.SIGTERM,
+		"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
+	}
+}
+
+func signalByName(name string) (syscall.Signal, bool) {
+	sig, ok := signals()[name]
+	return sig, ok
+}
+
+// signalName names sig for an "exit-signal" message; signals RFC 4254 does not name go
+// by number.
+func signalName(sig syscall.Signal) string {
+	for name, s := range signals() {
+		if s == sig {
+			return name
+		}
+	}
+	return fmt.Sprintf("%d", int(sig))
+}

@@ -1,0 +1,332 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/probe/ini"
+)
+
+// Prober gathers facts from many hosts at once.
+type Prober struct {
+	// Pool provides (and keeps) the connections, so a run reuses the probe's.
+	Pool *Pool
+	// Components is what to look for in install folders; nil means Catalogue.
+	Components []Component
+	// Timeout bounds each host's probe, dial included; zero means 20 seconds.
+	Timeout time.Duration
+	// Parallel caps concurrent probes; zero means no cap.
+	Parallel int
+	// Now is the operator's clock; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// ProbeAll probes every host concurrently and returns facts in the hosts' order. An
+// unreachable host yields facts with Reachable false and Error set, never an error.
+func (p *Prober) ProbeAll(ctx context.Context, hosts []*Host) []*Facts {
+	out := make([]*Facts, len(hosts))
+	var wg sync.WaitGroup
+	var sem chan struct{}
+	if p.Parallel > 0 {
+		sem = make(chan struct{}, p.Parallel)
+	}
+	for i, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if sem != nil {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+			}
+			out[i] = p.Probe(ctx, h)
+		}()
+	}
+	wg.Wait()
+	Crosscheck(out)
+	return out
+}
+
+// Probe gathers one host's facts in a single command execution.
+func (p *Prober) Probe(ctx context.Context, h *Host) *Facts {
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	timeout := p.Timeout
+	if timeout == 0 {
+		timeout = 20 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	f := &Facts{Name: h.Name, Address: h.Addr()}
+	if h.Local {
+		f.Address = "local"
+	}
+	defer func() { f.ProbedAt = now() }()
+	t, err := p.Pool.Get(ctx, h)
+	if err != nil {
+		f.Error = err.Error()
+		return f
+	}
+	if tm, ok := t.(Timed); ok {
+		f.Timing = tm.Timing()
+	}
+	comps := p.Components
+	if comps == nil {
+		comps = Catalogue
+	}
+	nonce := newNonce()
+	w := &markerWriter{marker: "@@cutover-" + nonce, now: now, watch: "time"}
+	t0 := now()
+	code, err := t.Run(ctx, Script(h, comps, nonce), w, io.Discard)
+	f.Timing.Exec = now().Sub(t0)
+	if err != nil {
+		f.Error = fmt.Sprintf("probe command: %v", err)
+		return f
+	}
+	if err := parseFacts(f, w.buf.Bytes(), "@@cutover-"+nonce, comps); err != nil {
+		f.Error = fmt.Sprintf("probe command (exit %d): %v", code, err)
+		return f
+	}
+	if !w.seen.IsZero() {
+		mid := t0.Add(w.seen.Sub(t0) / 2)
+		f.ClockOffset = f.remoteTime.Sub(mid)
+		f.ClockUncertainty = w.seen.Sub(t0) / 2
+		f.ClockOffsetMS = f.ClockOffset.Milliseconds()
+	}
+	f.Reachable = true
+	return f
+}
+
+func newNonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// markerWriter buffers output and notes when the watched marker line arrived, which
+// dates the host's clock reading more precisely than the end of the command would.
+type markerWriter struct {
+	marker string
+	watch  string
+	now    func() time.Time
+	buf    bytes.Buffer
+	seen   time.Time
+}
+
+func (w *markerWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if w.seen.IsZero() && bytes.Contains(w.buf.Bytes(), []byte(w.marker+" "+w.watch+" ")) {
+		w.seen = w.now()
+	}
+	return len(p), nil
+}
+
+// Script is the probe command for h: one POSIX shell (or PowerShell) script that prints
+// each fact on a line starting with a marker that includes nonce, so whatever a login
+// script prints cannot be mistaken for a fact.
+func Script(h *Host, comps []Component, nonce string) string {
+	if h.PowerShell() {
+		return powerShellScript(h, comps, nonce)
+	}
+	m := "@@cutover-" + nonce
+	var b strings.Builder
+	fmt.Fprintf(&b, "M=%s\n", m)
+	// The clock first: the reading is dated by when this line reaches us.
+	b.WriteString(`printf '%s time %s\n' "$M" "$(date +%s.%N 2>/dev/null || date +%s)"` + "\n")
+	b.WriteString(`printf '%s hostname %s\n' "$M" "$(hostname 2>/dev/null || uname -n)"` + "\n")
+	b.WriteString(`printf '%s os %s\n' "$M" "$(uname -s 2>/dev/null)"` + "\n")
+	b.WriteString(`[ -r /etc/os-release ] && printf '%s os_name %s\n' "$M" "$(. /etc/os-release 2>/dev/null; echo "$PRETTY_NAME")"` + "\n")
+	b.WriteString(`printf '%s machine_id %s\n' "$M" "$(cat /etc/machine-id 2>/dev/null || hostid 2>/dev/null)"` + "\n")
+	b.WriteString(`printf '%s timezone %s\n' "$M" "$(date +%Z%z)"` + "\n")
+	if h.InstallDir != "" {
+		fmt.Fprintf(&b, "D=%s\n", ShellQuote(h.InstallDir))
+		for _, c := range comps {
+			fmt.Fprintf(&b, "if [ -f \"$D/%s\" ]; then printf '%%s component %s\\n' \"$M\"; "+
+				"while IFS= read -r l || [ -n \"$l\" ]; do printf '%%s setting %s %%s\\n' \"$M\" \"$l\"; done < \"$D/%s\"; fi\n",
+				c.Marker, c.ID, c.ID, c.Marker)
+		}
+	}
+	for _, name := range sortedKeys(h.Services) {
+		if st := h.Services[name].Status; st != "" {
+			fmt.Fprintf(&b, "(%s) >/dev/null 2>&1 </dev/null; printf '%%s service %s %%s\\n' \"$M\" \"$?\"\n", st, name)
+		}
+	}
+	b.WriteString(`printf '%s end\n' "$M"` + "\n")
+	return b.String()
+}
+
+func powerShellScript(h *Host, comps []Component, nonce string) string {
+	m := "@@cutover-" + nonce
+	var b strings.Builder
+	fmt.Fprintf(&b, "$M='%s'\n", m)
+	b.WriteString(`$t=[DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds()/1000.0; Write-Output ("$M time " + $t.ToString([Globalization.CultureInfo]::InvariantCulture))` + "\n")
+	b.WriteString(`Write-Output "$M hostname $([Net.Dns]::GetHostName())"` + "\n")
+	b.WriteString(`Write-Output "$M os windows"` + "\n")
+	b.WriteString(`Write-Output "$M os_name $((Get-CimInstance Win32_OperatingSystem -ErrorAction SilentlyContinue).Caption)"` + "\n")
+	b.WriteString(`Write-Output "$M machine_id $((Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Cryptography' -ErrorAction SilentlyContinue).MachineGuid)"` + "\n")
+	b.WriteString(`$o=[TimeZoneInfo]::Local.GetUtcOffset([DateTime]::Now); Write-Output ("$M timezone " + [TimeZoneInfo]::Local.Id + $(if($o -lt 0){'-'}else{'+'}) + $o.ToString('hhmm'))` + "\n")
+	if h.InstallDir != "" {
+		fmt.Fprintf(&b, "$D=%s\n", PSQuote(h.InstallDir))
+		for _, c := range comps {
+			fmt.Fprintf(&b, "$p=Join-Path $D %s; if (Test-Path -LiteralPath $p -PathType Leaf) { Write-Output \"$M component %s\"; "+
+				"Get-Content -LiteralPath $p | ForEach-Object { Write-Output \"$M setting %s $_\" } }\n", PSQuote(c.Marker), c.ID, c.ID)
+		}
+	}
+	for _, name := range sortedKeys(h.Services) {
+		if st := h.Services[name].Status; st != "" {
+			fmt.Fprintf(&b, "$global:LASTEXITCODE=0; try { & { %s } *> $null } catch { $global:LASTEXITCODE=1 }; Write-Output \"$M service %s $LASTEXITCODE\"\n", st, name)
+		}
+	}
+	b.WriteString(`Write-Output "$M end"` + "\n")
+	return b.String()
+}
+
+// parseFacts reads the marked lines of the probe's output into f.
+func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
+	prefix := marker + " "
+	ended := false
+	settings := map[string][]string{}
+	for _, raw := range strings.Split(string(out), "\n") {
+		line := strings.TrimRight(raw, "\r")
+		i := strings.Index(line, prefix)
+		if i < 0 {
+			continue
+		}
+		key, val, _ := strings.Cut(line[i+len(prefix):], " ")
+		switch key {
+		case "time":
+			secs, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+			if err == nil {
+				f.remoteTime = time.Unix(0, int64(secs*1e9))
+			}
+		case "hostname":
+			f.Hostname = strings.TrimSpace(val)
+		case "os":
+			f.OS = strings.ToLower(strings.TrimSpace(val))
+		case "os_name":
+			f.OSName = strings.TrimSpace(val)
+		case "machine_id":
+			f.MachineID = strings.TrimSpace(val)
+		case "timezone":
+			f.TimeZone = strings.TrimSpace(val)
+		case "component":
+			f.Components = append(f.Components, strings.TrimSpace(val))
+		case "setting":
+			c, l, _ := strings.Cut(val, " ")
+			settings[c] = append(settings[c], l)
+		case "service":
+			name, code, _ := strings.Cut(val, " ")
+			if f.Services == nil {
+				f.Services = map[string]string{}
+			}
+			f.Services[name] = ServiceState(strings.TrimSpace(code))
+		case "end":
+			ended = true
+		}
+	}
+	if !ended {
+		return fmt.Errorf("output ended early (no end marker): %q", tail(out, 200))
+	}
+	for c, lines := range settings {
+		if f.Settings == nil {
+			f.Settings = map[string]map[string]string{}
+		}
+		f.Settings[c] = ini.Parse([]byte(strings.Join(lines, "\n"))).Keys("")
+	}
+	sort.Strings(f.Components)
+	return nil
+}
+
+// ServiceState maps an LSB status exit code to "running", "stopped" or "unknown".
+func ServiceState(code string) string {
+	switch strings.TrimSpace(code) {
+	case "0":
+		return "running"
+	case "3":
+		return "stopped"
+	default:
+		return "unknown"
+	}
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// ShellQuote quotes s for a POSIX shell.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// PSQuote quotes s as a PowerShell literal string.
+func PSQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Crosscheck adds warnings that only a comparison of hosts can find: an INI file that
+// names a Hub or Tracker host where no such component was found.
+func Crosscheck(all []*Facts) {
+	byName := map[string]*Facts{}
+	for _, f := range all {
+		if f == nil || !f.Reachable {
+			continue
+		}
+		for _, n := range []string{f.Name, f.Hostname, shortName(f.Hostname)} {
+			if n != "" {
+				byName[strings.ToLower(n)] = f
+			}
+		}
+	}
+	for _, f := range all {
+		if f == nil || !f.Reachable {
+			continue
+		}
+		check := func(comp, key, want, title string) {
+			v := f.Settings[comp][key]
+			if v == "" {
+				return
+			}
+			target, ok := byName[strings.ToLower(v)]
+			if !ok {
+				target = byName[strings.ToLower(shortName(v))]
+			}
+			if target != nil && !target.Has(want) {
+				f.Warnings = append(f.Warnings, fmt.Sprintf("%s in %s names %s, but no %s was found there", key, comp, v, title))
+			}
+		}
+		check("lui", "RegistryHubHost", "hub", "Administration Hub")
+		check("trk", "RegistryHubHost", "hub", "Administration Hub")
+		check("lui", "TrackerHost", "trk", "Maestro Tracker")
+	}
+}
+
+func shortName(h string) string {
+	s, _, _ := strings.Cut(h, ".")
+	return s
+}
