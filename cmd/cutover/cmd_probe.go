@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cutover/cutover/probe"
+)
+
+func cmdProbe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "probe", "-i INVENTORY [--json] [HOST...]")
+	inv := fs.String("i", "", "inventory file")
+	asJSON := fs.Bool("json", false, "print a JSON array of facts")
+	timeout := fs.Duration("timeout", 20*time.Second, "time limit per host")
+	names, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	in, err := loadInventory(*inv)
+	if err != nil {
+		return err
+	}
+	hosts := in.Hosts
+	if len(names) > 0 {
+		hosts = nil
+		for _, n := range names {
+			h := in.Host(n)
+			if h == nil {
+				return bad("host %q is not in %s", n, in.File)
+			}
+			hosts = append(hosts, h)
+		}
+	}
+	pool := probe.NewPool(dialer())
+	defer pool.Close()
+	pr := &probe.Prober{Pool: pool, Timeout: *timeout}
+	facts := pr.ProbeAll(ctx, hosts)
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(facts); err != nil {
+			return err
+		}
+	} else {
+		printFacts(e, facts)
+	}
+	for _, f := range facts {
+		if !f.Reachable {
+			return quiet{4}
+		}
+	}
+	return nil
+}
+
+func printFacts(e *env, facts []*probe.Facts) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tADDRESS\tREACHABLE\tHOSTNAME\tOS\tCLOCK\tCOMPONENTS\tTIMING (dial/auth/exec)")
+	for _, f := range facts {
+		reach := "yes"
+		if !f.Reachable {
+			reach = "NO"
+		}
+		clock := "-"
+		if f.Reachable {
+			clock = fmt.Sprintf("%+dms ±%dms", f.ClockOffset.Milliseconds(), f.ClockUncertainty.Milliseconds())
+		}
+		comps := strings.Join(f.Components, ",")
+		if comps == "" {
+			comps = "-"
+		}
+		osName := f.OS
+		if f.OSName != "" {
+			osName = f.OSName
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/%s/%s\n", f.Name, f.Address, reach, dash(f.Hostname), dash(osName), clock, comps,
+			f.Timing.Dial.Round(time.Millisecond), f.Timing.Auth.Round(time.Millisecond), f.Timing.Exec.Round(time.Millisecond))
+	}
+	tw.Flush()
+	for _, f := range facts {
+		if f.Error != "" {
+			fmt.Fprintf(e.stdout, "\n%s: %s\n", f.Name, f.Error)
+		}
+		for _, comp := range sortedKeys(f.Settings) {
+			var kv []string
+			for _, k := range sortedKeys(f.Settings[comp]) {
+				kv = append(kv, k+"="+f.Settings[comp][k])
+			}
+			fmt.Fprintf(e.stdout, "%s %s: %s\n", f.Name, comp, strings.Join(kv, " "))
+		}
+		for _, w := range f.Warnings {
+			fmt.Fprintf(e.stdout, "%s WARNING: %s\n", f.Name, w)
+		}
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,163 @@
+// Command cutover walks an operator through moving a live mail or list server component
+// to another host, gating every step on evidence from the hosts. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/yamlpos"
+	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/headless"
+	"github.com/cutover/cutover/steps/runner"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) error
+}
+
+// env is what commands share: the standard streams and the two interrupt levels.
+type env struct {
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	// hard is cancelled by a second interrupt: actions in flight are stopped too.
+	hard context.Context
+}
+
+func commands() []command {
+	return []command{
+		{"lab", "serve a practice lab of simulated hosts over SSH and write its inventory", cmdLab},
+		{"probe", "probe the inventory's hosts: reachability, OS, clock, components", cmdProbe},
+		{"runbooks", "list the runbooks", cmdRunbooks},
+		{"lint", "check the runbooks (and any runbook files given)", cmdLint},
+		{"run", "run a runbook (--headless without a terminal)", cmdRun},
+		{"resume", "continue an interrupted run from its journal", cmdResume},
+		{"export", "print a runbook's plan or a journal as a Markdown checklist", cmdExport},
+		{"verify", "check a journal's integrity (hash chain)", cmdVerify},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// First signal: stop at the next safe point (the journal stays consistent and the
+	// run resumes). Second signal: also stop an action in flight.
+	soft, stopSoft := context.WithCancel(context.Background())
+	hard, stopHard := context.WithCancel(context.Background())
+	defer stopSoft()
+	defer stopHard()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(stderr, "cutover: interrupted; stopping at the next safe point (again to stop an action in flight)")
+				stopSoft()
+			} else {
+				stopHard()
+			}
+		}
+	}()
+	e := &env{stdout: stdout, stderr: stderr, stdin: stdin, hard: hard}
+
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return 0
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(soft, e, args[1:])
+			if err == nil {
+				return 0
+			}
+			code := exitCode(err)
+			var q quiet
+			if !errors.As(err, &q) {
+				fmt.Fprintf(stderr, "cutover %s: %v\n", c.name, err)
+			}
+			return code
+		}
+	}
+	fmt.Fprintf(stderr, "cutover: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return headless.ExitBadInput
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "cutover: move mail and list server components between hosts, one evidenced step at a time.")
+	fmt.Fprintln(w, "\nUsage: cutover COMMAND [flags]   (cutover COMMAND -h for a command's flags)")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nExit codes: 0 done; 1 a gate failed or a step needs an operator; 2 bad input;")
+	fmt.Fprintln(w, "3 interrupted (resumable); 4 a host could not be reached or its host key was refused.")
+}
+
+// quiet wraps an error that has already been reported, carrying only its exit code.
+type quiet struct{ code int }
+
+func (q quiet) Error() string { return fmt.Sprintf("exit %d", q.code) }
+
+// badInput marks an error as the operator's input being wrong (exit 2).
+type badInput struct{ err error }
+
+func (b badInput) Error() string { return b.err.Error() }
+func (b badInput) Unwrap() error { return b.err }
+
+func bad(format string, args ...any) error { return badInput{fmt.Errorf(format, args...)} }
+
+// exitCode maps an error to the documented exit codes.
+func exitCode(err error) int {
+	var q quiet
+	var bi badInput
+	var ie *steps.InputError
+	var ye *yamlpos.Error
+	var yl yamlpos.List
+	var re *steps.RequirementError
+	var ue *runner.UnreachableError
+	switch {
+	case errors.As(err, &q):
+		return q.code
+	case errors.Is(err, context.Canceled):
+		return headless.ExitInterrupted
+	case errors.As(err, &ue), probe.IsConnectionError(err):
+		return headless.ExitUnreachable
+	case errors.As(err, &bi), errors.As(err, &ie), errors.As(err, &ye), errors.As(err, &yl):
+		return headless.ExitBadInput
+	case errors.As(err, &re):
+		return headless.ExitNeedsOp
+	}
+	return headless.ExitNeedsOp
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func cmdVersion(_ context.Context, e *env, _ []string) error {
+	fmt.Fprintln(e.stdout, "cutover", version())
+	return nil
+}

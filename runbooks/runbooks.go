@@ -1,0 +1,104 @@
+// Package runbooks carries the procedures cutover ships with, as YAML files embedded in
+// the binary, and the practice-lab scenarios that rehearse them. A site adds its own
+// runbooks as files; Lint checks both kinds the same way.
+package runbooks
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/cutover/cutover/steps"
+)
+
+//go:embed */*.yaml
+var files embed.FS
+
+// Embedded is the file system of the shipped runbooks, for tools that list them.
+var Embedded fs.FS = files
+
+// All loads every embedded runbook, sorted by id.
+func All() ([]*steps.Runbook, error) {
+	var out []*steps.Runbook
+	var errs []error
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+			return err
+		}
+		rb, err := loadEmbedded(p)
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		out = append(out, rb)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, errors.Join(errs...)
+}
+
+func loadEmbedded(p string) (*steps.Runbook, error) {
+	data, err := files.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := steps.Parse("runbooks/"+p, data)
+	if err != nil {
+		return nil, err
+	}
+	if want := strings.TrimSuffix(p, ".yaml"); rb.ID != want {
+		return nil, fmt.Errorf("runbooks/%s:1:1: id %q does not match the file name (want %q)", p, rb.ID, want)
+	}
+	return rb, nil
+}
+
+// Get returns a runbook by id ("maestro/move-hub") from the embedded set, or by file
+// name when id names a file that exists.
+func Get(id string) (*steps.Runbook, error) {
+	if strings.HasSuffix(id, ".yaml") || strings.HasSuffix(id, ".yml") {
+		if _, err := os.Stat(id); err == nil {
+			return LoadFile(id)
+		}
+	}
+	p := path.Clean(id) + ".yaml"
+	if _, err := fs.Stat(files, p); err != nil {
+		all, _ := All()
+		ids := make([]string, len(all))
+		for i, rb := range all {
+			ids[i] = rb.ID
+		}
+		return nil, fmt.Errorf("no runbook %q (known: %s)", id, strings.Join(ids, ", "))
+	}
+	return loadEmbedded(p)
+}
+
+// LoadFile loads a runbook from a file of the operator's.
+func LoadFile(name string) (*steps.Runbook, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return steps.Parse(name, data)
+}
+
+// Lint checks the embedded runbooks and the given files, returning every problem found
+// (each with file:line:col) and how many runbooks were checked.
+func Lint(names []string) (int, error) {
+	all, err := All()
+	n := len(all)
+	errs := []error{err}
+	for _, name := range names {
+		_, err := LoadFile(name)
+		errs = append(errs, err)
+		n++
+	}
+	return n, errors.Join(errs...)
+}

@@ -1,0 +1,398 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/ini"
+)
+
+// ActionSpec is one kind of action. plan says exactly what will happen, and is journaled
+// before anything is done; run does it and reports the outcome.
+type ActionSpec interface {
+	compile(c *compiler, a *Action)
+	plan(x *stepExec) (ActionRecord, error)
+	run(ctx context.Context, x *stepExec, rec *ActionRecord)
+}
+
+var actionRegistry = map[string]func() ActionSpec{
+	"run":     func() ActionSpec { return &RunAction{} },
+	"service": func() ActionSpec { return &ServiceAction{} },
+	"ini":     func() ActionSpec { return &INIAction{} },
+	"copy":    func() ActionSpec { return &CopyAction{} },
+}
+
+func actionKinds() []string {
+	out := make([]string, 0, len(actionRegistry))
+	for k := range actionRegistry {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// RunAction runs a command on a role's host.
+type RunAction struct {
+	Role       Ref       `yaml:"role"`
+	Run        *Template `yaml:"command"`
+	PowerShell *Template `yaml:"powershell"`
+	// Exit lists the exit codes that mean success (default: 0).
+	Exit    []int    `yaml:"exit"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+func (a *RunAction) compile(c *compiler, act *Action) {
+	c.role(a.Role, "role", act.Pos)
+	c.tmpl(a.Run, "command", act.Pos, a.PowerShell.IsZero())
+	c.tmpl(a.PowerShell, "powershell", act.Pos, false)
+}
+
+func (a *RunAction) plan(x *stepExec) (ActionRecord, error) {
+	cmd, err := commandFor(x, a.Role.Name, a.Run, a.PowerShell)
+	h := x.host(a.Role.Name)
+	rec := ActionRecord{Kind: "run", Hosts: []string{h.Name}, Summary: fmt.Sprintf("run a command on %s", h.Name)}
+	if err != nil {
+		return rec, err
+	}
+	rec.Commands = []string{x.redact(cmd)}
+	return rec, nil
+}
+
+func (a *RunAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
+	cmd, err := commandFor(x, a.Role.Name, a.Run, a.PowerShell)
+	if err != nil {
+		rec.Error = err.Error()
+		return
+	}
+	if a.Timeout.D > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, a.Timeout.D)
+		defer cancel()
+	}
+	ok := []int{0}
+	if len(a.Exit) > 0 {
+		ok = a.Exit
+	}
+	runCommand(ctx, x, a.Role.Name, cmd, ok, rec)
+}
+
+// runCommand runs cmd on the role's host, streaming output as progress and keeping the
+// last lines (secrets removed) in the record.
+func runCommand(ctx context.Context, x *stepExec, role, cmd string, okCodes []int, rec *ActionRecord) {
+	t, h, err := x.conn(ctx, role)
+	if err != nil {
+		rec.Error, rec.Unreachable = err.Error(), probe.IsConnectionError(err)
+		return
+	}
+	lw := &lineWriter{emit: func(line string) {
+		x.progress(Progress{Host: h.Name, Line: x.redact(line)})
+	}, keep: 40}
+	code, err := t.Run(ctx, cmd, lw, lw)
+	lw.flush()
+	rec.Output = append(rec.Output, prefixLines(h.Name, x.redact(strings.Join(lw.last, "\n")))...)
+	if err != nil {
+		rec.Error = fmt.Sprintf("%s: %v", h.Name, err)
+		rec.Unreachable = probe.IsConnectionError(err)
+		return
+	}
+	c := code
+	rec.ExitCode = &c
+	for _, ok := range okCodes {
+		if code == ok {
+			rec.OK = true
+			return
+		}
+	}
+	rec.Error = fmt.Sprintf("%s: exit code %d (expected %s)", h.Name, code, joinInts(okCodes))
+}
+
+func prefixLines(host, s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = host + ": " + l
+	}
+	return lines
+}
+
+func joinInts(n []int) string {
+	s := make([]string, len(n))
+	for i, v := range n {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, " or ")
+}
+
+// lineWriter splits a stream into lines, emits each as it completes and keeps the last
+// few. Output from stdout and stderr arrives concurrently, hence the lock.
+type lineWriter struct {
+	mu   sync.Mutex
+	emit func(string)
+	keep int
+	part []byte
+	last []string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.part = append(w.part, p...)
+	for {
+		i := bytes.IndexByte(w.part, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(strings.TrimRight(string(w.part[:i]), "\r"))
+		w.part = w.part[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) line(l string) {
+	w.emit(l)
+	w.last = append(w.last, l)
+	if len(w.last) > w.keep {
+		w.last = w.last[len(w.last)-w.keep:]
+	}
+}
+
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.part) > 0 {
+		w.line(string(w.part))
+		w.part = nil
+	}
+}
+
+// ServiceAction starts or stops a service on the hosts of the roles, through the
+// commands the inventory gives for each host. Hosts are handled one after another in
+// the order the roles are listed, each once even when several roles share it.
+type ServiceAction struct {
+	Roles Refs   `yaml:"roles"`
+	Name  string `yaml:"name"`
+	Do    string `yaml:"do"`
+}
+
+func (a *ServiceAction) compile(c *compiler, act *Action) {
+	c.roles(a.Roles, "roles", act.Pos)
+	if a.Name == "" {
+		c.errorf(act.Pos, "name (the service, as the inventory calls it) is required")
+	}
+	if a.Do != "start" && a.Do != "stop" {
+		c.errorf(act.Pos, "do must be start or stop, not %q", a.Do)
+	}
+}
+
+func (a *ServiceAction) command(h *probe.Host) (string, error) {
+	svc, ok := h.Services[a.Name]
+	if !ok {
+		return "", fmt.Errorf("the inventory gives no %s service commands for %s", a.Name, h.Name)
+	}
+	if a.Do == "start" {
+		return svc.Start, nil
+	}
+	return svc.Stop, nil
+}
+
+func (a *ServiceAction) plan(x *stepExec) (ActionRecord, error) {
+	rec := ActionRecord{Kind: "service"}
+	var errs []string
+	for _, role := range distinctRoles(x, a.Roles) {
+		h := x.host(role)
+		rec.Hosts = append(rec.Hosts, h.Name)
+		cmd, err := a.command(h)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		rec.Commands = append(rec.Commands, h.Name+": "+cmd)
+	}
+	rec.Summary = fmt.Sprintf("%s %s on %s", a.Do, a.Name, strings.Join(rec.Hosts, ", "))
+	if len(errs) > 0 {
+		return rec, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return rec, nil
+}
+
+func (a *ServiceAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
+	rec.OK = true
+	for _, role := range distinctRoles(x, a.Roles) {
+		cmd, err := a.command(x.host(role))
+		if err != nil {
+			rec.OK, rec.Error = false, err.Error()
+			return
+		}
+		one := ActionRecord{}
+		runCommand(ctx, x, role, cmd, []int{0}, &one)
+		rec.Output = append(rec.Output, one.Output...)
+		if !one.OK {
+			// Stop at the first failure: the operator decides before the rest are touched.
+			rec.OK, rec.Error, rec.ExitCode, rec.Unreachable = false, one.Error, one.ExitCode, one.Unreachable
+			return
+		}
+	}
+}
+
+// INIAction sets and removes keys in an INI file. The original is kept beside the file,
+// the new content is written to a temporary file and renamed over the old one, and only
+// the lines of the changed keys differ.
+type INIAction struct {
+	Role    Ref         `yaml:"role"`
+	File    *Template   `yaml:"file"`
+	Section string      `yaml:"section"`
+	Set     Assignments `yaml:"set"`
+	Unset   []string    `yaml:"unset"`
+}
+
+func (a *INIAction) compile(c *compiler, act *Action) {
+	c.role(a.Role, "role", act.Pos)
+	c.tmpl(a.File, "file", act.Pos, true)
+	if len(a.Set) == 0 && len(a.Unset) == 0 {
+		c.errorf(act.Pos, "nothing to do: give set: or unset:")
+	}
+	seen := map[string]bool{}
+	for _, s := range a.Set {
+		if seen[strings.ToLower(s.Key)] {
+			c.errorf(s.Pos, "key %s is set twice", s.Key)
+		}
+		seen[strings.ToLower(s.Key)] = true
+		c.tmpl(s.Value, "value of "+s.Key, s.Pos, false)
+	}
+	for _, k := range a.Unset {
+		if seen[strings.ToLower(k)] {
+			c.errorf(act.Pos, "key %s is both set and unset", k)
+		}
+	}
+}
+
+func (a *INIAction) plan(x *stepExec) (ActionRecord, error) {
+	h := x.host(a.Role.Name)
+	rec := ActionRecord{Kind: "ini", Hosts: []string{h.Name}}
+	file := x.mustRender(a.File)
+	rec.Summary = fmt.Sprintf("edit %s on %s", file, h.Name)
+	if a.Section != "" {
+		rec.Changes = append(rec.Changes, "["+a.Section+"]")
+	}
+	for _, s := range a.Set {
+		v, err := x.render(s.Value)
+		if err != nil {
+			return rec, err
+		}
+		rec.Changes = append(rec.Changes, s.Key+"="+x.redact(v))
+	}
+	for _, k := range a.Unset {
+		rec.Changes = append(rec.Changes, "; remove "+k)
+	}
+	return rec, nil
+}
+
+func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
+	t, h, err := x.conn(ctx, a.Role.Name)
+	if err != nil {
+		rec.Error, rec.Unreachable = err.Error(), probe.IsConnectionError(err)
+		return
+	}
+	p, err := x.path(a.File, a.Role.Name)
+	if err != nil {
+		rec.Error = err.Error()
+		return
+	}
+	fail := func(err error) {
+		rec.Error = fmt.Sprintf("%s:%s: %v", h.Name, p, err)
+		rec.Unreachable = probe.IsConnectionError(err)
+	}
+	fi, err := t.Stat(ctx, p)
+	if err != nil {
+		fail(err)
+		return
+	}
+	old, err := readSmallFile(ctx, t, p)
+	if err != nil {
+		fail(err)
+		return
+	}
+	f := ini.Parse(old)
+	for _, s := range a.Set {
+		v, err := x.render(s.Value)
+		if err == nil {
+			err = f.Set(a.Section, s.Key, v)
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+	}
+	for _, k := range a.Unset {
+		f.Unset(a.Section, k)
+	}
+	updated := f.Bytes()
+	rec.Changes = nil
+	for _, c := range ini.Diff(old, updated) {
+		switch {
+		case c.Old == "":
+			rec.Changes = append(rec.Changes, fmt.Sprintf("+ %s", x.redact(c.New)))
+		case c.New == "":
+			rec.Changes = append(rec.Changes, fmt.Sprintf("- %s", x.redact(c.Old)))
+		default:
+			rec.Changes = append(rec.Changes, fmt.Sprintf("line %d: %s -> %s", c.Line, x.redact(c.Old), x.redact(c.New)))
+		}
+	}
+	if bytes.Equal(old, updated) {
+		rec.OK = true
+		rec.Changes = []string{"already as wanted: nothing written"}
+		return
+	}
+	backup := p + ".cutover-" + x.runID
+	if _, err := t.Stat(ctx, backup); isNotExist(err) {
+		// Keep the very first original of this run: a retried step must not replace it with
+		// an already edited copy.
+		if err := writeFile(ctx, t, backup, old, fi.Mode().Perm()); err != nil {
+			fail(fmt.Errorf("keeping the original as %s: %w", backup, err))
+			return
+		}
+		_ = t.Chtimes(ctx, backup, fi.ModTime(), fi.ModTime())
+	}
+	tmp := p + ".cutover-tmp"
+	if err := writeFile(ctx, t, tmp, updated, fi.Mode().Perm()); err != nil {
+		fail(err)
+		return
+	}
+	if err := t.Rename(ctx, tmp, p); err != nil {
+		_ = t.Remove(ctx, tmp)
+		fail(err)
+		return
+	}
+	back, err := readSmallFile(ctx, t, p)
+	if err != nil || !bytes.Equal(back, updated) {
+		fail(fmt.Errorf("the file did not read back as written"))
+		return
+	}
+	rec.Changes = append(rec.Changes, "original kept as "+backup)
+	rec.OK = true
+}
+
+func writeFile(ctx context.Context, t probe.Transport, p string, data []byte, perm fs.FileMode) error {
+	w, err := t.Create(ctx, p, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(w, bytes.NewReader(data)); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// now is a helper so record times come from the run's clock.
+func (x *stepExec) elapsed(t0 time.Time) Millis { return Millis(x.now().Sub(t0)) }

@@ -1,0 +1,310 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	yast "github.com/goccy/go-yaml/ast"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/yamlpos"
+)
+
+// NewestFileCheck finds the newest file matching a pattern (a backup log, today's
+// startup log), demands it be recent enough, and looks for lines that must and must not
+// be there. It reads only the bytes that matter: what was appended since the step
+// started when the file existed then, otherwise at most Window bytes from the end, so a
+// gigabyte log costs no more than a small one.
+type NewestFileCheck struct {
+	Role Ref `yaml:"role"`
+	// Path is a folder and a glob for the file name: "hub/logs/backup-*.log".
+	Path *Template `yaml:"path"`
+	// NewerThan is "step_start" or a duration ("24h": modified within the last day).
+	NewerThan   string   `yaml:"newer_than"`
+	Contains    Patterns `yaml:"contains"`
+	NotContains Patterns `yaml:"not_contains"`
+	// Window caps how much of the file is read ("1MiB" by default).
+	Window ByteSize `yaml:"window"`
+
+	age time.Duration
+}
+
+const defaultWindow = 1 << 20
+
+func (n *NewestFileCheck) compile(c *compiler, ch *Check) {
+	c.role(n.Role, "role", ch.Pos)
+	c.tmpl(n.Path, "path", ch.Pos, true)
+	if n.Path != nil {
+		if _, pat := path.Split(n.Path.Src); !strings.Contains(pat, "{{") {
+			if _, err := path.Match(pat, ""); err != nil {
+				c.errorf(checkPos(ch, n.Path), "bad file pattern %q: %v", pat, err)
+			}
+		}
+	}
+	switch n.NewerThan {
+	case "", "step_start":
+	default:
+		d, err := time.ParseDuration(n.NewerThan)
+		if err != nil || d <= 0 {
+			c.errorf(ch.Pos, "newer_than must be step_start or a duration such as 24h, not %q", n.NewerThan)
+		}
+		n.age = d
+	}
+}
+
+func (n *NewestFileCheck) describe(x *stepExec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "newest %s on %s", x.mustRender(n.Path), x.host(n.Role.Name).Name)
+	switch {
+	case n.NewerThan == "step_start":
+		b.WriteString(" is newer than the step's start")
+	case n.age > 0:
+		fmt.Fprintf(&b, " is at most %s old", n.age)
+	}
+	for _, p := range n.Contains {
+		fmt.Fprintf(&b, ", contains /%s/", p.Src)
+	}
+	for _, p := range n.NotContains {
+		fmt.Fprintf(&b, ", does not contain /%s/", p.Src)
+	}
+	return b.String()
+}
+
+// candidates lists the files matching the pattern, newest first.
+func (n *NewestFileCheck) candidates(ctx context.Context, x *stepExec) (dir string, files []fs.FileInfo, err error) {
+	t, _, err := x.conn(ctx, n.Role.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	p, err := x.path(n.Path, n.Role.Name)
+	if err != nil {
+		return "", nil, err
+	}
+	dir, pat := path.Split(p)
+	dir = strings.TrimSuffix(dir, "/")
+	entries, err := t.ReadDir(ctx, dir)
+	if err != nil {
+		return dir, nil, err
+	}
+	for _, e := range entries {
+		if ok, _ := path.Match(pat, e.Name()); ok && e.Mode().IsRegular() {
+			files = append(files, e)
+		}
+	}
+	// Newest first; ties broken by name so the result is stable.
+	sort.Slice(files, func(i, j int) bool { return newer(files[i], files[j]) })
+	return dir, files, nil
+}
+
+func newer(a, b fs.FileInfo) bool {
+	if !a.ModTime().Equal(b.ModTime()) {
+		return a.ModTime().After(b.ModTime())
+	}
+	return a.Name() > b.Name()
+}
+
+func (n *NewestFileCheck) mark(ctx context.Context, x *stepExec, into map[string]Mark) {
+	dir, files, err := n.candidates(ctx, x)
+	if err != nil {
+		return // nothing to mark: every file found later is new
+	}
+	h := x.host(n.Role.Name)
+	for _, f := range files {
+		into[h.Name+":"+path.Join(dir, f.Name())] = Mark{Size: f.Size(), ModTime: f.ModTime()}
+	}
+}
+
+func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
+	h := x.host(n.Role.Name)
+	dir, files, err := n.candidates(ctx, x)
+	if err != nil {
+		if isNotExist(err) {
+			return CheckResult{Status: Fail, Hosts: []string{h.Name},
+				Summary:  fmt.Sprintf("folder %s does not exist on %s", dir, h.Name),
+				Evidence: []string{fmt.Sprintf("%s:%s: no such folder", h.Name, dir)}}
+		}
+		return errResult(err, h.Name)
+	}
+	_, pat := path.Split(x.mustRender(n.Path))
+	r := CheckResult{Hosts: []string{h.Name}}
+	var threshold time.Time
+	switch {
+	case n.NewerThan == "step_start":
+		threshold = x.hostClock(h, x.start).Add(-x.clockSlack(h))
+	case n.age > 0:
+		threshold = x.hostClock(h, x.now()).Add(-n.age)
+	}
+	if len(files) == 0 {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("no file matching %s in %s on %s", pat, dir, h.Name)
+		r.Evidence = []string{fmt.Sprintf("%s:%s/%s: no match", h.Name, dir, pat)}
+		return r
+	}
+	f := files[0]
+	full := path.Join(dir, f.Name())
+	if !threshold.IsZero() && f.ModTime().Before(threshold) {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("newest %s on %s is from %s, older than %s", f.Name(), h.Name, stamp(f.ModTime()), stamp(threshold))
+		r.Evidence = []string{describeFile(h.Name, full, f), fmt.Sprintf("needed: modified after %s (host clock)", stamp(threshold))}
+		return r
+	}
+
+	from := int64(0)
+	if m, ok := x.marks[h.Name+":"+full]; ok && n.NewerThan == "step_start" && m.Size <= f.Size() {
+		from = m.Size
+	}
+	window := int64(n.Window)
+	if window <= 0 {
+		window = defaultWindow
+	}
+	t, _, err := x.conn(ctx, n.Role.Name)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	data, start, err := readRange(ctx, t, full, from, f.Size(), window)
+	if err != nil {
+		return errResult(fmt.Errorf("reading %s:%s: %w", h.Name, full, err), h.Name)
+	}
+	header := fmt.Sprintf("%s:%s (modified %s, %d bytes; read bytes %d-%d)", h.Name, full, stamp(f.ModTime()), f.Size(), start, start+int64(len(data)))
+	r.Evidence = append(r.Evidence, header)
+	lines := splitLogLines(data)
+	label := func(i int) string {
+		if start == 0 {
+			return "line " + strconv.Itoa(i+1)
+		}
+		return "new line " + strconv.Itoa(i+1)
+	}
+	var problems []string
+	for _, p := range n.Contains {
+		found := -1
+		for i, l := range lines {
+			if p.Re.MatchString(l) {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			problems = append(problems, fmt.Sprintf("no line matches /%s/", p.Src))
+		} else {
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(found), x.redact(lines[found])))
+		}
+	}
+	// Each unwanted line is quoted once, in file order, however many patterns it matches.
+	const maxBad = 20
+	badLines := map[int]bool{}
+	for _, p := range n.NotContains {
+		count := 0
+		for i, l := range lines {
+			if p.Re.MatchString(l) {
+				count++
+				badLines[i] = true
+			}
+		}
+		if count > 0 {
+			problems = append(problems, fmt.Sprintf("%s /%s/", plural(count, "line matches", "lines match"), p.Src))
+		}
+	}
+	if len(badLines) > 0 {
+		// Lines already written stay written: waiting cannot make this pass.
+		r.Final = true
+		idx := make([]int, 0, len(badLines))
+		for i := range badLines {
+			idx = append(idx, i)
+		}
+		sort.Ints(idx)
+		for k, i := range idx {
+			if k == maxBad {
+				r.Evidence = append(r.Evidence, fmt.Sprintf("... %d more unwanted lines", len(idx)-maxBad))
+				break
+			}
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), x.redact(lines[i])))
+		}
+	}
+	if len(problems) > 0 {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("%s on %s: %s", f.Name(), h.Name, strings.Join(problems, "; "))
+		return r
+	}
+	r.Status = Pass
+	r.Summary = fmt.Sprintf("%s on %s (%s)", f.Name(), h.Name, stamp(f.ModTime()))
+	if len(n.Contains) > 0 {
+		r.Summary += " has the expected lines"
+	}
+	if len(n.NotContains) > 0 {
+		r.Summary += " and no unwanted ones"
+	}
+	return r
+}
+
+// readRange reads bytes [from, size) of a file, or only the last window bytes of that
+// range, starting at a line boundary. It returns the data and where it starts.
+func readRange(ctx context.Context, t probe.Transport, p string, from, size, window int64) ([]byte, int64, error) {
+	if size <= from {
+		return nil, from, nil
+	}
+	start := from
+	trimmed := false
+	if size-start > window {
+		start, trimmed = size-window, true
+	}
+	f, err := t.Open(ctx, p)
+	if err != nil {
+		return nil, start, err
+	}
+	defer f.Close()
+	buf := make([]byte, size-start)
+	n, err := f.ReadAt(buf, start)
+	if err != nil && err != io.EOF {
+		return nil, start, err
+	}
+	buf = buf[:n]
+	if trimmed {
+		// Drop the partial first line so every line shown is whole.
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			buf, start = buf[i+1:], start+int64(i+1)
+		}
+	}
+	return buf, start, nil
+}
+
+func splitLogLines(data []byte) []string {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+// ByteSize is an amount of bytes written as 65536, "64KiB" or "1MiB".
+type ByteSize int64
+
+// UnmarshalYAML parses a number with an optional KiB, MiB or GiB suffix.
+func (b *ByteSize) UnmarshalYAML(n yast.Node) error {
+	var s string
+	if err := yamlpos.DecodeNode(n, &s); err != nil {
+		return err
+	}
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSuffix(s, suffix), m
+		}
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || v <= 0 {
+		return yamlpos.Errorf(yamlpos.PosOf(n), "invalid size: use a number of bytes or KiB, MiB, GiB")
+	}
+	*b = ByteSize(v * mult)
+	return nil
+}

@@ -1,0 +1,664 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/probe"
+)
+
+// Recorder persists events before the engine acts on them (the journal).
+type Recorder interface {
+	Record(ev *Event) error
+}
+
+// Observer sees every event after it is recorded, and live progress that is not.
+type Observer interface {
+	Event(ev *Event)
+	Progress(p Progress)
+}
+
+// Options configure an engine.
+type Options struct {
+	// Pool provides the connections; nil means no host access (tests of the fold only).
+	Pool *probe.Pool
+	// Observer receives events and progress; nil means nobody watches.
+	Observer Observer
+	// Now is the operator's clock; nil means time.Now.
+	Now func() time.Time
+	// Hard, when cancelled, interrupts a running action. Cancelling the context given to
+	// Advance only stops waiting: an action already started runs to its end and its
+	// result is recorded, so an interrupt never leaves an outcome unknown by choice.
+	Hard context.Context
+	// Operator is who runs it (user@machine); Version the program's version.
+	Operator, Machine, Version string
+	// Inventory and InventoryDigest name the inventory the hosts came from.
+	Inventory, InventoryDigest string
+	// Replay names the journal a replay follows.
+	Replay string
+	// Secrets gives the values of secret parameters when resuming (they are never
+	// recorded, so they must be given again).
+	Secrets map[string]string
+	// AllowChanged lets a resume or replay use a runbook that changed since recording.
+	AllowChanged bool
+}
+
+// Engine runs a plan one transition at a time: each call to Advance performs exactly one
+// thing (start a step, run one check, run the action, end a step) and records it before
+// returning. When the operator must decide, Advance refuses and Prompt says what is
+// asked; Decide records the answer. The headless runner, the TUI and the tests all
+// drive it through these four methods.
+type Engine struct {
+	plan  *Plan
+	rb    *Runbook
+	env   *runEnv
+	rec   Recorder
+	obs   Observer
+	hard  context.Context
+	state *RunState
+	seq   int
+	opts  Options
+}
+
+// Sentinel errors of Advance and Decide.
+var (
+	ErrNeedDecision = errors.New("the operator must decide before the run can go on")
+	ErrFinished     = errors.New("the run has ended")
+)
+
+func newEngine(plan *Plan, rec Recorder, opts Options) *Engine {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	hard := opts.Hard
+	if hard == nil {
+		hard = context.Background()
+	}
+	e := &Engine{plan: plan, rb: plan.Runbook, rec: rec, obs: opts.Observer, hard: hard, opts: opts,
+		state: &RunState{byID: map[string]*StepState{}}}
+	e.env = &runEnv{rb: plan.Runbook, values: *plan.values(), bindings: plan.Roles, facts: plan.Facts,
+		pool: opts.Pool, now: now}
+	if opts.Observer != nil {
+		e.env.observe = opts.Observer.Progress
+	}
+	for _, p := range plan.Runbook.Params {
+		if v, ok := plan.Params[p.ID]; ok && p.Secret {
+			if s := format(v); s != "" {
+				e.env.secrets = append(e.env.secrets, s)
+			}
+		}
+	}
+	return e
+}
+
+// Start begins a new run of plan, recording the session and the plan.
+func Start(plan *Plan, rec Recorder, opts Options) (*Engine, error) {
+	e := newEngine(plan, rec, opts)
+	now := e.env.now()
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	e.env.runID = now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
+	sess := &Session{
+		RunID: e.env.runID, Runbook: e.rb.ID, Title: e.rb.Title, Hash: e.rb.Hash, File: e.rb.File,
+		Roles: map[string]string{}, Params: map[string]string{}, Facts: map[string]*probe.Facts{},
+		Inventory: opts.Inventory, InventoryDigest: opts.InventoryDigest,
+		Operator: opts.Operator, Machine: opts.Machine, Version: opts.Version, Replay: opts.Replay,
+	}
+	for r, h := range plan.Roles {
+		sess.Roles[r] = h.Name
+		if f := plan.Facts[h.Name]; f != nil {
+			sess.Facts[h.Name] = f
+		}
+	}
+	for _, p := range e.rb.Params {
+		if p.Secret {
+			sess.Secret = append(sess.Secret, p.ID)
+			continue
+		}
+		sess.Params[p.ID] = format(plan.Params[p.ID])
+	}
+	if err := e.emit(&Event{Type: EvSession, Session: sess}); err != nil {
+		return nil, err
+	}
+	if err := e.emit(&Event{Type: EvPlan, Plan: plan.Steps}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Resume rebuilds a run from its journal and continues it: completed steps stay done,
+// and an action that started without a recorded result is treated as of unknown
+// outcome: its gates are checked and the operator decides. The recorded plan is kept.
+func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts Options) (*Engine, error) {
+	plan, st, err := Restore(events, rb, lookup, opts)
+	if err != nil {
+		return nil, err
+	}
+	e := newEngine(plan, rec, opts)
+	e.state = st
+	e.env.runID = st.Session.RunID
+	if len(events) > 0 {
+		e.seq = events[len(events)-1].Seq
+	}
+	if err := e.emit(&Event{Type: EvResume, Message: "resumed by " + opts.Operator}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Restore rebuilds the plan and state a journal describes, without recording anything
+// (exports, verify-only replays and Resume use it).
+func Restore(events []*Event, rb *Runbook, lookup HostLookup, opts Options) (*Plan, *RunState, error) {
+	st := NewRunState(events)
+	if st.Session == nil || st.Steps == nil {
+		return nil, nil, errors.New("the journal has no session and plan: it is not a cutover journal, or it is empty")
+	}
+	s := st.Session
+	if rb.ID != s.Runbook {
+		return nil, nil, fmt.Errorf("the journal is a run of %s, not %s", s.Runbook, rb.ID)
+	}
+	if rb.Hash != s.Hash && !opts.AllowChanged {
+		return nil, nil, &InputError{Problems: []string{fmt.Sprintf(
+			"runbook %s changed since this run was recorded (recorded %s, now %s); use --allow-changed to go on with the new text", rb.ID, short(s.Hash), short(rb.Hash))}}
+	}
+	plan := &Plan{Runbook: rb, Roles: map[string]*probe.Host{}, Params: map[string]any{}, Facts: map[string]*probe.Facts{}}
+	var bad []string
+	for role, host := range s.Roles {
+		h := lookup(host)
+		if h == nil {
+			bad = append(bad, fmt.Sprintf("role %s: host %q (recorded) is not in the inventory", role, host))
+			continue
+		}
+		plan.Roles[role] = h
+		plan.Facts[host] = s.Facts[host]
+	}
+	for _, p := range rb.Params {
+		text, ok := s.Params[p.ID]
+		if p.Secret {
+			text, ok = opts.Secrets[p.ID]
+			if !ok && !p.Optional {
+				bad = append(bad, fmt.Sprintf("parameter %s is secret and was not recorded: give it again (--set %s=...)", p.ID, p.ID))
+				continue
+			}
+		}
+		v, err := p.Parse(text)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("parameter %s: %v", p.ID, err))
+			continue
+		}
+		plan.Params[p.ID] = v
+	}
+	if len(bad) > 0 {
+		return nil, nil, &InputError{Problems: bad}
+	}
+	for _, ss := range st.Steps {
+		plan.Steps = append(plan.Steps, ss.Planned)
+	}
+	return plan, st, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Plan is the plan being run.
+func (e *Engine) Plan() *Plan { return e.plan }
+
+// State is the fold of every event so far. Callers must not change it, and must read it
+// only from the goroutine that drives the engine.
+func (e *Engine) State() *RunState { return e.state }
+
+// Finished reports whether the run has ended.
+func (e *Engine) Finished() bool { return e.state.Ended }
+
+// emit records an event (secrets removed), folds it into the state and tells the observer.
+func (e *Engine) emit(ev *Event) error {
+	e.seq++
+	ev.Seq = e.seq
+	if ev.Time.IsZero() {
+		ev.Time = e.env.now()
+	}
+	ev = e.scrub(ev)
+	if err := e.rec.Record(ev); err != nil {
+		e.seq--
+		return fmt.Errorf("journal: %w", err)
+	}
+	e.state.Apply(ev)
+	if e.obs != nil {
+		e.obs.Event(ev)
+	}
+	return nil
+}
+
+// scrub removes every secret value from an event, wherever it hides (command output,
+// evidence, an INI diff), by rewriting its JSON form.
+func (e *Engine) scrub(ev *Event) *Event {
+	if len(e.env.secrets) == 0 {
+		return ev
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return ev
+	}
+	s := string(b)
+	changed := false
+	for _, sec := range e.env.secrets {
+		q, _ := json.Marshal(sec)
+		inner := strings.Trim(string(q), `"`)
+		if inner != "" && strings.Contains(s, inner) {
+			s, changed = strings.ReplaceAll(s, inner, "[secret]"), true
+		}
+	}
+	if !changed {
+		return ev
+	}
+	out := &Event{}
+	if err := json.Unmarshal([]byte(s), out); err != nil {
+		return ev
+	}
+	return out
+}
+
+// PromptKind says what the operator is asked.
+type PromptKind string
+
+// Prompts.
+const (
+	AskConfirm      PromptKind = "confirm"       // do the manual step / go ahead with the action
+	AskCheckFailed  PromptKind = "check_failed"  // a pre-check or gate failed
+	AskActionFailed PromptKind = "action_failed" // the action failed
+	AskUnknown      PromptKind = "unknown"       // the action's outcome is unknown
+)
+
+// Prompt is a question the run cannot go on without.
+type Prompt struct {
+	Step  string
+	Title string
+	Kind  PromptKind
+	// On is what a decision will answer (OnConfirm, OnPre, OnAction, OnGates, OnUnknown).
+	On string
+	// Text is the step's operator text, rendered.
+	Text string
+	// Phrase must be typed to confirm, when set.
+	Phrase string
+	// Optional means the step may be skipped, with a reason.
+	Optional bool
+	// Manual means the operator does the step by hand.
+	Manual bool
+	// Failed lists the checks that failed; Gates all gate results (for unknown outcomes).
+	Failed []*CheckResult
+	Gates  []*CheckResult
+	Action *ActionRecord
+	// Choices are the decisions that Decide accepts now.
+	Choices []DecisionKind
+	// Unreachable means the failure came from a host that could not be reached.
+	Unreachable bool
+}
+
+// Allows reports whether k is a valid answer.
+func (p *Prompt) Allows(k DecisionKind) bool {
+	for _, c := range p.Choices {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+type phase int
+
+const (
+	phIdle phase = iota
+	phStart
+	phSkip
+	phPre
+	phAction
+	phGate
+	phEnd
+	phFinish
+)
+
+// where works out what comes next from the state alone. It is the single place that
+// defines the order of a step's parts.
+func (e *Engine) where() (phase, int, *Prompt) {
+	if e.state.Ended {
+		return phIdle, 0, nil
+	}
+	st := e.state.Current()
+	if st == nil {
+		return phFinish, 0, nil
+	}
+	s := e.rb.Step(st.ID())
+	if st.Status == StepPending {
+		if st.Planned.Skip {
+			return phSkip, 0, nil
+		}
+		return phStart, 0, nil
+	}
+	if st.SkipAsked {
+		return phEnd, 0, nil
+	}
+	for i := range s.Pre {
+		r := st.Pre[i]
+		if r == nil {
+			return phPre, i, nil
+		}
+	}
+	if failed := failedChecks(st, st.Pre, "pre"); len(failed) > 0 {
+		return phIdle, 0, e.prompt(st, s, AskCheckFailed, OnPre, failed)
+	}
+	if (s.Manual || s.Confirm || !s.Phrase.IsZero()) && !st.Confirmed {
+		return phIdle, 0, e.prompt(st, s, AskConfirm, OnConfirm, nil)
+	}
+	if s.Action != nil || st.Answer != nil {
+		if st.ActionPending {
+			for i := range s.Gates {
+				if st.Gates[i] == nil {
+					return phGate, i, nil
+				}
+			}
+			return phIdle, 0, e.prompt(st, s, AskUnknown, OnUnknown, failedChecks(st, st.Gates, "gate"))
+		}
+		if !st.ActionDone {
+			return phAction, 0, nil
+		}
+		if st.Action != nil && !st.Action.OK {
+			if _, ok := st.Overrides["action"]; !ok {
+				return phIdle, 0, e.prompt(st, s, AskActionFailed, OnAction, nil)
+			}
+		}
+	}
+	for i := range s.Gates {
+		if st.Gates[i] == nil {
+			return phGate, i, nil
+		}
+	}
+	if failed := failedChecks(st, st.Gates, "gate"); len(failed) > 0 {
+		return phIdle, 0, e.prompt(st, s, AskCheckFailed, OnGates, failed)
+	}
+	return phEnd, 0, nil
+}
+
+func failedChecks(st *StepState, results map[int]*CheckResult, phase string) []*CheckResult {
+	var out []*CheckResult
+	for i := 0; i < len(results); i++ {
+		if r := results[i]; r != nil && !r.OK() && !st.overridden(phase, i) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, failed []*CheckResult) *Prompt {
+	x := e.exec(st, s)
+	p := &Prompt{Step: s.ID, Title: s.Title, Kind: kind, On: on, Text: x.mustRender(s.Text),
+		Phrase: x.mustRender(s.Phrase), Optional: s.Optional, Manual: s.Manual, Failed: failed, Action: st.Action}
+	for i := 0; i < len(s.Gates); i++ {
+		if r := st.Gates[i]; r != nil {
+			p.Gates = append(p.Gates, r)
+		}
+	}
+	for _, f := range failed {
+		p.Unreachable = p.Unreachable || f.Unreachable
+	}
+	switch kind {
+	case AskConfirm:
+		p.Choices = []DecisionKind{Confirm}
+	case AskCheckFailed, AskActionFailed:
+		p.Choices = []DecisionKind{Retry, Override}
+		if kind == AskActionFailed && st.Action != nil {
+			p.Unreachable = st.Action.Unreachable
+		}
+	case AskUnknown:
+		if len(failed) == 0 && len(p.Gates) == len(s.Gates) {
+			p.Choices = append(p.Choices, Accept)
+		} else {
+			p.Choices = append(p.Choices, Override)
+		}
+		p.Choices = append(p.Choices, Rerun)
+	}
+	if s.Optional {
+		p.Choices = append(p.Choices, Skip)
+	}
+	p.Choices = append(p.Choices, Abort)
+	return p
+}
+
+// Prompt returns the question the operator must answer before the run can go on, or
+// nil when Advance can proceed.
+func (e *Engine) Prompt() *Prompt {
+	_, _, p := e.where()
+	return p
+}
+
+// Decide records the operator's answer to the current prompt.
+func (e *Engine) Decide(d Decision) error {
+	p := e.Prompt()
+	if p == nil {
+		return errors.New("nothing to decide now")
+	}
+	if !p.Allows(d.Kind) {
+		return fmt.Errorf("%s is not possible here (choose %s)", d.Kind, joinKinds(p.Choices))
+	}
+	d.Reason = strings.TrimSpace(d.Reason)
+	switch d.Kind {
+	case Skip, Override:
+		if len(d.Reason) < 3 {
+			return fmt.Errorf("%s needs a reason: it is recorded and shown in every export", d.Kind)
+		}
+	case Confirm:
+		if p.Phrase != "" && strings.TrimSpace(d.Phrase) != p.Phrase {
+			return fmt.Errorf("to confirm, type exactly: %s", p.Phrase)
+		}
+		if d.Run != nil {
+			if _, ok := e.plan.Roles[d.Run.Role]; !ok {
+				return fmt.Errorf("answer command: unknown role %q", d.Run.Role)
+			}
+			if !p.Manual {
+				return errors.New("only a manual step can be performed by an answer command")
+			}
+		}
+	}
+	if d.By == "" {
+		d.By = e.opts.Operator
+	}
+	d.On = p.On
+	if err := e.emit(&Event{Type: EvDecision, Step: p.Step, Decision: &d}); err != nil {
+		return err
+	}
+	if d.Kind == Abort {
+		if err := e.emit(&Event{Type: EvStepEnd, Step: p.Step, Status: StepAborted, Message: d.Reason}); err != nil {
+			return err
+		}
+		msg := "aborted at step " + p.Step
+		if d.Reason != "" {
+			msg += ": " + d.Reason
+		}
+		return e.emit(&Event{Type: EvRunEnd, Status: RunAborted, Message: msg})
+	}
+	return nil
+}
+
+func joinKinds(ks []DecisionKind) string {
+	s := make([]string, len(ks))
+	for i, k := range ks {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Advance performs the next transition. It returns ErrNeedDecision when a prompt is
+// open, ErrFinished when the run has ended, or ctx's error when interrupted while
+// waiting (nothing is recorded for an interrupted check; it runs again on resume).
+func (e *Engine) Advance(ctx context.Context) error {
+	ph, i, p := e.where()
+	if p != nil {
+		return ErrNeedDecision
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st := e.state.Current()
+	switch ph {
+	case phIdle:
+		return ErrFinished
+	case phFinish:
+		return e.emit(&Event{Type: EvRunEnd, Status: RunDone, Message: "every step is done"})
+	case phSkip:
+		return e.emit(&Event{Type: EvStepEnd, Step: st.ID(), Status: StepSkipped, Message: st.Planned.Reason})
+	}
+	s := e.rb.Step(st.ID())
+	switch ph {
+	case phStart:
+		start := e.env.now()
+		x := e.exec(st, s)
+		x.start = start
+		marks := map[string]Mark{}
+		for _, ch := range append(append([]*Check{}, s.Pre...), s.Gates...) {
+			if m, ok := ch.Spec.(marker); ok {
+				m.mark(ctx, x, marks)
+			}
+		}
+		if len(marks) == 0 {
+			marks = nil
+		}
+		return e.emit(&Event{Type: EvStepStart, Step: s.ID, Time: start, Marks: marks})
+	case phPre:
+		r := e.runCheck(ctx, st, s, s.Pre[i], "pre", i)
+		if r == nil {
+			return ctx.Err()
+		}
+		return e.emit(&Event{Type: EvCheck, Step: s.ID, Check: r})
+	case phGate:
+		r := e.runCheck(ctx, st, s, s.Gates[i], "gate", i)
+		if r == nil {
+			return ctx.Err()
+		}
+		return e.emit(&Event{Type: EvCheck, Step: s.ID, Check: r})
+	case phAction:
+		return e.runAction(ctx, st, s)
+	case phEnd:
+		status, msg := StepDone, ""
+		if st.SkipAsked {
+			status = StepSkipped
+			msg = lastReason(st, Skip)
+		} else if len(st.Overrides) > 0 {
+			status = StepOverridden
+			msg = lastReason(st, Override)
+		}
+		return e.emit(&Event{Type: EvStepEnd, Step: s.ID, Status: status, Message: msg})
+	}
+	return fmt.Errorf("internal: unknown phase %d", ph)
+}
+
+func lastReason(st *StepState, k DecisionKind) string {
+	for i := len(st.Decisions) - 1; i >= 0; i-- {
+		if st.Decisions[i].Kind == k {
+			return st.Decisions[i].Reason
+		}
+	}
+	return ""
+}
+
+func (e *Engine) exec(st *StepState, s *Step) *stepExec {
+	return &stepExec{runEnv: e.env, step: s, start: st.Start, marks: st.Marks}
+}
+
+// runCheck evaluates one check, polling while it fails if the check waits. It returns
+// nil when ctx ends first.
+func (e *Engine) runCheck(ctx context.Context, st *StepState, s *Step, ch *Check, phase string, i int) *CheckResult {
+	x := e.exec(st, s)
+	base := CheckResult{Phase: phase, Index: i, Kind: ch.Kind, Name: ch.Name}
+	finish := func(r CheckResult, attempts int, waited time.Duration) *CheckResult {
+		r.Phase, r.Index, r.Kind, r.Name = base.Phase, base.Index, base.Kind, base.Name
+		if r.Name == "" {
+			r.Name = ch.Spec.describe(x)
+		}
+		r.Attempts, r.Waited, r.At = attempts, Millis(waited), e.env.now()
+		r.Summary = e.env.redact(r.Summary)
+		return &r
+	}
+	if ch.When != nil {
+		ok, err := ch.When.eval(e.rb.schema, x.vals(), "")
+		if err != nil {
+			return finish(errResult(err), 1, 0)
+		}
+		if !ok {
+			return finish(CheckResult{Status: Skipped, Summary: "not needed: " + ch.When.Src + " is false"}, 0, 0)
+		}
+	}
+	t0 := e.env.now()
+	for attempt := 1; ; attempt++ {
+		r := ch.Spec.eval(ctx, x)
+		if ctx.Err() != nil {
+			return nil
+		}
+		waited := e.env.now().Sub(t0)
+		if r.OK() || r.Final || ch.Wait == nil {
+			return finish(r, attempt, waited)
+		}
+		left := ch.Wait.Timeout.D - waited
+		if left <= 0 {
+			r.Summary = fmt.Sprintf("%s (still failing after %s, %s)", r.Summary, waited.Round(time.Second), plural(attempt, "attempt", "attempts"))
+			return finish(r, attempt, waited)
+		}
+		every := ch.Wait.Every.D
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		last := finish(r, attempt, waited)
+		x.progress(Progress{Phase: phase, Gate: i, Attempt: attempt, Remaining: left, Last: last})
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(min(every, left)):
+		}
+	}
+}
+
+// runAction records what is about to be done, does it, and records the outcome. The
+// action runs under the hard context only: an interrupt waits for it to finish.
+func (e *Engine) runAction(ctx context.Context, st *StepState, s *Step) error {
+	x := e.exec(st, s)
+	var rec ActionRecord
+	var err error
+	var do func(context.Context)
+	if st.Answer != nil {
+		cmd := st.Answer.Command
+		h := x.host(st.Answer.Role)
+		rec = ActionRecord{Kind: "run", Answer: true, Hosts: []string{h.Name}, Commands: []string{x.redact(cmd)},
+			Summary: fmt.Sprintf("perform the manual step with a command on %s", h.Name)}
+		do = func(actx context.Context) { runCommand(actx, x, st.Answer.Role, cmd, []int{0}, &rec) }
+	} else {
+		rec, err = s.Action.Spec.plan(x)
+		do = func(actx context.Context) { s.Action.Spec.run(actx, x, &rec) }
+	}
+	if err := e.emit(&Event{Type: EvActionStart, Step: s.ID, Action: copyRecord(rec)}); err != nil {
+		return err
+	}
+	t0 := e.env.now()
+	if err != nil {
+		rec.Error = err.Error()
+	} else {
+		actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stop := context.AfterFunc(e.hard, cancel)
+		do(actx)
+		stop()
+		cancel()
+	}
+	rec.Elapsed = Millis(e.env.now().Sub(t0))
+	rec.Error = e.env.redact(rec.Error)
+	return e.emit(&Event{Type: EvActionResult, Step: s.ID, Action: &rec})
+}
+
+func copyRecord(r ActionRecord) *ActionRecord { return &r }

@@ -1,0 +1,376 @@
+// Package export turns a plan into an empty Markdown checklist for the change ticket,
+// and a journal into the filled one: what was done, when, on which evidence, and every
+// override with its reason. The output is GitHub-flavoured Markdown (task lists).
+package export
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/journal"
+)
+
+// maxEvidence caps the evidence lines quoted per check; the journal keeps them all.
+const maxEvidence = 12
+
+// Plan writes the plan as an empty checklist.
+func Plan(w io.Writer, p *steps.Plan) error {
+	b := &builder{}
+	rb := p.Runbook
+	b.header(rb, p)
+	b.line("## Checklist")
+	b.line("")
+	for i, ps := range p.Steps {
+		b.step(p, i+1, ps, nil)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Journal writes a recorded run as a filled checklist. plan and state come from
+// steps.Restore on the journal's events.
+func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState) error {
+	b := &builder{}
+	rb := p.Runbook
+	if j.Broken != nil {
+		b.line("> **WARNING: this journal fails its integrity check** (%s). It was changed after it was written; do not rely on it.", j.Broken)
+		b.line("")
+	}
+	b.header(rb, p)
+	s := st.Session
+	b.line("Run `%s` by %s, started %s.", s.RunID, orUnknown(s.Operator), stamp(st.Started))
+	switch {
+	case st.Ended && st.Outcome == steps.RunDone:
+		b.line("Outcome: **done** at %s.", stamp(st.EndedAt))
+	case st.Ended:
+		b.line("Outcome: **%s** at %s: %s.", st.Outcome, stamp(st.EndedAt), st.Message)
+	default:
+		b.line("Outcome: **not finished** (resume with `cutover resume %s`).", j.Path)
+	}
+	if n := countOverrides(st); n > 0 {
+		b.line("")
+		b.line("**%s overridden by the operator** (marked OVERRIDDEN below).", plural(n, "check or action was", "checks or actions were"))
+	}
+	if s.Replay != "" {
+		b.line("This run replays `%s`.", s.Replay)
+	}
+	b.line("Journal: `%s`.", j.Path)
+	b.line("")
+	b.line("## Checklist")
+	b.line("")
+	for i, ss := range st.Steps {
+		b.step(p, i+1, ss.Planned, ss)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+type builder struct{ strings.Builder }
+
+func (b *builder) line(format string, args ...any) {
+	if len(args) == 0 {
+		b.WriteString(format)
+	} else {
+		fmt.Fprintf(b, format, args...)
+	}
+	b.WriteByte('\n')
+}
+
+func (b *builder) header(rb *steps.Runbook, p *steps.Plan) {
+	b.line("# %s", rb.Title)
+	b.line("")
+	b.line("Runbook `%s` (%s). Follows: %s.", rb.ID, rb.System, rb.Source)
+	b.line("")
+	if len(rb.Roles) > 0 {
+		b.line("| Role | Host | What it is |")
+		b.line("| --- | --- | --- |")
+		for _, r := range rb.Roles {
+			host := "(unbound)"
+			if h := p.Roles[r.ID]; h != nil {
+				host = h.Name
+				if f := p.Facts[h.Name]; f != nil && f.Hostname != "" {
+					host += " (" + f.Hostname + ")"
+				}
+			}
+			b.line("| %s | %s | %s |", r.ID, cell(host), cell(r.Title))
+		}
+		b.line("")
+	}
+	if len(rb.Params) > 0 {
+		b.line("| Parameter | Value |")
+		b.line("| --- | --- |")
+		for _, prm := range rb.Params {
+			v := prm.Display(p.Params[prm.ID])
+			if v == "" {
+				v = "(empty)"
+			}
+			b.line("| %s | %s |", prm.ID, cell(v))
+		}
+		b.line("")
+	}
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// step writes one checklist item; ss is nil for an empty (plan) checklist.
+func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.StepState) {
+	if ps.Skip || (ss != nil && ss.Status == steps.StepSkipped) {
+		reason := ps.Reason
+		if ss != nil && ss.Reason != "" {
+			reason = ss.Reason
+		}
+		box := " "
+		if ss != nil && ss.Status == steps.StepSkipped {
+			box = "x"
+		}
+		b.line("- [%s] ~~%d. %s~~ (`%s`) skipped: %s", box, n, ps.Title, ps.ID, reason)
+		return
+	}
+	d, err := p.Describe(ps.ID)
+	if err != nil {
+		b.line("- [ ] %d. %s (`%s`): %v", n, ps.Title, ps.ID, err)
+		return
+	}
+	box, status := " ", ""
+	if ss != nil {
+		switch ss.Status {
+		case steps.StepDone:
+			box, status = "x", fmt.Sprintf(" done %s", span(ss.Start, ss.End))
+		case steps.StepOverridden:
+			box, status = "x", fmt.Sprintf(" **OVERRIDDEN** %s", span(ss.Start, ss.End))
+		case steps.StepAborted:
+			status = " **ABORTED** " + stamp(ss.End)
+		case steps.StepRunning:
+			status = fmt.Sprintf(" **in progress** since %s", stamp(ss.Start))
+		}
+	}
+	hosts := ""
+	if len(ps.Hosts) > 0 {
+		hosts = "; hosts: " + strings.Join(ps.Hosts, ", ")
+	}
+	b.line("- [%s] **%d. %s** (`%s`%s)%s", box, n, ps.Title, ps.ID, hosts, status)
+	if ps.Undecided {
+		b.line("  - Note: %s", ps.Reason)
+	}
+	if t := strings.TrimSpace(d.Text); t != "" {
+		b.line("")
+		for _, l := range strings.Split(t, "\n") {
+			b.indent(l)
+		}
+		b.line("")
+	}
+	if d.Phrase != "" {
+		b.line("  Cannot be undone: confirm by typing `%s`.", d.Phrase)
+		b.line("")
+	}
+	b.action(d, ss)
+	for i, label := range d.Pre {
+		b.check("Pre-check", label, ss, "pre", i)
+	}
+	for i, label := range d.Gates {
+		b.check("Gate", label, ss, "gate", i)
+	}
+	if ss != nil {
+		for _, dec := range ss.Decisions {
+			b.decision(dec)
+		}
+	}
+}
+
+func (b *builder) indent(l string) {
+	if l == "" {
+		b.line("")
+		return
+	}
+	b.line("  %s", l)
+}
+
+func (b *builder) action(d *steps.Description, ss *steps.StepState) {
+	rec := d.Action
+	if ss != nil && ss.Action != nil {
+		rec = ss.Action
+	}
+	if rec == nil {
+		return
+	}
+	box := " "
+	if ss != nil && ss.ActionDone && rec.OK {
+		box = "x"
+	}
+	prefix := "Action"
+	if rec.Answer {
+		prefix = "Performed by command"
+	}
+	b.line("  - [%s] %s: %s", box, prefix, rec.Summary)
+	if d.ActionError != "" && (ss == nil || ss.Action == nil) {
+		b.line("    - Cannot be done as planned: %s", d.ActionError)
+	}
+	if len(rec.Commands) > 0 {
+		b.fence("sh", rec.Commands)
+	}
+	if rec.Kind == "ini" || rec.Kind == "copy" {
+		lang := "text"
+		if rec.Kind == "ini" && (ss == nil || !ss.ActionDone) {
+			lang = "ini"
+		}
+		b.fence(lang, rec.Changes)
+	}
+	if ss == nil || !ss.ActionDone {
+		if ss != nil && ss.ActionPending {
+			b.line("    - **Outcome unknown**: the action started at %s and no result was recorded.", stamp(ss.Start))
+		}
+		return
+	}
+	switch {
+	case rec.OK:
+		b.line("    - Done in %s%s.", time.Duration(rec.Elapsed).Round(time.Millisecond), exitText(rec))
+	default:
+		b.line("    - **Failed**%s: %s", exitText(rec), rec.Error)
+	}
+	if reason, ok := ss.Overrides["action"]; ok {
+		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", reason)
+	}
+	if len(rec.Output) > 0 && (!rec.OK || len(rec.Output) <= maxEvidence) {
+		b.fence("text", tail(rec.Output, maxEvidence))
+	}
+}
+
+func exitText(rec *steps.ActionRecord) string {
+	if rec.ExitCode == nil {
+		return ""
+	}
+	return fmt.Sprintf(" (exit %d)", *rec.ExitCode)
+}
+
+func (b *builder) check(kind, label string, ss *steps.StepState, phase string, i int) {
+	var r *steps.CheckResult
+	if ss != nil {
+		if phase == "pre" {
+			r = ss.Pre[i]
+		} else {
+			r = ss.Gates[i]
+		}
+	}
+	if r == nil {
+		b.line("  - [ ] %s: %s", kind, label)
+		return
+	}
+	reason, overridden := ss.Overrides[fmt.Sprintf("%s/%d", phase, i)]
+	box := " "
+	if r.OK() || overridden {
+		box = "x"
+	}
+	state := strings.ToUpper(string(r.Status))
+	if overridden {
+		state = "FAILED, OVERRIDDEN"
+	}
+	wait := ""
+	if r.Attempts > 1 {
+		wait = fmt.Sprintf(", after %s and %d attempts", time.Duration(r.Waited).Round(time.Second), r.Attempts)
+	}
+	b.line("  - [%s] %s: %s: **%s** at %s%s: %s", box, kind, label, state, stamp(r.At), wait, r.Summary)
+	if overridden {
+		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", reason)
+	}
+	if len(r.Evidence) > 0 {
+		b.fence("text", head(r.Evidence, maxEvidence))
+	}
+}
+
+func (b *builder) decision(d steps.Decision) {
+	var what string
+	switch d.Kind {
+	case steps.Confirm:
+		what = "confirmed"
+		if d.Run != nil {
+			what += fmt.Sprintf(", performed with `%s` on role %s", d.Run.Command, d.Run.Role)
+		}
+	case steps.Override:
+		what = "**OVERRIDE**: " + d.Reason
+	case steps.Skip:
+		what = "skipped: " + d.Reason
+	default:
+		what = string(d.Kind)
+		if d.Reason != "" {
+			what += ": " + d.Reason
+		}
+	}
+	via := ""
+	if d.Via != "" {
+		via = " via " + d.Via
+	}
+	b.line("  - Decision (%s, %s%s): %s", d.On, orUnknown(d.By), via, what)
+}
+
+func (b *builder) fence(lang string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	fence := "```"
+	for _, l := range lines {
+		for strings.Contains(l, fence) {
+			fence += "`"
+		}
+	}
+	b.line("    %s%s", fence, lang)
+	for _, l := range lines {
+		b.line("    %s", l)
+	}
+	b.line("    %s", fence)
+}
+
+func head(l []string, n int) []string {
+	if len(l) <= n {
+		return l
+	}
+	return append(append([]string{}, l[:n]...), fmt.Sprintf("... %d more lines in the journal", len(l)-n))
+}
+
+func tail(l []string, n int) []string {
+	if len(l) <= n {
+		return l
+	}
+	return append([]string{fmt.Sprintf("... %d earlier lines in the journal", len(l)-n)}, l[len(l)-n:]...)
+}
+
+func countOverrides(st *steps.RunState) int {
+	n := 0
+	for _, s := range st.Steps {
+		n += len(s.Overrides)
+	}
+	return n
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+func span(a, b time.Time) string {
+	if a.IsZero() {
+		return stamp(b)
+	}
+	if a.UTC().Format("20060102") == b.UTC().Format("20060102") {
+		return stamp(a) + " to " + b.UTC().Format("15:04:05Z")
+	}
+	return stamp(a) + " to " + stamp(b)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown operator"
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

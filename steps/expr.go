@@ -1,0 +1,444 @@
+package steps
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+	yast "github.com/goccy/go-yaml/ast"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/yamlpos"
+)
+
+// RoleEnv is what expressions and templates see of a role: the bound host and its
+// facts from the probe, under the names in the expr tags (roles.new.hostname).
+type RoleEnv struct {
+	Host        string                       `expr:"host"`
+	Address     string                       `expr:"address"`
+	Hostname    string                       `expr:"hostname"`
+	OS          string                       `expr:"os"`
+	OSName      string                       `expr:"os_name"`
+	MachineID   string                       `expr:"machine_id"`
+	TimeZone    string                       `expr:"timezone"`
+	Reachable   bool                         `expr:"reachable"`
+	Components  []string                     `expr:"components"`
+	Settings    map[string]map[string]string `expr:"settings"`
+	Services    map[string]string            `expr:"services"`
+	ClockOffset int64                        `expr:"clock_offset_ms"`
+	InstallDir  string                       `expr:"install_dir"`
+	Shell       string                       `expr:"shell"`
+	Vars        map[string]string            `expr:"vars"`
+}
+
+// roleFields are the names a runbook may use after roles.NAME.
+var roleFields = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeOf(RoleEnv{})
+	for i := range t.NumField() {
+		m[t.Field(i).Tag.Get("expr")] = true
+	}
+	return m
+}()
+
+// NewRoleEnv combines an inventory host with its facts (facts may be nil).
+func NewRoleEnv(h *probe.Host, f *probe.Facts) RoleEnv {
+	r := RoleEnv{Host: h.Name, Address: h.Address, InstallDir: h.InstallDir, Shell: h.Shell, Vars: h.Vars}
+	if f != nil {
+		r.Hostname, r.OS, r.OSName = f.Hostname, f.OS, f.OSName
+		r.MachineID, r.TimeZone, r.Reachable = f.MachineID, f.TimeZone, f.Reachable
+		r.Components, r.Settings, r.Services = f.Components, f.Settings, f.Services
+		r.ClockOffset = f.ClockOffset.Milliseconds()
+	}
+	if r.Components == nil {
+		r.Components = []string{}
+	}
+	return r
+}
+
+// schema is the typed shape of the expression environment of one runbook: its
+// parameters and roles become struct fields, so expr-lang type-checks every condition
+// and template when the runbook is loaded, not when the step runs at 3 a.m.
+type schema struct {
+	params     []*Param
+	roles      []string
+	paramsT    reflect.Type
+	rolesT     reflect.Type
+	envT       reflect.Type // params, roles, step
+	withRoleT  reflect.Type // the same plus "role", for role requirements
+	paramIndex map[string]int
+	roleIndex  map[string]int
+}
+
+// StepEnv is what expressions see of the step being run.
+type StepEnv struct {
+	ID string `expr:"id"`
+	// Start is the step's start time, RFC 3339, on the operator's clock.
+	Start string `expr:"start"`
+}
+
+func newSchema(params []*Param, roles []string) *schema {
+	s := &schema{params: params, roles: roles, paramIndex: map[string]int{}, roleIndex: map[string]int{}}
+	var pf []reflect.StructField
+	for i, p := range params {
+		s.paramIndex[p.ID] = i
+		pf = append(pf, reflect.StructField{Name: "P" + strconv.Itoa(i), Type: p.Type.goType(), Tag: reflect.StructTag(`expr:"` + p.ID + `"`)})
+	}
+	s.paramsT = reflect.StructOf(pf)
+	var rf []reflect.StructField
+	for i, r := range roles {
+		s.roleIndex[r] = i
+		rf = append(rf, reflect.StructField{Name: "R" + strconv.Itoa(i), Type: reflect.TypeOf(RoleEnv{}), Tag: reflect.StructTag(`expr:"` + r + `"`)})
+	}
+	s.rolesT = reflect.StructOf(rf)
+	base := []reflect.StructField{
+		{Name: "Params", Type: s.paramsT, Tag: `expr:"params"`},
+		{Name: "Roles", Type: s.rolesT, Tag: `expr:"roles"`},
+		{Name: "Step", Type: reflect.TypeOf(StepEnv{}), Tag: `expr:"step"`},
+	}
+	s.envT = reflect.StructOf(base)
+	s.withRoleT = reflect.StructOf(append(base, reflect.StructField{Name: "Role", Type: reflect.TypeOf(RoleEnv{}), Tag: `expr:"role"`}))
+	return s
+}
+
+// Values are the inputs of a run that expressions read.
+type Values struct {
+	Params map[string]any
+	Roles  map[string]RoleEnv
+	Step   StepEnv
+}
+
+// value builds the typed environment for v; role names the role of a requirement ("" otherwise).
+func (s *schema) value(v *Values, role string) any {
+	t := s.envT
+	if role != "" {
+		t = s.withRoleT
+	}
+	env := reflect.New(t).Elem()
+	pv := env.Field(0)
+	for i, p := range s.params {
+		if x, ok := v.Params[p.ID]; ok && x != nil {
+			rv := reflect.ValueOf(x)
+			if rv.Type().ConvertibleTo(pv.Field(i).Type()) {
+				pv.Field(i).Set(rv.Convert(pv.Field(i).Type()))
+			}
+		}
+	}
+	rv := env.Field(1)
+	for i, r := range s.roles {
+		if re, ok := v.Roles[r]; ok {
+			rv.Field(i).Set(reflect.ValueOf(re))
+		}
+	}
+	env.Field(2).Set(reflect.ValueOf(v.Step))
+	if role != "" {
+		env.Field(3).Set(reflect.ValueOf(v.Roles[role]))
+	}
+	return env.Interface()
+}
+
+// Expr is a condition written in the runbook, compiled once with expr-lang.
+type Expr struct {
+	Src  string
+	Pos  yamlpos.Pos
+	prog *vm.Program
+	role bool // compiled with "role" in scope
+}
+
+// UnmarshalYAML keeps the source and its position.
+func (e *Expr) UnmarshalYAML(n yast.Node) error {
+	e.Pos = yamlpos.PosOf(n)
+	return yamlpos.DecodeNode(n, &e.Src)
+}
+
+// compile type-checks the expression; asBool demands a true/false result.
+func (s *schema) compile(src string, pos yamlpos.Pos, withRole, asBool bool) (*vm.Program, *yamlpos.Error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, yamlpos.Errorf(pos, "empty expression")
+	}
+	tree, err := parser.Parse(src)
+	if err != nil {
+		return nil, exprError(err, src, pos)
+	}
+	if e := s.checkNames(tree, src, pos, withRole); e != nil {
+		return nil, e
+	}
+	opts := []expr.Option{expr.Env(reflect.New(s.envT).Elem().Interface())}
+	if withRole {
+		opts[0] = expr.Env(reflect.New(s.withRoleT).Elem().Interface())
+	}
+	if asBool {
+		opts = append(opts, expr.AsBool())
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return nil, exprError(err, src, pos)
+	}
+	return prog, nil
+}
+
+// checkNames reports references to undeclared parameters, roles and role fields in
+// plain words before expr-lang reports them in terms of generated struct types.
+func (s *schema) checkNames(tree *parser.Tree, src string, pos yamlpos.Pos, withRole bool) *yamlpos.Error {
+	v := &nameVisitor{s: s, withRole: withRole}
+	ast.Walk(&tree.Node, v)
+	if v.err == "" {
+		return nil
+	}
+	line, col := lineCol(src, v.at)
+	return yamlpos.Errorf(pos.Shift(line, col), "%s", v.err)
+}
+
+type nameVisitor struct {
+	s        *schema
+	withRole bool
+	err      string
+	at       int
+}
+
+func (v *nameVisitor) Visit(n *ast.Node) {
+	if v.err != "" {
+		return
+	}
+	switch node := (*n).(type) {
+	case *ast.IdentifierNode:
+		switch node.Value {
+		case "params", "roles", "step":
+		case "role":
+			if !v.withRole {
+				v.fail(node, "role is only defined in a role's requirements; use roles.NAME here")
+			}
+		}
+	case *ast.MemberNode:
+		id, ok := node.Node.(*ast.IdentifierNode)
+		prop, isStr := node.Property.(*ast.StringNode)
+		if ok && isStr {
+			switch id.Value {
+			case "params":
+				if _, ok := v.s.paramIndex[prop.Value]; !ok {
+					v.fail(node.Property, fmt.Sprintf("undefined parameter %q (declared: %s)", prop.Value, listOr(paramIDs(v.s.params))))
+				}
+			case "roles":
+				if _, ok := v.s.roleIndex[prop.Value]; !ok {
+					v.fail(node.Property, fmt.Sprintf("undefined role %q (declared: %s)", prop.Value, listOr(v.s.roles)))
+				}
+			case "role":
+				if !roleFields[prop.Value] {
+					v.fail(node.Property, fmt.Sprintf("roles have no field %q (fields: %s)", prop.Value, listOr(sortedSet(roleFields))))
+				}
+			}
+		}
+		if inner, ok := node.Node.(*ast.MemberNode); ok && isStr {
+			if id, ok := inner.Node.(*ast.IdentifierNode); ok && id.Value == "roles" && !roleFields[prop.Value] {
+				v.fail(node.Property, fmt.Sprintf("roles have no field %q (fields: %s)", prop.Value, listOr(sortedSet(roleFields))))
+			}
+		}
+	}
+}
+
+func (v *nameVisitor) fail(n ast.Node, msg string) {
+	v.err = msg
+	v.at = n.Location().From
+}
+
+func paramIDs(ps []*Param) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.ID
+	}
+	return out
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func listOr(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// lineCol converts a rune offset in src to a 1-based line and 0-based column.
+func lineCol(src string, offset int) (int, int) {
+	line, col, i := 1, 0, 0
+	for _, r := range src {
+		if i == offset {
+			break
+		}
+		if r == '\n' {
+			line++
+			col = 0
+		} else {
+			col++
+		}
+		i++
+	}
+	return line, col
+}
+
+// exprError places an expr-lang error inside the YAML file.
+func exprError(err error, src string, pos yamlpos.Pos) *yamlpos.Error {
+	fe, ok := err.(*file.Error)
+	if !ok {
+		return yamlpos.Errorf(pos, "%v", err)
+	}
+	msg := fe.Message
+	if i := strings.Index(msg, "type struct {"); i >= 0 {
+		msg = "type mismatch in expression"
+	}
+	line, col := lineCol(src, fe.From)
+	return yamlpos.Errorf(pos.Shift(line, col), "in %q: %s", src, msg)
+}
+
+// Eval evaluates a compiled condition.
+func (e *Expr) eval(s *schema, v *Values, role string) (bool, error) {
+	out, err := expr.Run(e.prog, s.value(v, role))
+	if err != nil {
+		return false, fmt.Errorf("%s: %q: %w", e.Pos, e.Src, err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
+
+// Template is text with {{ expression }} parts, such as "{{ roles.new.install_dir }}/hub".
+// Each part is an expr-lang expression compiled when the runbook loads.
+type Template struct {
+	Src   string
+	Pos   yamlpos.Pos
+	parts []tmplPart
+}
+
+type tmplPart struct {
+	lit  string
+	prog *vm.Program
+	src  string
+}
+
+// UnmarshalYAML keeps the source and its position. Block scalars (|) start on the next
+// line, which Pos accounts for.
+func (t *Template) UnmarshalYAML(n yast.Node) error {
+	t.Pos = yamlpos.PosOf(n)
+	if n.Type() == yast.LiteralType {
+		t.Pos = yamlpos.Pos{Line: t.Pos.Line + 1, Col: 1}
+	}
+	var v any
+	if err := yamlpos.DecodeNode(n, &v); err != nil {
+		return err
+	}
+	switch x := v.(type) {
+	case string:
+		t.Src = x
+	case nil:
+		t.Src = ""
+	case map[string]any:
+		return yamlpos.Errorf(yamlpos.PosOf(n), "expected text, found a mapping")
+	case []any:
+		return yamlpos.Errorf(yamlpos.PosOf(n), "expected text, found a list")
+	default:
+		t.Src = fmt.Sprint(x)
+	}
+	return nil
+}
+
+// NewTemplate returns a template from source text (for values given on the command line).
+func NewTemplate(src string) *Template { return &Template{Src: src} }
+
+// IsZero reports whether the template is absent or empty.
+func (t *Template) IsZero() bool { return t == nil || t.Src == "" }
+
+func (s *schema) compileTemplate(t *Template, withRole bool) *yamlpos.Error {
+	t.parts = nil
+	rest := t.Src
+	offset := 0
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			t.parts = append(t.parts, tmplPart{lit: rest})
+			return nil
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			line, col := lineCol(t.Src, runeOffset(t.Src, offset+i))
+			return yamlpos.Errorf(t.Pos.Shift(line, col), "unclosed {{ in template")
+		}
+		src := rest[i+2 : i+j]
+		exprStart := offset + i + 2
+		t.parts = append(t.parts, tmplPart{lit: rest[:i]})
+		prog, err := s.compile(src, yamlpos.Pos{}, withRole, false)
+		if err != nil {
+			line, col := lineCol(t.Src, runeOffset(t.Src, exprStart))
+			at := t.Pos.Shift(line, col)
+			if err.Pos.Line > 0 {
+				at = at.Shift(err.Pos.Line, err.Pos.Col-1)
+			}
+			return yamlpos.Errorf(at, "template: %s", err.Msg)
+		}
+		t.parts = append(t.parts, tmplPart{prog: prog, src: strings.TrimSpace(src)})
+		rest = rest[i+j+2:]
+		offset += i + j + 2
+	}
+}
+
+func runeOffset(s string, byteOffset int) int {
+	return len([]rune(s[:byteOffset]))
+}
+
+// render expands the template.
+func (t *Template) render(s *schema, v *Values) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	if t.parts == nil && t.Src != "" {
+		// Built at run time (e.g. from --set): compile on first use.
+		if err := s.compileTemplate(t, false); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	var env any
+	for _, p := range t.parts {
+		if p.prog == nil {
+			b.WriteString(p.lit)
+			continue
+		}
+		if env == nil {
+			env = s.value(v, "")
+		}
+		out, err := expr.Run(p.prog, env)
+		if err != nil {
+			return "", fmt.Errorf("%s: {{ %s }}: %w", t.Pos, p.src, err)
+		}
+		b.WriteString(format(out))
+	}
+	return b.String(), nil
+}
+
+func format(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case []string:
+		return strings.Join(x, ", ")
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = format(e)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return fmt.Sprint(v)
+}

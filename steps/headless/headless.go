@@ -1,0 +1,269 @@
+// Package headless drives the engine without a terminal: decisions come from a run
+// file's answers, and every event becomes one line of text (or one JSON object) on an
+// io.Writer. It is what `cutover run --headless`, `resume` and `replay` use, and what
+// CI and the tests use.
+package headless
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/steps"
+)
+
+// Exit codes, shared by every cutover command.
+const (
+	ExitDone        = 0 // every step done
+	ExitNeedsOp     = 1 // a gate failed, or a step needs an operator
+	ExitBadInput    = 2 // inventory, runbook, run file or flags
+	ExitInterrupted = 3 // stopped by a signal; resumable
+	ExitUnreachable = 4 // a host could not be reached or its key was refused
+)
+
+// Printer writes one line per event, and optionally command output, to W. It
+// implements steps.Observer.
+type Printer struct {
+	W io.Writer
+	// JSON writes each event as a JSON object instead of a line of text.
+	JSON bool
+	// Verbose adds command output and waiting notices.
+	Verbose bool
+	// Journal is named on the session line, so a log shows where the run is kept.
+	Journal string
+
+	mu      sync.Mutex
+	waiting map[string]bool
+}
+
+// Event prints one event.
+func (p *Printer) Event(ev *steps.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.JSON {
+		b, err := json.Marshal(ev)
+		if err == nil {
+			fmt.Fprintf(p.W, "%s\n", b)
+		}
+		return
+	}
+	for _, l := range FormatEvent(ev) {
+		fmt.Fprintln(p.W, l)
+	}
+	if (ev.Type == steps.EvSession || ev.Type == steps.EvResume) && p.Journal != "" {
+		fmt.Fprintf(p.W, "%s  %-9s %-20s %s\n", clock(ev.Time), "journal", "", p.Journal)
+	}
+}
+
+// Progress prints live output in verbose mode, and notes a waiting gate once.
+func (p *Printer) Progress(pr steps.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.JSON {
+		return
+	}
+	switch {
+	case pr.Line != "" && p.Verbose:
+		fmt.Fprintf(p.W, "%s  %-9s %-20s | %s: %s\n", clock(time.Now()), "output", pr.Step, pr.Host, pr.Line)
+	case pr.Last != nil:
+		key := fmt.Sprintf("%s/%s/%d", pr.Step, pr.Phase, pr.Gate)
+		if p.waiting == nil {
+			p.waiting = map[string]bool{}
+		}
+		if !p.waiting[key] || p.Verbose {
+			p.waiting[key] = true
+			fmt.Fprintf(p.W, "%s  %-9s %-20s waiting up to %s more: %s\n", clock(time.Now()), "wait", pr.Step,
+				pr.Remaining.Round(time.Second), pr.Last.Summary)
+		}
+	}
+}
+
+func clock(t time.Time) string { return t.UTC().Format("15:04:05") }
+
+// FormatEvent renders an event as readable lines: the first says what happened; a
+// failed check adds its evidence, indented.
+func FormatEvent(ev *steps.Event) []string {
+	head := func(kind, text string) string {
+		return fmt.Sprintf("%s  %-9s %-20s %s", clock(ev.Time), kind, ev.Step, text)
+	}
+	switch ev.Type {
+	case steps.EvSession:
+		s := ev.Session
+		return []string{head("session", fmt.Sprintf("%s: %s (run %s, operator %s)", s.Runbook, s.Title, s.RunID, s.Operator))}
+	case steps.EvPlan:
+		var out []string
+		for _, p := range ev.Plan {
+			e := *ev
+			e.Step = p.ID
+			h := func(kind, text string) string {
+				return fmt.Sprintf("%s  %-9s %-20s %s", clock(e.Time), kind, e.Step, text)
+			}
+			switch {
+			case p.Skip:
+				out = append(out, h("plan", "skip: "+p.Reason))
+			default:
+				hosts := ""
+				if len(p.Hosts) > 0 {
+					hosts = " [" + strings.Join(p.Hosts, ", ") + "]"
+				}
+				out = append(out, h("plan", p.Title+hosts))
+			}
+		}
+		return out
+	case steps.EvResume:
+		return []string{head("resume", ev.Message)}
+	case steps.EvStepStart:
+		return []string{head("step", "started")}
+	case steps.EvCheck:
+		r := ev.Check
+		kind := "gate"
+		if r.Phase == "pre" {
+			kind = "pre"
+		}
+		text := r.Summary
+		if r.Name != "" && r.Name != r.Summary {
+			text = r.Name + ": " + r.Summary
+		}
+		out := []string{head(kind, fmt.Sprintf("%s  %s", strings.ToUpper(string(r.Status)), text))}
+		if !r.OK() {
+			for _, l := range r.Evidence {
+				out = append(out, "          | "+l)
+			}
+		}
+		return out
+	case steps.EvActionStart:
+		a := ev.Action
+		out := []string{head("action", a.Summary)}
+		for _, c := range a.Commands {
+			out = append(out, "          $ "+c)
+		}
+		return out
+	case steps.EvActionResult:
+		a := ev.Action
+		if a.OK {
+			text := fmt.Sprintf("ok in %s", time.Duration(a.Elapsed).Round(time.Millisecond))
+			if a.Files > 0 {
+				text += fmt.Sprintf(" (%d files, %d bytes, verified)", a.Files, a.Bytes)
+			}
+			out := []string{head("result", text)}
+			for _, c := range a.Changes {
+				out = append(out, "          | "+c)
+			}
+			return out
+		}
+		out := []string{head("result", "FAILED: "+a.Error)}
+		for _, l := range a.Output {
+			out = append(out, "          | "+l)
+		}
+		return out
+	case steps.EvDecision:
+		d := ev.Decision
+		text := string(d.Kind)
+		if d.Reason != "" {
+			text += ": " + d.Reason
+		}
+		if d.Run != nil {
+			text += fmt.Sprintf(" (performed by `%s` on %s)", d.Run.Command, d.Run.Role)
+		}
+		if d.Via != "" {
+			text += " [" + d.Via + "]"
+		}
+		return []string{head("decision", text)}
+	case steps.EvStepEnd:
+		text := ev.Status
+		if ev.Message != "" {
+			text += ": " + ev.Message
+		}
+		return []string{head("end", text)}
+	case steps.EvRunEnd:
+		return []string{head("run", ev.Status+": "+ev.Message)}
+	case steps.EvNote:
+		return []string{head("note", ev.Message)}
+	}
+	return []string{head(string(ev.Type), ev.Message)}
+}
+
+// Decider answers prompts; false means no answer is known.
+type Decider interface {
+	Decide(p *steps.Prompt) (steps.Decision, bool)
+}
+
+// Result is how a headless run ended.
+type Result struct {
+	Code int
+	// Message explains a non-zero code in one paragraph.
+	Message string
+	// Prompt is the question left unanswered, if that is why the run stopped.
+	Prompt *steps.Prompt
+}
+
+// Drive runs the engine until it ends, a prompt has no answer, or ctx is cancelled.
+// journalPath is quoted in messages so the operator knows what to resume.
+func Drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) Result {
+	for {
+		if e.Finished() {
+			st := e.State()
+			if st.Outcome == steps.RunDone {
+				return Result{Code: ExitDone}
+			}
+			return Result{Code: ExitNeedsOp, Message: st.Message}
+		}
+		if p := e.Prompt(); p != nil {
+			dec, ok := steps.Decision{}, false
+			if d != nil {
+				dec, ok = d.Decide(p)
+			}
+			if !ok {
+				return needsOperator(p, journalPath)
+			}
+			if err := e.Decide(dec); err != nil {
+				return Result{Code: ExitNeedsOp, Prompt: p, Message: fmt.Sprintf("step %s: the recorded answer does not fit: %v", p.Step, err)}
+			}
+			continue
+		}
+		if err := e.Advance(ctx); err != nil {
+			switch {
+			case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+				return Result{Code: ExitInterrupted, Message: fmt.Sprintf("interrupted; nothing is lost. Continue with: cutover resume %s", journalPath)}
+			case errors.Is(err, steps.ErrNeedDecision), errors.Is(err, steps.ErrFinished):
+				continue
+			default:
+				return Result{Code: ExitNeedsOp, Message: err.Error()}
+			}
+		}
+	}
+}
+
+func needsOperator(p *steps.Prompt, journalPath string) Result {
+	code := ExitNeedsOp
+	if p.Unreachable {
+		code = ExitUnreachable
+	}
+	var why string
+	switch p.Kind {
+	case steps.AskConfirm:
+		why = "needs an operator: it is a manual step and nothing answers it"
+		if p.Phrase != "" {
+			why += fmt.Sprintf(" (it asks for the phrase %q)", p.Phrase)
+		}
+	case steps.AskCheckFailed:
+		names := make([]string, len(p.Failed))
+		for i, f := range p.Failed {
+			names[i] = f.Summary
+		}
+		why = "a check failed: " + strings.Join(names, "; ")
+	case steps.AskActionFailed:
+		why = "the action failed"
+		if p.Action != nil {
+			why += ": " + p.Action.Error
+		}
+	case steps.AskUnknown:
+		why = "the action's outcome is unknown (it started and no result was recorded); its gates were checked: decide accept or rerun (answers: unknown: accept|rerun)"
+	}
+	return Result{Code: code, Prompt: p, Message: fmt.Sprintf("stopped at step %s (%s): %s. Fix it and continue with: cutover resume %s", p.Step, p.Title, why, journalPath)}
+}

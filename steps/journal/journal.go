@@ -1,0 +1,243 @@
+// Package journal keeps a run's events in a JSON Lines file: one event per line,
+// appended and fsynced before the engine does the next thing, so a run survives a
+// dropped console or a power cut and can be resumed, replayed, exported and audited.
+//
+// Each line carries the SHA-256 of the line before it ("prev"), so an edited or
+// truncated middle shows; a torn last line (the write a power cut interrupted) is
+// tolerated and cut off before appending.
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/steps"
+)
+
+// Writer appends events to a journal file. It implements steps.Recorder.
+type Writer struct {
+	mu   sync.Mutex
+	f    *os.File
+	path string
+	prev string
+}
+
+// Create starts a new journal at path; it refuses to overwrite one.
+func Create(path string) (*Writer, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("journal folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	// The new name must survive a crash too.
+	syncDir(filepath.Dir(path))
+	return &Writer{f: f, path: path}, nil
+}
+
+// Append opens an existing journal to continue it, returning the events so far. A torn
+// last line is removed first so the file stays valid JSON Lines.
+func Append(path string) (*Writer, *Journal, error) {
+	j, err := Read(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: %w", err)
+	}
+	if j.Torn {
+		if err := f.Truncate(j.validBytes); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("journal: cutting the torn last line: %w", err)
+		}
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return &Writer{f: f, path: path, prev: j.lastHash}, j, nil
+}
+
+// Path is the journal's file name.
+func (w *Writer) Path() string { return w.path }
+
+// Record appends ev as one line and syncs it to disk before returning.
+func (w *Writer) Record(ev *steps.Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return errors.New("journal is closed")
+	}
+	ev.Prev = w.prev
+	line, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := w.f.Write(append(line, '\n')); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return err
+	}
+	w.prev = hashLine(line)
+	return nil
+}
+
+// Close closes the file.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}
+
+func hashLine(line []byte) string {
+	sum := sha256.Sum256(line)
+	return hex.EncodeToString(sum[:])
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Journal is a journal file read back.
+type Journal struct {
+	Path   string
+	Events []*steps.Event
+	// Torn is set when the last line was incomplete and was ignored.
+	Torn bool
+	// Broken describes the first place the hash chain does not hold, if any.
+	Broken *ChainError
+
+	validBytes int64
+	lastHash   string
+}
+
+// ChainError says where a journal's hash chain breaks: a line was changed, removed or
+// inserted after it was written.
+type ChainError struct {
+	Line int
+	Msg  string
+}
+
+func (e *ChainError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
+
+// Read loads a journal. A damaged line other than the last is an error naming it; a
+// broken hash chain is reported in Broken, not as an error, so a tampered journal can
+// still be exported (with the warning) and examined.
+func Read(path string) (*Journal, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse reads journal content; path is used in messages.
+func Parse(path string, data []byte) (*Journal, error) {
+	j := &Journal{Path: path}
+	r := bufio.NewReader(bytes.NewReader(data))
+	var offset int64
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(line) == 0 && err == io.EOF {
+			break
+		}
+		complete := bytes.HasSuffix(line, []byte("\n"))
+		body := bytes.TrimRight(line, "\r\n")
+		ev := &steps.Event{}
+		if perr := json.Unmarshal(body, ev); perr != nil || ev.Type == "" {
+			if !complete {
+				j.Torn = true
+				break
+			}
+			if len(bytes.TrimSpace(body)) == 0 {
+				return nil, fmt.Errorf("%s:%d: empty line in journal", path, n)
+			}
+			return nil, fmt.Errorf("%s:%d: damaged journal line (not a cutover event): %.60q", path, n, body)
+		}
+		if j.Broken == nil {
+			switch {
+			case ev.Prev != j.lastHash:
+				j.Broken = &ChainError{Line: n, Msg: "does not follow the line before it (hash chain broken: a line was changed, removed or inserted)"}
+			case ev.Seq != len(j.Events)+1:
+				j.Broken = &ChainError{Line: n, Msg: fmt.Sprintf("sequence number %d, expected %d", ev.Seq, len(j.Events)+1)}
+			}
+		}
+		j.Events = append(j.Events, ev)
+		j.lastHash = hashLine(body)
+		offset += int64(len(line))
+		j.validBytes = offset
+		if !complete {
+			// The last write lost only its newline; the event itself is whole.
+			break
+		}
+	}
+	if len(j.Events) == 0 {
+		return nil, fmt.Errorf("%s: the journal has no events", path)
+	}
+	return j, nil
+}
+
+// Verify checks a journal's hash chain and reports the first bad line.
+func Verify(path string) error {
+	j, err := Read(path)
+	if err != nil {
+		return err
+	}
+	if j.Broken != nil {
+		return fmt.Errorf("%s:%w", path, j.Broken)
+	}
+	return nil
+}
+
+// DefaultDir is where journals go unless told otherwise: $CUTOVER_JOURNALS, else the
+// user's state folder (XDG_STATE_HOME, or ~/.local/state)/cutover/journals.
+func DefaultDir() string {
+	if d := os.Getenv("CUTOVER_JOURNALS"); d != "" {
+		return d
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(os.TempDir(), "cutover-journals")
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "cutover", "journals")
+}
+
+// NewPath names a new journal for a run of runbook id starting at t, adding a counter
+// when a journal of the same second exists already.
+func NewPath(dir, runbookID string, t time.Time) string {
+	base := filepath.Join(dir, strings.ReplaceAll(runbookID, "/", "-")+"-"+t.UTC().Format("20060102T150405Z"))
+	p := base + ".jsonl"
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			return p
+		}
+		p = fmt.Sprintf("%s-%d.jsonl", base, n)
+	}
+}

@@ -1,0 +1,367 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/cutover/cutover/probe"
+)
+
+// Inputs are what the operator chose: which host plays each role, parameter values as
+// text, and optionally a preset whose values apply first.
+type Inputs struct {
+	Roles  map[string]string
+	Params map[string]string
+	Preset string
+}
+
+// Plan is a runbook bound to hosts and parameters, with every step kept or skipped and
+// the reason. It is computed once, at the start of a run, and recorded in the journal:
+// a resumed run follows the recorded plan even though the facts have since changed (the
+// Hub is now on the new server, which is the point).
+type Plan struct {
+	Runbook *Runbook
+	// Roles maps each role to its host.
+	Roles map[string]*probe.Host
+	// Params holds typed values, defaults applied.
+	Params map[string]any
+	// Facts are the probe's findings per host name (nil entries when not probed).
+	Facts map[string]*probe.Facts
+	Steps []PlannedStep
+}
+
+// PlannedStep is one step's fate in a plan.
+type PlannedStep struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Skip  bool   `json:"skip,omitempty"`
+	// Reason says why a step is skipped, or why its fate depends on facts not known yet.
+	Reason string `json:"reason,omitempty"`
+	// Undecided marks a step whose condition needs probe facts the plan does not have
+	// (an export without an inventory).
+	Undecided bool `json:"undecided,omitempty"`
+	// Hosts are the hosts the step acts on or checks.
+	Hosts []string `json:"hosts,omitempty"`
+}
+
+// InputError is bad input from the operator: an unknown role or host, a missing or
+// invalid parameter. The command line exits 2 for it.
+type InputError struct{ Problems []string }
+
+func (e *InputError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// RequirementError lists role requirements the bound hosts do not meet. It is evidence
+// from the hosts, like a failed gate, so the command line exits 1 for it.
+type RequirementError struct{ Problems []string }
+
+func (e *RequirementError) Error() string {
+	return "the hosts do not meet the runbook's requirements:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+// HostLookup finds an inventory host by name.
+type HostLookup func(name string) *probe.Host
+
+// Prepare binds a runbook to hosts and parameters and plans it. facts may be nil (an
+// export without probing): then conditions on facts are left undecided and role
+// requirements are not checked.
+func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.Facts) (*Plan, error) {
+	p := &Plan{Runbook: rb, Roles: map[string]*probe.Host{}, Params: map[string]any{}, Facts: map[string]*probe.Facts{}}
+	var bad []string
+	for _, r := range sortedKeys(in.Roles) {
+		if rb.Role(r) == nil {
+			bad = append(bad, fmt.Sprintf("unknown role %q (%s has: %s)", r, rb.ID, listOr(rb.RoleIDs())))
+		}
+	}
+	for _, r := range rb.Roles {
+		name, ok := in.Roles[r.ID]
+		if !ok || name == "" {
+			bad = append(bad, fmt.Sprintf("role %s (%s) is not bound to a host: use --role %s=HOST", r.ID, r.Title, r.ID))
+			continue
+		}
+		h := lookup(name)
+		if h == nil {
+			bad = append(bad, fmt.Sprintf("role %s: host %q is not in the inventory", r.ID, name))
+			continue
+		}
+		p.Roles[r.ID] = h
+		if facts != nil {
+			p.Facts[h.Name] = facts[h.Name]
+		}
+	}
+	raw := map[string]string{}
+	if in.Preset != "" {
+		pr := rb.Preset(in.Preset)
+		if pr == nil {
+			bad = append(bad, fmt.Sprintf("unknown preset %q (%s has: %s)", in.Preset, rb.ID, listOr(presetIDs(rb))))
+		} else {
+			for k, v := range pr.Params {
+				raw[k] = v
+			}
+		}
+	}
+	for k, v := range in.Params {
+		if rb.Param(k) == nil {
+			bad = append(bad, fmt.Sprintf("unknown parameter %q (%s has: %s)", k, rb.ID, listOr(paramIDs(rb.Params))))
+			continue
+		}
+		raw[k] = v
+	}
+	if len(bad) > 0 {
+		return nil, &InputError{Problems: bad}
+	}
+
+	x := p.exec(nil)
+	for _, prm := range rb.Params {
+		text, given := raw[prm.ID]
+		if !given && !prm.Default.IsZero() {
+			s, err := x.render(prm.Default)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("parameter %s: default: %v", prm.ID, err))
+				continue
+			}
+			if facts == nil && usesFacts(prm.Default.Src) {
+				// The default comes from facts not gathered yet: show where it will come
+				// from ("<new.hostname>") instead of judging a placeholder.
+				p.Params[prm.ID] = s
+				x.values.Params[prm.ID] = s
+				continue
+			}
+			text, given = s, true
+		}
+		if !given && !prm.Optional && prm.Type != TypeBool {
+			bad = append(bad, fmt.Sprintf("parameter %s (%s) is required: use --set %s=VALUE", prm.ID, prm.Title, prm.ID))
+			continue
+		}
+		v, err := prm.Parse(text)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("parameter %s: %v", prm.ID, err))
+			continue
+		}
+		p.Params[prm.ID] = v
+		x.values.Params[prm.ID] = v
+	}
+	if len(bad) > 0 {
+		return nil, &InputError{Problems: bad}
+	}
+
+	if facts != nil {
+		var unmet []string
+		vals := p.values()
+		for _, r := range rb.Roles {
+			h := p.Roles[r.ID]
+			if f := facts[h.Name]; f == nil || !f.Reachable {
+				continue // unreachable hosts are reported by the caller, with exit 4
+			}
+			for _, req := range r.Requires {
+				ok, err := req.That.eval(rb.schema, vals, r.ID)
+				if err != nil {
+					unmet = append(unmet, fmt.Sprintf("role %s on %s: %v", r.ID, h.Name, err))
+				} else if !ok {
+					unmet = append(unmet, fmt.Sprintf("role %s on %s: %s (%s)", r.ID, h.Name, req.Because, req.That.Src))
+				}
+			}
+		}
+		if len(unmet) > 0 {
+			return nil, &RequirementError{Problems: unmet}
+		}
+	}
+
+	for _, s := range rb.Steps {
+		ps := PlannedStep{ID: s.ID, Title: s.Title, Hosts: p.stepHosts(s)}
+		if s.When != nil {
+			switch {
+			case facts == nil && usesFacts(s.When.Src):
+				ps.Undecided = true
+				ps.Reason = "decided when run: " + skipText(s)
+			default:
+				ok, err := s.When.eval(rb.schema, p.values(), "")
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					ps.Skip, ps.Reason = true, skipText(s)
+				}
+			}
+		}
+		p.Steps = append(p.Steps, ps)
+	}
+	return p, nil
+}
+
+func presetIDs(rb *Runbook) []string {
+	out := make([]string, len(rb.Presets))
+	for i, p := range rb.Presets {
+		out[i] = p.ID
+	}
+	return out
+}
+
+// skipText says why a step is skipped: the runbook's words, or the condition itself.
+func skipText(s *Step) string {
+	if s.SkipReason != "" {
+		return s.SkipReason
+	}
+	return "its condition is false: " + s.When.Src
+}
+
+// usesFacts reports whether a condition reads roles (probe facts), not only parameters.
+func usesFacts(src string) bool { return strings.Contains(src, "roles.") }
+
+// values are what expressions see for this plan.
+func (p *Plan) values() *Values {
+	v := &Values{Params: map[string]any{}, Roles: map[string]RoleEnv{}}
+	for k, x := range p.Params {
+		v.Params[k] = x
+	}
+	for r, h := range p.Roles {
+		f := p.Facts[h.Name]
+		if f == nil {
+			v.Roles[r] = placeholderRole(r, h)
+		} else {
+			v.Roles[r] = NewRoleEnv(h, f)
+		}
+	}
+	return v
+}
+
+// placeholderRole stands in for facts not gathered (an export without probing): text
+// fields read "<role.field>" so the checklist shows what will be filled in.
+func placeholderRole(role string, h *probe.Host) RoleEnv {
+	r := NewRoleEnv(h, nil)
+	ph := func(f string) string { return "<" + role + "." + f + ">" }
+	r.Hostname, r.OS, r.OSName = ph("hostname"), ph("os"), ph("os_name")
+	r.MachineID, r.TimeZone = ph("machine_id"), ph("timezone")
+	if r.Address == "" {
+		r.Address = ph("address")
+	}
+	if r.InstallDir == "" {
+		r.InstallDir = ph("install_dir")
+	}
+	return r
+}
+
+// exec returns a step context for describing and evaluating without a run.
+func (p *Plan) exec(s *Step) *stepExec {
+	env := &runEnv{rb: p.Runbook, values: *p.values(), bindings: p.Roles, facts: p.Facts}
+	if s == nil {
+		s = &Step{}
+	}
+	return &stepExec{runEnv: env, step: s}
+}
+
+// stepHosts lists the hosts a step touches, for plan review.
+func (p *Plan) stepHosts(s *Step) []string {
+	seen := map[string]bool{}
+	add := func(role string) {
+		if h := p.Roles[role]; h != nil {
+			seen[h.Name] = true
+		}
+	}
+	for _, ch := range append(append([]*Check{}, s.Pre...), s.Gates...) {
+		for _, r := range specRoles(ch.Spec) {
+			add(r)
+		}
+	}
+	if s.Action != nil {
+		for _, r := range specRoles(s.Action.Spec) {
+			add(r)
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for h := range seen {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// specRoles finds every role a check or action refers to, by looking at its Ref fields.
+func specRoles(spec any) []string {
+	var out []string
+	walkRefs(spec, func(r Ref) { out = append(out, r.Name) })
+	return out
+}
+
+// Describe lists, for plan review and exports, what a step does: the action (and its
+// exact commands or changes) and each check.
+type Description struct {
+	Text   string
+	Phrase string
+	Action *ActionRecord
+	// ActionError is set when the action could not be planned (a missing service
+	// command in the inventory, say).
+	ActionError string
+	Pre         []string
+	Gates       []string
+}
+
+// Describe renders what step id will do under this plan.
+func (p *Plan) Describe(id string) (*Description, error) {
+	s := p.Runbook.Step(id)
+	if s == nil {
+		return nil, errors.New("no step " + id)
+	}
+	x := p.exec(s)
+	d := &Description{Text: x.mustRender(s.Text), Phrase: x.mustRender(s.Phrase)}
+	if s.Action != nil {
+		rec, err := s.Action.Spec.plan(x)
+		d.Action = &rec
+		if err != nil {
+			d.ActionError = err.Error()
+		}
+	}
+	for _, ch := range s.Pre {
+		d.Pre = append(d.Pre, checkLabel(x, ch))
+	}
+	for _, ch := range s.Gates {
+		d.Gates = append(d.Gates, checkLabel(x, ch))
+	}
+	return d, nil
+}
+
+func checkLabel(x *stepExec, ch *Check) string {
+	s := ch.Spec.describe(x)
+	if ch.Name != "" {
+		s = ch.Name + ": " + s
+	}
+	if ch.Wait != nil {
+		s += fmt.Sprintf(" (waits up to %s)", ch.Wait.Timeout.D)
+	}
+	if ch.When != nil {
+		s += " (only when " + ch.When.Src + ")"
+	}
+	return s
+}
+
+// walkRefs calls f for every role reference in a check or action spec. Reflection keeps
+// this correct for every kind without each one listing its role fields again.
+func walkRefs(spec any, f func(Ref)) {
+	rv := reflect.ValueOf(spec)
+	for rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return
+		}
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return
+	}
+	for i := range rv.NumField() {
+		if !rv.Type().Field(i).IsExported() {
+			continue
+		}
+		switch x := rv.Field(i).Interface().(type) {
+		case Ref:
+			if x.Name != "" {
+				f(x)
+			}
+		case Refs:
+			for _, r := range x {
+				f(r)
+			}
+		}
+	}
+}

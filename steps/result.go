@@ -1,0 +1,113 @@
+package steps
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Status is the outcome of a check.
+type Status string
+
+// Check outcomes. Error means the check could not tell (a host did not answer, a file
+// could not be read); it blocks the step like a failure but is reported differently.
+const (
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Error   Status = "error"
+	Skipped Status = "skipped"
+)
+
+// CheckResult is one evaluation of a check, with the evidence behind it.
+type CheckResult struct {
+	// Phase is "pre" or "gate"; Index is the check's place in that list.
+	Phase string `json:"phase"`
+	Index int    `json:"index"`
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+
+	Status  Status `json:"status"`
+	Summary string `json:"summary"`
+	// Evidence is what the host showed: matched log lines, values, paths and times.
+	Evidence []string `json:"evidence,omitempty"`
+	// Hosts are the inventory hosts the check looked at.
+	Hosts []string `json:"hosts,omitempty"`
+	// Attempts and Waited describe a waiting gate's polling.
+	Attempts int    `json:"attempts,omitempty"`
+	Waited   Millis `json:"waited_ms,omitempty"`
+	// Unreachable is set when the check could not reach a host (exit code 4 territory).
+	Unreachable bool      `json:"unreachable,omitempty"`
+	At          time.Time `json:"at"`
+	// Final marks a failure that waiting cannot cure (an error line already in a log), so
+	// a waiting gate stops at once instead of polling until its timeout.
+	Final bool `json:"-"`
+}
+
+// OK reports whether the check passed or did not apply.
+func (r *CheckResult) OK() bool { return r.Status == Pass || r.Status == Skipped }
+
+// Millis is a duration stored as milliseconds in JSON.
+type Millis time.Duration
+
+// MarshalJSON writes whole milliseconds.
+func (m Millis) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(m).Milliseconds())
+}
+
+// UnmarshalJSON reads milliseconds.
+func (m *Millis) UnmarshalJSON(b []byte) error {
+	var v int64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*m = Millis(time.Duration(v) * time.Millisecond)
+	return nil
+}
+
+// ActionRecord describes an action: its inputs when it starts, its outcome when done.
+type ActionRecord struct {
+	Kind    string `json:"kind"`
+	Summary string `json:"summary"`
+	// Hosts are the inventory hosts it acts on.
+	Hosts []string `json:"hosts,omitempty"`
+	// Commands are the exact commands run, per host ("hub: maestroctl stop").
+	Commands []string `json:"commands,omitempty"`
+	// Answer marks a manual step performed by a command from a run file or replay.
+	Answer bool `json:"answer,omitempty"`
+
+	// Outcome fields, set on the result event.
+	OK       bool     `json:"ok"`
+	ExitCode *int     `json:"exit_code,omitempty"`
+	Output   []string `json:"output,omitempty"`  // the last lines, secrets removed
+	Changes  []string `json:"changes,omitempty"` // INI diff lines, files copied, and so on
+	Error    string   `json:"error,omitempty"`
+	Bytes    int64    `json:"bytes,omitempty"`
+	Files    int      `json:"files,omitempty"`
+	Elapsed  Millis   `json:"elapsed_ms,omitempty"`
+	// Unreachable is set when the action failed because a host could not be reached, so
+	// its effect on that host is unknown.
+	Unreachable bool `json:"unreachable,omitempty"`
+}
+
+// Mark is a file's size when a step started, so a log gate reads only what was written
+// since then.
+type Mark struct {
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mtime"`
+}
+
+// Progress is live information the journal does not keep: output lines of a running
+// command, bytes copied, a waiting gate's countdown.
+type Progress struct {
+	Step string
+	// Line is a line of command output (with Host), or a status note.
+	Line string
+	Host string
+	// Copy progress.
+	Done, Total int64
+	// Gate polling: which gate, the attempt, the time left and the last result.
+	Phase     string
+	Gate      int
+	Attempt   int
+	Remaining time.Duration
+	Last      *CheckResult
+}

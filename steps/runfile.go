@@ -1,0 +1,201 @@
+package steps
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	yast "github.com/goccy/go-yaml/ast"
+
+	"github.com/cutover/cutover/probe/yamlpos"
+)
+
+// RunFile is a run written down: which runbook, which hosts play which roles, the
+// parameters, and answers for the steps an operator would otherwise be asked about.
+//
+//	runbook: maestro/move-hub
+//	inventory: ../inventory.yaml
+//	roles: {old: hub, new: spare, lui: lui, trk: trk}
+//	params: {database: internal}
+//	answers:
+//	  install-fresh:
+//	    run: {role: new, command: "maestro-setup install --components hub"}
+//	  uninstall-old:
+//	    phrase: UNINSTALL HUB
+//	    run: {role: old, command: "maestro-setup remove hub"}
+type RunFile struct {
+	Runbook   string             `yaml:"runbook"`
+	Inventory string             `yaml:"inventory"`
+	Preset    string             `yaml:"preset"`
+	Roles     map[string]string  `yaml:"roles"`
+	Params    map[string]any     `yaml:"params"`
+	Answers   map[string]*Answer `yaml:"answers"`
+
+	// File is where it was read from.
+	File string `yaml:"-"`
+}
+
+// Answer decides for an operator at one step.
+type Answer struct {
+	// Confirm says a manual step was done (or an action may go ahead).
+	Confirm bool `yaml:"confirm"`
+	// Phrase is the text a step that cannot be undone asks to be typed.
+	Phrase string `yaml:"phrase"`
+	// Run performs a manual step with a command on a role's host; it implies Confirm.
+	Run *AnswerRun `yaml:"run"`
+	// Skip skips an optional step, with this reason.
+	Skip string `yaml:"skip"`
+	// Override accepts a failed check or action, with this reason. Use with care: it is
+	// recorded and shown in every export.
+	Override string `yaml:"override"`
+	// Unknown settles an action whose outcome is unknown after a resume: accept (it
+	// happened; its gates must pass) or rerun.
+	Unknown string `yaml:"unknown"`
+
+	Pos yamlpos.Pos `yaml:"-"`
+}
+
+// UnmarshalYAML records where the answer was written.
+func (a *Answer) UnmarshalYAML(n yast.Node) error {
+	type plain Answer
+	a.Pos = yamlpos.PosOf(n)
+	return yamlpos.DecodeNode(n, (*plain)(a))
+}
+
+// LoadRunFile reads a run file. The inventory path, if any, is made relative to the
+// working folder.
+func LoadRunFile(path string) (*RunFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("run file: %w", err)
+	}
+	rf := &RunFile{}
+	if err := yamlpos.Decode(path, data, rf); err != nil {
+		return nil, err
+	}
+	rf.File = path
+	if rf.Inventory != "" && !filepath.IsAbs(rf.Inventory) {
+		rf.Inventory = filepath.Join(filepath.Dir(path), rf.Inventory)
+	}
+	var errs yamlpos.List
+	for step, a := range rf.Answers {
+		if a == nil {
+			errs.Add(yamlpos.Pos{File: path, Line: 1, Col: 1}, "answer for %s is empty", step)
+			continue
+		}
+		a.Pos.File = path
+		if a.Unknown != "" && a.Unknown != "accept" && a.Unknown != "rerun" {
+			errs.Add(a.Pos, "answer for %s: unknown: must be accept or rerun, not %q", step, a.Unknown)
+		}
+		if a.Skip != "" && (a.Confirm || a.Run != nil) {
+			errs.Add(a.Pos, "answer for %s: skip and confirm/run contradict each other", step)
+		}
+		if a.Run != nil && (a.Run.Role == "" || a.Run.Command == "") {
+			errs.Add(a.Pos, "answer for %s: run needs role and command", step)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return rf, nil
+}
+
+// Inputs returns the roles, parameters and preset as plan inputs.
+func (rf *RunFile) Inputs() Inputs {
+	in := Inputs{Roles: map[string]string{}, Params: map[string]string{}, Preset: rf.Preset}
+	for k, v := range rf.Roles {
+		in.Roles[k] = v
+	}
+	for k, v := range rf.Params {
+		in.Params[k] = format(v)
+	}
+	return in
+}
+
+// CheckAgainst reports answers that do not fit the runbook: unknown steps and roles,
+// a command for a step that is not manual, a skip for a step that is not optional.
+func (rf *RunFile) CheckAgainst(rb *Runbook) error {
+	var errs yamlpos.List
+	ids := make([]string, 0, len(rf.Answers))
+	for id := range rf.Answers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := rf.Answers[id]
+		s := rb.Step(id)
+		if s == nil {
+			errs.Add(a.Pos, "answer for unknown step %q (%s has no such step)", id, rb.ID)
+			continue
+		}
+		if a.Run != nil {
+			if !s.Manual {
+				errs.Add(a.Pos, "answer for %s: run is only for manual steps", id)
+			}
+			if rb.Role(a.Run.Role) == nil {
+				errs.Add(a.Pos, "answer for %s: undefined role %q", id, a.Run.Role)
+			}
+		}
+		if a.Skip != "" && !s.Optional {
+			errs.Add(a.Pos, "answer for %s: the step is not optional and cannot be skipped", id)
+		}
+	}
+	return errs.Err()
+}
+
+// Answerer decides prompts from recorded answers; it never answers the same question
+// twice, so a failing gate cannot be overridden in a loop.
+type Answerer struct {
+	Answers map[string]*Answer
+	// Via is recorded with each decision ("runfile", "replay").
+	Via  string
+	used map[string]bool
+}
+
+// Decide returns the decision for p, or false when nobody wrote one down.
+func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
+	ans := a.Answers[p.Step]
+	if ans == nil {
+		return Decision{}, false
+	}
+	if a.used == nil {
+		a.used = map[string]bool{}
+	}
+	key := p.Step + "/" + p.On
+	if a.used[key] {
+		return Decision{}, false
+	}
+	d := Decision{Via: a.Via}
+	switch p.Kind {
+	case AskConfirm:
+		switch {
+		case ans.Skip != "" && p.Allows(Skip):
+			d.Kind, d.Reason = Skip, ans.Skip
+		case ans.Confirm || ans.Run != nil || ans.Phrase != "":
+			d.Kind, d.Phrase, d.Run = Confirm, ans.Phrase, ans.Run
+		default:
+			return d, false
+		}
+	case AskCheckFailed, AskActionFailed:
+		if ans.Override == "" {
+			return d, false
+		}
+		d.Kind, d.Reason = Override, ans.Override
+	case AskUnknown:
+		switch {
+		case ans.Unknown == "accept" && p.Allows(Accept):
+			d.Kind = Accept
+		case ans.Unknown == "rerun":
+			d.Kind = Rerun
+		case ans.Override != "" && p.Allows(Override):
+			d.Kind, d.Reason = Override, ans.Override
+		default:
+			return d, false
+		}
+	default:
+		return d, false
+	}
+	a.used[key] = true
+	return d, true
+}

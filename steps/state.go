@@ -1,0 +1,215 @@
+package steps
+
+import (
+	"fmt"
+	"time"
+)
+
+// Step statuses.
+const (
+	StepPending    = "pending"
+	StepRunning    = "running"
+	StepDone       = "done"
+	StepSkipped    = "skipped"
+	StepOverridden = "overridden" // done, but a failed check or action was accepted with a reason
+	StepAborted    = "aborted"
+)
+
+// Run outcomes.
+const (
+	RunDone    = "done"
+	RunAborted = "aborted"
+)
+
+// StepState is what the events say about one step.
+type StepState struct {
+	Planned PlannedStep
+	Status  string
+	// Reason explains a skip or an override.
+	Reason     string
+	Start, End time.Time
+	Marks      map[string]Mark
+	// Pre and Gates hold the latest result of each check in the current attempt.
+	Pre   map[int]*CheckResult
+	Gates map[int]*CheckResult
+	// History keeps every check result, retries included, for exports.
+	History []*CheckResult
+	// Action is the latest action record (the plan at its start, the outcome at its end).
+	Action *ActionRecord
+	// ActionPending means the action started and no result was recorded: its outcome is
+	// unknown (the process died or the connection dropped mid-action).
+	ActionPending bool
+	ActionDone    bool
+	// ActionRuns counts action starts, so tests can prove nothing ran twice.
+	ActionRuns int
+	Confirmed  bool
+	Answer     *AnswerRun
+	// Overrides maps "pre/2", "gate/0" or "action" to the operator's reason.
+	Overrides map[string]string
+	// SkipAsked is set when the operator chose to skip the step.
+	SkipAsked bool
+	Decisions []Decision
+}
+
+// ID is the step's id.
+func (s *StepState) ID() string { return s.Planned.ID }
+
+// Finished reports whether the step has ended one way or another.
+func (s *StepState) Finished() bool {
+	return s.Status != StepPending && s.Status != StepRunning
+}
+
+// RunState is the fold of a journal's events: the engine, the TUI, the exporter and
+// resume all derive what they show from it, by applying the same events in order.
+type RunState struct {
+	Session *Session
+	Steps   []*StepState
+	byID    map[string]*StepState
+	// Ended is set by run_end, with Outcome done or aborted.
+	Ended   bool
+	Outcome string
+	Message string
+	Started time.Time
+	EndedAt time.Time
+	Resumes int
+	LastSeq int
+}
+
+// Step returns the state of step id, or nil.
+func (rs *RunState) Step(id string) *StepState { return rs.byID[id] }
+
+// Current returns the first step not yet finished, or nil when all are.
+func (rs *RunState) Current() *StepState {
+	for _, s := range rs.Steps {
+		if !s.Finished() {
+			return s
+		}
+	}
+	return nil
+}
+
+// Apply folds one event into the state. It never fails: a journal that the reader
+// accepted is replayed as it is.
+func (rs *RunState) Apply(ev *Event) {
+	rs.LastSeq = ev.Seq
+	st := rs.byID[ev.Step]
+	switch ev.Type {
+	case EvSession:
+		rs.Session = ev.Session
+		rs.Started = ev.Time
+	case EvPlan:
+		rs.Steps, rs.byID = nil, map[string]*StepState{}
+		for _, p := range ev.Plan {
+			s := &StepState{Planned: p, Status: StepPending}
+			rs.Steps = append(rs.Steps, s)
+			rs.byID[p.ID] = s
+		}
+	case EvResume:
+		rs.Resumes++
+	case EvStepStart:
+		if st == nil {
+			return
+		}
+		st.Status, st.Start, st.Marks = StepRunning, ev.Time, ev.Marks
+		st.Pre, st.Gates = map[int]*CheckResult{}, map[int]*CheckResult{}
+		st.Overrides = map[string]string{}
+	case EvCheck:
+		if st == nil || ev.Check == nil {
+			return
+		}
+		r := ev.Check
+		st.History = append(st.History, r)
+		if r.Phase == "pre" {
+			st.Pre[r.Index] = r
+		} else {
+			st.Gates[r.Index] = r
+		}
+	case EvActionStart:
+		if st == nil {
+			return
+		}
+		st.Action, st.ActionPending, st.ActionDone = ev.Action, true, false
+		st.ActionRuns++
+	case EvActionResult:
+		if st == nil {
+			return
+		}
+		st.Action, st.ActionPending, st.ActionDone = ev.Action, false, true
+	case EvDecision:
+		if st == nil || ev.Decision == nil {
+			return
+		}
+		rs.decide(st, ev.Decision)
+	case EvStepEnd:
+		if st == nil {
+			return
+		}
+		st.Status, st.Reason, st.End = ev.Status, ev.Message, ev.Time
+	case EvRunEnd:
+		rs.Ended, rs.Outcome, rs.Message, rs.EndedAt = true, ev.Status, ev.Message, ev.Time
+	}
+}
+
+func (rs *RunState) decide(st *StepState, d *Decision) {
+	st.Decisions = append(st.Decisions, *d)
+	switch d.Kind {
+	case Confirm:
+		st.Confirmed, st.Answer = true, d.Run
+	case Skip:
+		st.SkipAsked = true
+	case Retry:
+		switch d.On {
+		case OnPre:
+			st.Pre = map[int]*CheckResult{}
+		case OnAction:
+			st.ActionDone, st.Action = false, nil
+			st.Gates = map[int]*CheckResult{}
+		default:
+			st.Gates = map[int]*CheckResult{}
+		}
+	case Override:
+		switch d.On {
+		case OnPre:
+			for i, r := range st.Pre {
+				if !r.OK() {
+					st.Overrides[fmt.Sprintf("pre/%d", i)] = d.Reason
+				}
+			}
+		case OnAction:
+			st.Overrides["action"] = d.Reason
+		case OnUnknown:
+			st.Overrides["action"] = d.Reason
+			st.ActionPending, st.ActionDone = false, true
+			fallthrough
+		default:
+			for i, r := range st.Gates {
+				if !r.OK() {
+					st.Overrides[fmt.Sprintf("gate/%d", i)] = d.Reason
+				}
+			}
+		}
+	case Accept:
+		st.ActionPending, st.ActionDone = false, true
+		if st.Action != nil {
+			st.Action.OK = true
+		}
+	case Rerun:
+		st.ActionPending, st.ActionDone, st.Action = false, false, nil
+		st.Gates = map[int]*CheckResult{}
+	}
+}
+
+// overridden reports whether a failed check of the step was accepted by the operator.
+func (s *StepState) overridden(phase string, i int) bool {
+	_, ok := s.Overrides[fmt.Sprintf("%s/%d", phase, i)]
+	return ok
+}
+
+// NewRunState folds events into a fresh state.
+func NewRunState(events []*Event) *RunState {
+	rs := &RunState{byID: map[string]*StepState{}}
+	for _, ev := range events {
+		rs.Apply(ev)
+	}
+	return rs
+}
