@@ -52,7 +52,8 @@ func (h *Host) Addr() string {
 	if port == 0 {
 		port = 22
 	}
-	return net.JoinHostPort(h.Address, strconv.Itoa(port))
+	// "[::1]" is how an IPv6 address is often written; JoinHostPort adds the brackets.
+	return net.JoinHostPort(strings.Trim(h.Address, "[]"), strconv.Itoa(port))
 }
 
 // PowerShell reports whether commands on the host run under PowerShell.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -86,7 +87,15 @@ func LoadFile(name string) (*steps.Runbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	return steps.Parse(name, data)
+	rb, err := steps.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	// Journals name the file so that resume and export find it again, from any folder.
+	if abs, err := filepath.Abs(name); err == nil {
+		rb.File = abs
+	}
+	return rb, nil
 }
 
 // Lint checks the embedded runbooks and the given files, returning every problem found

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/ini"
@@ -199,10 +198,15 @@ func (a *ServiceAction) command(h *probe.Host) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("the inventory gives no %s service commands for %s", a.Name, h.Name)
 	}
+	cmd := svc.Stop
 	if a.Do == "start" {
-		return svc.Start, nil
+		cmd = svc.Start
 	}
-	return svc.Stop, nil
+	if strings.TrimSpace(cmd) == "" {
+		// An empty command would "succeed" without doing anything.
+		return "", fmt.Errorf("the inventory gives no %s command for the %s service of %s", a.Do, a.Name, h.Name)
+	}
+	return cmd, nil
 }
 
 func (a *ServiceAction) plan(x *stepExec) (ActionRecord, error) {
@@ -393,6 +397,3 @@ func writeFile(ctx context.Context, t probe.Transport, p string, data []byte, pe
 	}
 	return w.Close()
 }
-
-// now is a helper so record times come from the run's clock.
-func (x *stepExec) elapsed(t0 time.Time) Millis { return Millis(x.now().Sub(t0)) }

@@ -317,6 +317,13 @@ func (k *ServiceCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		h := x.host(role)
 		r.Hosts = append(r.Hosts, h.Name)
 		svc, ok := h.Services[k.Name]
+		if ok && strings.TrimSpace(svc.Status) == "" {
+			// An empty command exits 0, which would read as "running".
+			r.Status = Error
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: the inventory gives no status command for the %s service", h.Name, k.Name))
+			bad = append(bad, h.Name)
+			continue
+		}
 		if !ok {
 			r.Status = Error
 			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: the inventory gives no %s service commands", h.Name, k.Name))

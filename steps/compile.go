@@ -59,7 +59,7 @@ func (c *compiler) tmpl(t *Template, field string, at yamlpos.Pos, required bool
 		t.Pos = at
 	}
 	if err := c.s.compileTemplate(t, false); err != nil {
-		c.errs = append(c.errs, err)
+		c.errorf(err.Pos, "%s", err.Msg)
 	}
 }
 
@@ -67,9 +67,9 @@ func (c *compiler) cond(e *Expr, withRole bool) {
 	if e == nil {
 		return
 	}
-	prog, err := c.s.compile(e.Src, e.Pos, withRole, true)
+	prog, err := c.s.compile(e.Src, textPos{start: e.Pos, indent: e.indent}, withRole, true)
 	if err != nil {
-		c.errs = append(c.errs, err)
+		c.errorf(err.Pos, "%s", err.Msg)
 		return
 	}
 	e.prog, e.role = prog, withRole
@@ -182,11 +182,11 @@ func (rb *Runbook) compile() error {
 		for _, k := range sortedKeys(pr.Params) {
 			p := rb.Param(k)
 			if p == nil {
-				c.errorf(pr.Pos, "preset %s sets undefined parameter %q", pr.ID, k)
+				c.errorf(pr.paramPos(k, false), "preset %s sets undefined parameter %q (declared: %s)", pr.ID, k, listOr(paramIDs(params)))
 				continue
 			}
 			if _, err := p.Parse(pr.Params[k]); err != nil {
-				c.errorf(pr.Pos, "preset %s: %s=%q: %v", pr.ID, k, pr.Params[k], err)
+				c.errorf(pr.paramPos(k, true), "preset %s: %s=%q: %v", pr.ID, k, pr.Params[k], err)
 			}
 		}
 	}
@@ -198,9 +198,10 @@ func (rb *Runbook) compile() error {
 			c.errorf(s.Pos, "step id %q: use lower-case letters, digits, '-' and '_'", s.ID)
 		}
 		if p, dup := seenStep[s.ID]; dup {
-			c.errorf(s.Pos, "duplicate step id %q (first at line %d)", s.ID, p.Line)
+			c.errorf(s.keyPos("id"), "duplicate step id %q (first at line %d)", s.ID, p.Line)
+		} else {
+			seenStep[s.ID] = s.keyPos("id")
 		}
-		seenStep[s.ID] = s.Pos
 		if s.Title == "" {
 			c.errorf(s.Pos, "title is required")
 		}
@@ -208,16 +209,16 @@ func (rb *Runbook) compile() error {
 		c.tmpl(s.Phrase, "phrase", s.Pos, false)
 		c.cond(s.When, false)
 		if s.Manual && s.Action != nil {
-			c.errorf(s.Action.Pos, "a manual step has no action: the operator does it (use confirm: true to ask before an action)")
+			c.errorf(s.keyPos("action"), "a manual step has no action: the operator does it (use confirm: true to ask before an action)")
 		}
 		if !s.Manual && s.Action == nil && len(s.Gates) == 0 && len(s.Pre) == 0 {
 			c.errorf(s.Pos, "the step does nothing: give it an action, gates, or manual: true")
 		}
 		if s.Optional && !s.Manual {
-			c.errorf(s.Pos, "only manual steps can be optional (an action step is skipped by its when: condition)")
+			c.errorf(s.keyPos("optional"), "only manual steps can be optional (an action step is skipped by its when: condition)")
 		}
 		if s.Confirm && s.Action == nil {
-			c.errorf(s.Pos, "confirm: true asks before an action, and this step has none (manual steps are always confirmed)")
+			c.errorf(s.keyPos("confirm"), "confirm: true asks before an action, and this step has none (manual steps are always confirmed)")
 		}
 		for i, ch := range s.Pre {
 			c.check(ch, fmt.Sprintf("step %s, pre-check %d", s.ID, i+1))

@@ -159,6 +159,11 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		}
 		files, err := copyItems(ctx, st, dt, j.src, target, j.items, a.Mode == "into", prog)
 		if err != nil {
+			if a.Mode == "replace" {
+				// The staging copy is incomplete or failed verification: remove it, so the
+				// target holds only its old copy and nothing half-made beside it.
+				_ = dt.RemoveAll(context.WithoutCancel(ctx), target)
+			}
 			return fmt.Errorf("copying %s:%s to %s:%s: %w", from.Name, j.src, to.Name, target, err)
 		}
 		if a.Mode == "replace" {

@@ -141,6 +141,17 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 	if err != nil {
 		return nil, err
 	}
+	var lost []string
+	for _, ss := range st.Steps {
+		if rb.Step(ss.ID()) == nil {
+			// Possible only with AllowChanged: the recorded plan names a step the runbook
+			// no longer has, and the engine cannot run a step it has no definition of.
+			lost = append(lost, fmt.Sprintf("step %s was planned when the run was recorded and runbook %s no longer has it", ss.ID(), rb.ID))
+		}
+	}
+	if len(lost) > 0 {
+		return nil, &InputError{Problems: lost}
+	}
 	e := newEngine(plan, rec, opts)
 	e.state = st
 	e.env.runID = st.Session.RunID
@@ -170,7 +181,8 @@ func Restore(events []*Event, rb *Runbook, lookup HostLookup, opts Options) (*Pl
 	}
 	plan := &Plan{Runbook: rb, Roles: map[string]*probe.Host{}, Params: map[string]any{}, Facts: map[string]*probe.Facts{}}
 	var bad []string
-	for role, host := range s.Roles {
+	for _, role := range sortedKeys(s.Roles) {
+		host := s.Roles[role]
 		h := lookup(host)
 		if h == nil {
 			bad = append(bad, fmt.Sprintf("role %s: host %q (recorded) is not in the inventory", role, host))
@@ -181,12 +193,21 @@ func Restore(events []*Event, rb *Runbook, lookup HostLookup, opts Options) (*Pl
 	}
 	for _, p := range rb.Params {
 		text, ok := s.Params[p.ID]
-		if p.Secret {
-			text, ok = opts.Secrets[p.ID]
-			if !ok && !p.Optional {
+		if v, given := opts.Secrets[p.ID]; given && (p.Secret || !ok) {
+			text, ok = v, true
+		}
+		if !ok && !p.Optional && p.Type != TypeBool {
+			if p.Secret {
 				bad = append(bad, fmt.Sprintf("parameter %s is secret and was not recorded: give it again (--set %s=...)", p.ID, p.ID))
-				continue
+			} else {
+				bad = append(bad, fmt.Sprintf("parameter %s is not in the journal (the runbook gained it since): give it with --set %s=...", p.ID, p.ID))
 			}
+			continue
+		}
+		if p.Optional && text == format(zeroValue(p.Type)) {
+			// Start records an optional parameter left empty as its zero value ("0" for a
+			// port), which Parse refuses: read it back as the empty value it was.
+			text = ""
 		}
 		v, err := p.Parse(text)
 		if err != nil {
@@ -528,6 +549,12 @@ func (e *Engine) Advance(ctx context.Context) error {
 			if m, ok := ch.Spec.(marker); ok {
 				m.mark(ctx, x, marks)
 			}
+		}
+		if err := ctx.Err(); err != nil {
+			// Interrupted while noting where the logs end: a start without its marks would
+			// let the gates read lines written before the step. Nothing is recorded; the
+			// step starts again when the run goes on.
+			return err
 		}
 		if len(marks) == 0 {
 			marks = nil

@@ -13,6 +13,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 	yast "github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/yamlpos"
@@ -150,18 +151,71 @@ type Expr struct {
 	Pos  yamlpos.Pos
 	prog *vm.Program
 	role bool // compiled with "role" in scope
+	// indent is the indentation of the later lines of a block scalar (|), for positions.
+	indent int
 }
 
 // UnmarshalYAML keeps the source and its position.
 func (e *Expr) UnmarshalYAML(n yast.Node) error {
-	e.Pos = yamlpos.PosOf(n)
+	e.Pos, e.indent = scalarStart(n)
 	return yamlpos.DecodeNode(n, &e.Src)
 }
 
+// textPos is where a scalar's text is in the file: the position of its first character,
+// and the indentation of its later lines (block scalars; 0 otherwise).
+type textPos struct {
+	start  yamlpos.Pos
+	indent int
+}
+
+// at returns the file position of the character at line (1-based) and col (0-based,
+// in runes) of the text.
+func (p textPos) at(line, col int) yamlpos.Pos {
+	if line > 1 {
+		return yamlpos.Pos{File: p.start.File, Line: p.start.Line + line - 1, Col: p.indent + col + 1}
+	}
+	return yamlpos.Pos{File: p.start.File, Line: p.start.Line, Col: p.start.Col + col}
+}
+
+// scalarStart returns where the text of a scalar starts, so that an error inside it
+// points at the right character: after the quote of a quoted scalar, and on the line
+// after the | or > of a block scalar, past its indentation (which it also returns).
+func scalarStart(n yast.Node) (yamlpos.Pos, int) {
+	pos := yamlpos.PosOf(n)
+	switch v := n.(type) {
+	case *yast.LiteralNode:
+		indent := blockIndent(v)
+		return yamlpos.Pos{Line: pos.Line + 1, Col: indent + 1}, indent
+	case *yast.StringNode:
+		if v.Token != nil && (v.Token.Type == token.DoubleQuoteType || v.Token.Type == token.SingleQuoteType) {
+			pos.Col++
+		}
+	}
+	return pos, 0
+}
+
+// blockIndent is how many columns a block scalar's lines are indented in the file: the
+// raw text of its first non-blank line has that many more leading spaces than its value.
+func blockIndent(n *yast.LiteralNode) int {
+	if n.Value == nil || n.Value.Token == nil {
+		return 0
+	}
+	origin := strings.Split(n.Value.Token.Origin, "\n")
+	value := strings.Split(n.Value.Value, "\n")
+	for i := range min(len(origin), len(value)) {
+		if strings.TrimSpace(value[i]) == "" {
+			continue
+		}
+		lead := func(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
+		return max(lead(origin[i])-lead(value[i]), 0)
+	}
+	return 0
+}
+
 // compile type-checks the expression; asBool demands a true/false result.
-func (s *schema) compile(src string, pos yamlpos.Pos, withRole, asBool bool) (*vm.Program, *yamlpos.Error) {
+func (s *schema) compile(src string, pos textPos, withRole, asBool bool) (*vm.Program, *yamlpos.Error) {
 	if strings.TrimSpace(src) == "" {
-		return nil, yamlpos.Errorf(pos, "empty expression")
+		return nil, yamlpos.Errorf(pos.start, "empty expression")
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
@@ -186,14 +240,14 @@ func (s *schema) compile(src string, pos yamlpos.Pos, withRole, asBool bool) (*v
 
 // checkNames reports references to undeclared parameters, roles and role fields in
 // plain words before expr-lang reports them in terms of generated struct types.
-func (s *schema) checkNames(tree *parser.Tree, src string, pos yamlpos.Pos, withRole bool) *yamlpos.Error {
+func (s *schema) checkNames(tree *parser.Tree, src string, pos textPos, withRole bool) *yamlpos.Error {
 	v := &nameVisitor{s: s, withRole: withRole}
 	ast.Walk(&tree.Node, v)
 	if v.err == "" {
 		return nil
 	}
 	line, col := lineCol(src, v.at)
-	return yamlpos.Errorf(pos.Shift(line, col), "%s", v.err)
+	return yamlpos.Errorf(pos.at(line, col), "%s", v.err)
 }
 
 type nameVisitor struct {
@@ -291,17 +345,17 @@ func lineCol(src string, offset int) (int, int) {
 }
 
 // exprError places an expr-lang error inside the YAML file.
-func exprError(err error, src string, pos yamlpos.Pos) *yamlpos.Error {
+func exprError(err error, src string, pos textPos) *yamlpos.Error {
 	fe, ok := err.(*file.Error)
 	if !ok {
-		return yamlpos.Errorf(pos, "%v", err)
+		return yamlpos.Errorf(pos.start, "%v", err)
 	}
 	msg := fe.Message
 	if i := strings.Index(msg, "type struct {"); i >= 0 {
 		msg = "type mismatch in expression"
 	}
 	line, col := lineCol(src, fe.From)
-	return yamlpos.Errorf(pos.Shift(line, col), "in %q: %s", src, msg)
+	return yamlpos.Errorf(pos.at(line, col), "in %q: %s", src, msg)
 }
 
 // Eval evaluates a compiled condition.
@@ -320,6 +374,8 @@ type Template struct {
 	Src   string
 	Pos   yamlpos.Pos
 	parts []tmplPart
+	// indent is the indentation of the later lines of a block scalar (|), for positions.
+	indent int
 }
 
 type tmplPart struct {
@@ -328,13 +384,10 @@ type tmplPart struct {
 	src  string
 }
 
-// UnmarshalYAML keeps the source and its position. Block scalars (|) start on the next
-// line, which Pos accounts for.
+// UnmarshalYAML keeps the source and the position of its first character. Block
+// scalars (|) start on the next line, which Pos accounts for.
 func (t *Template) UnmarshalYAML(n yast.Node) error {
-	t.Pos = yamlpos.PosOf(n)
-	if n.Type() == yast.LiteralType {
-		t.Pos = yamlpos.Pos{Line: t.Pos.Line + 1, Col: 1}
-	}
+	t.Pos, t.indent = scalarStart(n)
 	var v any
 	if err := yamlpos.DecodeNode(n, &v); err != nil {
 		return err
@@ -370,22 +423,19 @@ func (s *schema) compileTemplate(t *Template, withRole bool) *yamlpos.Error {
 			t.parts = append(t.parts, tmplPart{lit: rest})
 			return nil
 		}
+		text := textPos{start: t.Pos, indent: t.indent}
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			line, col := lineCol(t.Src, runeOffset(t.Src, offset+i))
-			return yamlpos.Errorf(t.Pos.Shift(line, col), "unclosed {{ in template")
+			return yamlpos.Errorf(text.at(lineCol(t.Src, runeOffset(t.Src, offset+i))), "unclosed {{ in template")
 		}
 		src := rest[i+2 : i+j]
 		exprStart := offset + i + 2
 		t.parts = append(t.parts, tmplPart{lit: rest[:i]})
-		prog, err := s.compile(src, yamlpos.Pos{}, withRole, false)
+		// The expression's own errors are placed relative to where it starts in the file.
+		at := textPos{start: text.at(lineCol(t.Src, runeOffset(t.Src, exprStart))), indent: t.indent}
+		prog, err := s.compile(src, at, withRole, false)
 		if err != nil {
-			line, col := lineCol(t.Src, runeOffset(t.Src, exprStart))
-			at := t.Pos.Shift(line, col)
-			if err.Pos.Line > 0 {
-				at = at.Shift(err.Pos.Line, err.Pos.Col-1)
-			}
-			return yamlpos.Errorf(at, "template: %s", err.Msg)
+			return yamlpos.Errorf(err.Pos, "template: %s", err.Msg)
 		}
 		t.parts = append(t.parts, tmplPart{prog: prog, src: strings.TrimSpace(src)})
 		rest = rest[i+j+2:]

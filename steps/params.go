@@ -66,7 +66,7 @@ func (p *Param) Parse(s string) (any, error) {
 	default:
 		v = s
 	}
-	if p.Pattern != nil && p.Pattern.Re != nil && !p.Pattern.Re.MatchString(fmt.Sprint(v)) {
+	if p.Pattern != nil && p.Pattern.Src != "" && !p.Pattern.MatchWhole(fmt.Sprint(v)) {
 		return nil, fmt.Errorf("%q does not match %s", s, p.Pattern.Src)
 	}
 	for _, rj := range p.Reject {

@@ -102,7 +102,8 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 			}
 		}
 	}
-	for k, v := range in.Params {
+	for _, k := range sortedKeys(in.Params) {
+		v := in.Params[k]
 		if rb.Param(k) == nil {
 			bad = append(bad, fmt.Sprintf("unknown parameter %q (%s has: %s)", k, rb.ID, listOr(paramIDs(rb.Params))))
 			continue

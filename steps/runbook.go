@@ -40,10 +40,10 @@ type Runbook struct {
 
 // Role is a part a host plays in a runbook ("the server the Hub moves to").
 type Role struct {
-	ID       string     `yaml:"id"`
-	Title    string     `yaml:"title"`
-	Requires []*Require `yaml:"requires"`
-	Pos      yamlpos.Pos
+	ID       string      `yaml:"id"`
+	Title    string      `yaml:"title"`
+	Requires []*Require  `yaml:"requires"`
+	Pos      yamlpos.Pos `yaml:"-"`
 }
 
 // UnmarshalYAML records the role's position.
@@ -100,7 +100,7 @@ type Param struct {
 	Pattern *Pattern `yaml:"pattern"`
 	// Reject lists regular expressions the value must not match, each with the reason.
 	Reject []*Rejection `yaml:"reject"`
-	Pos    yamlpos.Pos
+	Pos    yamlpos.Pos  `yaml:"-"`
 }
 
 // Rejection is a value pattern a parameter refuses, and why.
@@ -121,14 +121,40 @@ type Preset struct {
 	ID     string            `yaml:"id"`
 	Title  string            `yaml:"title"`
 	Params map[string]string `yaml:"params"`
-	Pos    yamlpos.Pos
+	Pos    yamlpos.Pos       `yaml:"-"`
+
+	// keyPos and valuePos are where each parameter is named and given its value.
+	keyPos, valuePos map[string]yamlpos.Pos
 }
 
-// UnmarshalYAML records the preset's position.
+// UnmarshalYAML records the preset's position and those of its parameters.
 func (p *Preset) UnmarshalYAML(n yast.Node) error {
 	type plain Preset
 	p.Pos = yamlpos.PosOf(n)
+	p.keyPos, p.valuePos = map[string]yamlpos.Pos{}, map[string]yamlpos.Pos{}
+	if m, ok := n.(*yast.MappingNode); ok {
+		for _, kv := range m.Values {
+			if pm, ok := kv.Value.(*yast.MappingNode); ok && kv.Key.GetToken().Value == "params" {
+				for _, pv := range pm.Values {
+					k := pv.Key.GetToken().Value
+					p.keyPos[k], p.valuePos[k] = yamlpos.PosOf(pv.Key), yamlpos.PosOf(pv.Value)
+				}
+			}
+		}
+	}
 	return yamlpos.DecodeNode(n, (*plain)(p))
+}
+
+// paramPos is where the preset names parameter k (value: where it gives its value).
+func (p *Preset) paramPos(k string, value bool) yamlpos.Pos {
+	m := p.keyPos
+	if value {
+		m = p.valuePos
+	}
+	if pos, ok := m[k]; ok {
+		return pos
+	}
+	return p.Pos
 }
 
 // Step is one thing to do and the evidence that it was done.
@@ -147,18 +173,35 @@ type Step struct {
 	// Confirm asks the operator before the action runs.
 	Confirm bool `yaml:"confirm"`
 	// Phrase must be typed to confirm a step that cannot be undone.
-	Phrase *Template `yaml:"phrase"`
-	Pre    []*Check  `yaml:"pre"`
-	Action *Action   `yaml:"action"`
-	Gates  []*Check  `yaml:"gates"`
-	Pos    yamlpos.Pos
+	Phrase *Template   `yaml:"phrase"`
+	Pre    []*Check    `yaml:"pre"`
+	Action *Action     `yaml:"action"`
+	Gates  []*Check    `yaml:"gates"`
+	Pos    yamlpos.Pos `yaml:"-"`
+
+	// keys records where each key of the step is written, for errors about one of them.
+	keys map[string]yamlpos.Pos
 }
 
-// UnmarshalYAML records the step's position.
+// UnmarshalYAML records the step's position and those of its keys.
 func (s *Step) UnmarshalYAML(n yast.Node) error {
 	type plain Step
 	s.Pos = yamlpos.PosOf(n)
+	s.keys = map[string]yamlpos.Pos{}
+	if m, ok := n.(*yast.MappingNode); ok {
+		for _, kv := range m.Values {
+			s.keys[kv.Key.GetToken().Value] = yamlpos.PosOf(kv.Key)
+		}
+	}
 	return yamlpos.DecodeNode(n, (*plain)(s))
+}
+
+// keyPos is where key is written in the step, or the step's position.
+func (s *Step) keyPos(key string) yamlpos.Pos {
+	if p, ok := s.keys[key]; ok {
+		return p
+	}
+	return s.Pos
 }
 
 // Wait makes a check poll until it passes or Timeout ends.
@@ -193,6 +236,20 @@ type Pattern struct {
 	Src string
 	Re  *regexp.Regexp
 	Pos yamlpos.Pos
+
+	whole *regexp.Regexp // Src anchored at both ends, for MatchWhole
+}
+
+// MatchWhole reports whether the pattern matches all of s, not only a part of it.
+func (p *Pattern) MatchWhole(s string) bool {
+	re := p.whole
+	if re == nil {
+		var err error
+		if re, err = regexp.Compile(`^(?:` + p.Src + `)$`); err != nil {
+			return false
+		}
+	}
+	return re.MatchString(s)
 }
 
 // UnmarshalYAML compiles the expression, reporting syntax errors at their place.
@@ -206,6 +263,7 @@ func (p *Pattern) UnmarshalYAML(n yast.Node) error {
 		return yamlpos.Errorf(p.Pos, "invalid regular expression %q: %v", p.Src, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 	p.Re = re
+	p.whole, _ = regexp.Compile(`^(?:` + p.Src + `)$`)
 	return nil
 }
 

@@ -118,6 +118,7 @@ func (rs *RunState) Apply(ev *Event) {
 			return
 		}
 		r := ev.Check
+		st.ensureMaps()
 		st.History = append(st.History, r)
 		if r.Phase == "pre" {
 			st.Pre[r.Index] = r
@@ -151,6 +152,7 @@ func (rs *RunState) Apply(ev *Event) {
 }
 
 func (rs *RunState) decide(st *StepState, d *Decision) {
+	st.ensureMaps()
 	st.Decisions = append(st.Decisions, *d)
 	switch d.Kind {
 	case Confirm:
@@ -191,11 +193,29 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 	case Accept:
 		st.ActionPending, st.ActionDone = false, true
 		if st.Action != nil {
-			st.Action.OK = true
+			// A copy: the record belongs to the action_start event, which must keep saying
+			// what was recorded when a prefix of the journal is folded again.
+			a := *st.Action
+			a.OK = true
+			st.Action = &a
 		}
 	case Rerun:
 		st.ActionPending, st.ActionDone, st.Action = false, false, nil
 		st.Gates = map[int]*CheckResult{}
+	}
+}
+
+// ensureMaps makes the per-attempt maps usable when a journal has results or decisions
+// for a step without its step_start (the fold must accept any journal the reader does).
+func (s *StepState) ensureMaps() {
+	if s.Pre == nil {
+		s.Pre = map[int]*CheckResult{}
+	}
+	if s.Gates == nil {
+		s.Gates = map[int]*CheckResult{}
+	}
+	if s.Overrides == nil {
+		s.Overrides = map[string]string{}
 	}
 }
 

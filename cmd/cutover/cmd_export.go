@@ -50,10 +50,20 @@ func cmdExport(_ context.Context, e *env, args []string) error {
 			return bad("%s is not a cutover journal", pos[0])
 		}
 		rb, err := runbooks.Get(st.Session.Runbook)
+		if err != nil && st.Session.File != "" {
+			// A site's own runbook, run from its file (as resume finds it too).
+			rb, err = runbooks.LoadFile(st.Session.File)
+		}
 		if err != nil {
 			return badInput{err}
 		}
-		plan, st, err := steps.Restore(j.Events, rb, lookup, steps.Options{AllowChanged: true})
+		// Secret parameters were never recorded and a checklist must not show them:
+		// they are restored as a placeholder.
+		secrets := map[string]string{}
+		for _, id := range st.Session.Secret {
+			secrets[id] = "[secret]"
+		}
+		plan, st, err := steps.Restore(j.Events, rb, lookup, steps.Options{AllowChanged: true, Secrets: secrets})
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,9 @@ func cmdProbe(ctx context.Context, e *env, args []string) error {
 	defer pool.Close()
 	pr := &probe.Prober{Pool: pool, Timeout: *timeout}
 	facts := pr.ProbeAll(ctx, hosts)
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: the facts are incomplete, not the hosts unreachable
+	}
 	if *asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -100,8 +100,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if !rf.headless {
-		return bad("the full-screen wizard needs a terminal; use --headless to run from answers")
+		var runf *steps.RunFile
+		if *from != "" {
+			runf, _ = steps.LoadRunFile(*from)
+		}
+		return wizard(ctx, e, wizardOptions{inv: inv, runbook: rb.ID, runFile: runf, journalDir: rf.journalDir})
 	}
+	e.signals()
 	path := *journalPath
 	if path == "" {
 		dir := rf.journalDir
@@ -223,8 +228,9 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 		return badInput{err}
 	}
 	if !rf.headless {
-		return bad("the full-screen wizard needs a terminal; use --headless to resume from answers")
+		return wizard(ctx, e, wizardOptions{inv: inv, resume: path, journalDir: rf.journalDir})
 	}
+	e.signals()
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: path}
 	cfg := &runner.Config{Inventory: inv, Dialer: dialer(), Observer: printer, Hard: e.hard, Version: version()}
 	run, err := cfg.Resume(ctx, path, rb, runner.ResumeOptions{Secrets: secrets, AllowChanged: *allowChanged})

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/cutover/cutover/probe"
@@ -32,10 +33,13 @@ type env struct {
 	stdin          io.Reader
 	// hard is cancelled by a second interrupt: actions in flight are stopped too.
 	hard context.Context
+	// signals starts the command line's signal handling; the wizard does not call it.
+	signals func()
 }
 
 func commands() []command {
 	return []command{
+		{"wizard", "the full-screen wizard (the default when no command is given)", cmdWizard},
 		{"lab", "serve a practice lab of simulated hosts over SSH and write its inventory", cmdLab},
 		{"probe", "probe the inventory's hosts: reachability, OS, clock, components", cmdProbe},
 		{"runbooks", "list the runbooks", cmdRunbooks},
@@ -53,53 +57,82 @@ func main() {
 }
 
 func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	// First signal: stop at the next safe point (the journal stays consistent and the
-	// run resumes). Second signal: also stop an action in flight.
-	soft, stopSoft := context.WithCancel(context.Background())
-	hard, stopHard := context.WithCancel(context.Background())
-	defer stopSoft()
-	defer stopHard()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-	go func() {
-		n := 0
-		for range sigs {
-			n++
-			if n == 1 {
-				fmt.Fprintln(stderr, "cutover: interrupted; stopping at the next safe point (again to stop an action in flight)")
-				stopSoft()
-			} else {
-				stopHard()
-			}
-		}
-	}()
-	e := &env{stdout: stdout, stderr: stderr, stdin: stdin, hard: hard}
-
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	e := &env{stdout: stdout, stderr: stderr, stdin: stdin}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		usage(stdout)
-		if len(args) == 0 {
-			return 0
-		}
 		return 0
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(soft, e, args[1:])
-			if err == nil {
-				return 0
+	name, rest := "", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, rest = args[0], args[1:]
+	}
+	run := cmdWizard
+	if name != "" {
+		run = nil
+		for _, c := range commands() {
+			if c.name == name {
+				run = c.run
 			}
-			code := exitCode(err)
-			var q quiet
-			if !errors.As(err, &q) {
-				fmt.Fprintf(stderr, "cutover %s: %v\n", c.name, err)
-			}
-			return code
+		}
+		if run == nil {
+			fmt.Fprintf(stderr, "cutover: unknown command %q\n\n", name)
+			usage(stderr)
+			return headless.ExitBadInput
 		}
 	}
-	fmt.Fprintf(stderr, "cutover: unknown command %q\n\n", args[0])
-	usage(stderr)
-	return headless.ExitBadInput
+	ctx, stop := e.interruptible(name)
+	defer stop()
+	err := run(ctx, e, rest)
+	if err == nil {
+		return 0
+	}
+	var q quiet
+	if !errors.As(err, &q) {
+		label := "cutover"
+		if name != "" {
+			label += " " + name
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", label, err)
+	}
+	return exitCode(err)
+}
+
+// interruptible installs the signal handling of the command line: the first SIGINT,
+// SIGTERM or SIGHUP stops at the next safe point (the journal stays consistent and the
+// run resumes); a second one also stops an action in flight. The wizard (no command
+// name, or a run in a terminal) handles signals itself and gets none of this.
+func (e *env) interruptible(name string) (context.Context, func()) {
+	soft, stopSoft := context.WithCancel(context.Background())
+	hard, stopHard := context.WithCancel(context.Background())
+	e.hard = hard
+	sigs := make(chan os.Signal, 2)
+	e.signals = func() {
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		go func() {
+			n := 0
+			for range sigs {
+				n++
+				if n == 1 {
+					// Stop first, then say so: once the message is out, nothing new starts.
+					stopSoft()
+					fmt.Fprintln(e.stderr, "cutover: interrupted; stopping at the next safe point (again to stop an action in flight)")
+				} else {
+					stopHard()
+				}
+			}
+		}()
+	}
+	switch name {
+	case "", "wizard", "run", "resume":
+		// These may open the wizard; they call e.signals() when they run headless.
+	default:
+		e.signals()
+	}
+	return soft, func() {
+		signal.Stop(sigs)
+		stopSoft()
+		stopHard()
+	}
 }
 
 func usage(w io.Writer) {

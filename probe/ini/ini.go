@@ -88,11 +88,18 @@ func (f *File) Get(section, key string) (string, bool) {
 	return f.lines[idx[len(idx)-1]].value, true
 }
 
-// Keys returns every key of section with its value, in file order (last one wins).
+// Keys returns every key of section with its value. As in Get, keys compare without
+// regard to case and the last definition wins, spelling included.
 func (f *File) Keys(section string) map[string]string {
 	m := map[string]string{}
+	spelled := map[string]string{} // lower case → the spelling in m
 	for _, l := range f.lines {
 		if l.key != "" && strings.EqualFold(l.section, section) {
+			lower := strings.ToLower(l.key)
+			if old, ok := spelled[lower]; ok {
+				delete(m, old)
+			}
+			spelled[lower] = l.key
 			m[l.key] = l.value
 		}
 	}
@@ -112,14 +119,21 @@ func (f *File) find(section, key string) []int {
 // Set gives key the value in section. An existing line keeps its key spelling and the
 // spacing around "="; only its value changes. A new key goes after the last key of its
 // section (or at the end of the file, creating the section header if needed). Duplicate
-// definitions are all set, so no stale copy can win later.
+// definitions are all set, so no stale copy can win later. Spaces around value are
+// dropped, as every reader drops them.
 func (f *File) Set(section, key, value string) error {
 	if err := validKey(key); err != nil {
+		return err
+	}
+	if err := validSection(section); err != nil {
 		return err
 	}
 	if strings.ContainsAny(value, "\r\n") {
 		return fmt.Errorf("value for %s contains a line break", key)
 	}
+	// Readers trim the spaces around a value, so writing them would only make the file
+	// say something else than Get reports.
+	value = strings.TrimSpace(value)
 	idx := f.find(section, key)
 	for _, i := range idx {
 		l := &f.lines[i]
@@ -137,6 +151,16 @@ func (f *File) Set(section, key, value string) error {
 	for i, l := range f.lines {
 		if strings.EqualFold(l.section, section) && (l.key != "" || l.header) {
 			at = i
+		}
+	}
+	if at < 0 && section == "" {
+		// Keys before any section header belong to no section: a new one goes just before
+		// the first header, not at the end of the file, where it would join the last section.
+		for i, l := range f.lines {
+			if l.header {
+				f.lines = append(f.lines[:i], append([]line{nl}, f.lines[i:]...)...)
+				return nil
+			}
 		}
 	}
 	if at < 0 {
@@ -161,7 +185,14 @@ func (f *File) Unset(section, key string) bool {
 	idx := f.find(section, key)
 	for j := len(idx) - 1; j >= 0; j-- {
 		i := idx[j]
+		if i == len(f.lines)-1 {
+			// The line before the removed last one keeps its line ending.
+			f.final = true
+		}
 		f.lines = append(f.lines[:i], f.lines[i+1:]...)
+	}
+	if len(f.lines) == 0 {
+		f.final = true
 	}
 	return len(idx) > 0
 }
@@ -172,6 +203,13 @@ func validKey(key string) error {
 	}
 	if strings.ContainsAny(key, "=[]\r\n;#") || strings.TrimSpace(key) != key {
 		return fmt.Errorf("invalid key %q", key)
+	}
+	return nil
+}
+
+func validSection(section string) error {
+	if strings.ContainsAny(section, "[]\r\n") || strings.TrimSpace(section) != section {
+		return fmt.Errorf("invalid section name %q", section)
 	}
 	return nil
 }

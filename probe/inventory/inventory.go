@@ -26,6 +26,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -108,20 +109,58 @@ func (l *hostList) UnmarshalYAML(n ast.Node) error {
 		return yamlpos.Errorf(yamlpos.PosOf(n), "hosts must be a mapping of host name to settings")
 	}
 	for _, kv := range m.Values {
-		h := namedHost{name: kv.Key.GetToken().Value, namePos: yamlpos.PosOf(kv.Key), pos: yamlpos.PosOf(kv.Value), fields: map[string]yamlpos.Pos{}}
-		if vm, ok := kv.Value.(*ast.MappingNode); ok {
-			for _, f := range vm.Values {
-				h.fields[f.Key.GetToken().Value] = yamlpos.PosOf(f.Value)
-			}
-		}
-		if kv.Value.Type() != ast.NullType {
-			if err := yamlpos.DecodeNode(kv.Value, &h.doc); err != nil {
-				return err
-			}
+		h := namedHost{name: kv.Key.GetToken().Value, namePos: yamlpos.PosOf(kv.Key), pos: yamlpos.PosOf(kv.Value), fields: fieldPositions(kv.Value)}
+		if kv.Value.Type() == ast.NullType {
+			h.pos = h.namePos // "hub1:" with nothing after it
+		} else if err := yamlpos.DecodeNode(kv.Value, &h.doc); err != nil {
+			return err
 		}
 		*l = append(*l, h)
 	}
 	return nil
+}
+
+// fieldPositions records where each key of a mapping has its value, and where each
+// service of a services: mapping is named ("services.NAME"), for errors found after
+// decoding.
+func fieldPositions(n ast.Node) map[string]yamlpos.Pos {
+	fields := map[string]yamlpos.Pos{}
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return fields
+	}
+	for _, f := range m.Values {
+		key := f.Key.GetToken().Value
+		fields[key] = yamlpos.PosOf(f.Value)
+		if sm, ok := f.Value.(*ast.MappingNode); ok && key == "services" {
+			for _, svc := range sm.Values {
+				fields["services."+svc.Key.GetToken().Value] = yamlpos.PosOf(svc.Key)
+			}
+		}
+	}
+	return fields
+}
+
+// defaultsDoc is the defaults: section, with the positions of its keys so that an
+// invalid default is reported where it is written.
+type defaultsDoc struct {
+	Port       int                      `yaml:"port"`
+	User       string                   `yaml:"user"`
+	Identity   stringList               `yaml:"identity"`
+	KnownHosts stringList               `yaml:"known_hosts"`
+	InstallDir string                   `yaml:"install_dir"`
+	Shell      string                   `yaml:"shell"`
+	Services   map[string]probe.Service `yaml:"services"`
+	Vars       map[string]string        `yaml:"vars"`
+
+	fields map[string]yamlpos.Pos
+}
+
+// UnmarshalYAML decodes the defaults and records where each key was written.
+func (d *defaultsDoc) UnmarshalYAML(n ast.Node) error {
+	type plain defaultsDoc
+	d.fields = fieldPositions(n)
+	return yamlpos.DecodeNode(n, (*plain)(d))
 }
 
 // stringList accepts one string or a list of strings.
@@ -146,16 +185,7 @@ func (s *stringList) UnmarshalYAML(n ast.Node) error {
 }
 
 type fileDoc struct {
-	Defaults struct {
-		Port       int                      `yaml:"port"`
-		User       string                   `yaml:"user"`
-		Identity   stringList               `yaml:"identity"`
-		KnownHosts stringList               `yaml:"known_hosts"`
-		InstallDir string                   `yaml:"install_dir"`
-		Shell      string                   `yaml:"shell"`
-		Services   map[string]probe.Service `yaml:"services"`
-		Vars       map[string]string        `yaml:"vars"`
-	} `yaml:"defaults"`
+	Defaults defaultsDoc `yaml:"defaults"`
 	// KnownHosts and Identity at the top level are shorthands for defaults.
 	KnownHosts stringList `yaml:"known_hosts"`
 	Identity   stringList `yaml:"identity"`
@@ -175,6 +205,26 @@ func Parse(file string, data []byte) (*Inventory, error) {
 	base := filepath.Dir(file)
 	var errs yamlpos.List
 	at := func(p yamlpos.Pos) yamlpos.Pos { p.File = file; return p }
+	// field is where a host's setting was written: in the host, or else in the defaults
+	// it inherited the setting from.
+	field := func(nh namedHost, key string) yamlpos.Pos {
+		if p, ok := nh.fields[key]; ok {
+			return at(p)
+		}
+		if p, ok := doc.Defaults.fields[key]; ok {
+			return at(p)
+		}
+		return at(nh.pos)
+	}
+	// An invalid default would otherwise be reported once for every host.
+	seen := map[string]bool{}
+	add := func(p yamlpos.Pos, format string, args ...any) {
+		e := yamlpos.Errorf(p, format, args...)
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			errs = append(errs, e)
+		}
+	}
 
 	if len(doc.Hosts) == 0 {
 		errs.Add(yamlpos.Pos{File: file, Line: 1, Col: 1}, "no hosts: the inventory needs a hosts: mapping with at least one host")
@@ -213,19 +263,19 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		if h.Address != "" {
 			if strings.Contains(h.Address, " ") {
 				errs.Add(at(nh.fields["address"]), "address %q contains a space", h.Address)
-			} else if _, _, err := net.SplitHostPort(h.Address); err == nil && !strings.HasPrefix(h.Address, "[") {
+			} else if _, _, err := net.SplitHostPort(h.Address); err == nil {
 				errs.Add(at(nh.fields["address"]), "address %q includes a port: give the port as port: instead", h.Address)
 			}
 		}
 		if h.Port < 1 || h.Port > 65535 {
-			errs.Add(at(nh.fields["port"]), "port %d is outside 1-65535", h.Port)
+			add(field(nh, "port"), "port %d is outside 1-65535", h.Port)
 		}
 		if h.Shell != "sh" && h.Shell != "powershell" {
-			errs.Add(at(nh.fields["shell"]), "shell %q: expected sh or powershell", h.Shell)
+			add(field(nh, "shell"), "shell %q: expected sh or powershell", h.Shell)
 		}
-		for name, s := range h.Services {
-			if s.Start == "" || s.Stop == "" || s.Status == "" {
-				errs.Add(at(nh.fields["services"]), "service %s of host %s needs start, stop and status commands", name, h.Name)
+		for _, name := range slices.Sorted(maps.Keys(h.Services)) {
+			if s := h.Services[name]; s.Start == "" || s.Stop == "" || s.Status == "" {
+				add(field(nh, "services."+name), "service %s of host %s needs start, stop and status commands", name, h.Name)
 			}
 		}
 		byName[h.Name] = h

@@ -4,9 +4,11 @@
 package yamlpos
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -127,10 +129,21 @@ func SetFile(err error, file string) error {
 }
 
 // PosOf returns the position of a node. For a mapping or sequence that is the position
-// of its first token.
+// of its first token: the brace or bracket of a flow collection, the first key of a
+// block mapping (whose own token is the first key's ":").
 func PosOf(n ast.Node) Pos {
 	if n == nil {
 		return Pos{}
+	}
+	switch m := n.(type) {
+	case *ast.MappingNode:
+		if !m.IsFlowStyle && len(m.Values) > 0 {
+			return PosOf(m.Values[0])
+		}
+	case *ast.MappingValueNode:
+		if m.Key != nil {
+			return PosOf(m.Key)
+		}
 	}
 	tk := n.GetToken()
 	if tk == nil {
@@ -159,13 +172,162 @@ func Decode(file string, data []byte, v any) error {
 	if body.Type() != ast.MappingType {
 		return &Error{Pos: Pos{File: file, Line: PosOf(body).Line, Col: PosOf(body).Col}, Msg: "expected a mapping (key: value lines) at the top level"}
 	}
+	if e := findTag(body); e != nil {
+		return SetFile(e, file)
+	}
 	return SetFile(DecodeNode(body, v), file)
+}
+
+// findTag refuses YAML tags ("!x", "!!seq"): cutover's files have no use for them, and
+// go-yaml panics on some (a tag on a value decoded into a list that is not a list).
+func findTag(n ast.Node) *Error {
+	var found *Error
+	ast.Walk(visitFunc(func(n ast.Node) bool {
+		if t, ok := n.(*ast.TagNode); ok && found == nil {
+			found = Errorf(PosOf(t), "YAML tags such as %s are not used here: write the value alone (quote it to make it text)", t.Start.Value)
+		}
+		return found == nil
+	}), n)
+	return found
+}
+
+type visitFunc func(ast.Node) bool
+
+func (f visitFunc) Visit(n ast.Node) ast.Visitor {
+	if f(n) {
+		return f
+	}
+	return nil
 }
 
 // DecodeNode decodes one node strictly into v; custom UnmarshalYAML(ast.Node) methods
 // call it for the plain form of their type.
 func DecodeNode(n ast.Node, v any) error {
+	if e := precheck(n, reflect.TypeOf(v)); e != nil {
+		return e
+	}
 	return convert(yaml.NodeToValue(n, v, yaml.DisallowUnknownField()))
+}
+
+var (
+	nodeUnmarshaler      = reflect.TypeFor[yaml.NodeUnmarshaler]()
+	bytesUnmarshaler     = reflect.TypeFor[yaml.BytesUnmarshaler]()
+	interfaceUnmarshaler = reflect.TypeFor[yaml.InterfaceUnmarshaler]()
+	textUnmarshaler      = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// precheck returns the first problem, in file order, that go-yaml would handle badly
+// when decoding n into a value of type t:
+//   - a key t has no field for: go-yaml finds those too, but picks one of several at
+//     random, so the same file could give a different error each time it is checked;
+//   - an empty item in a list of pointers ("-" with nothing after it), which go-yaml
+//     decodes as a nil pointer that the code reading the list does not expect.
+func precheck(n ast.Node, t reflect.Type) *Error {
+	if t == nil || n == nil {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	pt := reflect.PointerTo(t)
+	for _, u := range []reflect.Type{nodeUnmarshaler, bytesUnmarshaler, interfaceUnmarshaler, textUnmarshaler} {
+		if pt.Implements(u) {
+			return nil // it decodes itself, and checks its own keys
+		}
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			return nil
+		}
+		fields := map[string]reflect.Type{}
+		structKeys(t, fields)
+		for _, kv := range m.Values {
+			key := kv.Key.GetToken().Value
+			ft, known := fields[key]
+			switch {
+			case key == "<<":
+			case !known:
+				return Errorf(PosOf(kv.Key), "unknown key %q", key)
+			default:
+				if e := precheck(kv.Value, ft); e != nil {
+					return e
+				}
+			}
+		}
+	case reflect.Map:
+		if m, ok := n.(*ast.MappingNode); ok {
+			for _, kv := range m.Values {
+				if e := precheck(kv.Value, t.Elem()); e != nil {
+					return e
+				}
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if sq, ok := n.(*ast.SequenceNode); ok {
+			for i, x := range sq.Values {
+				if x == nil || x.Type() == ast.NullType {
+					if t.Elem().Kind() == reflect.Pointer {
+						return Errorf(itemPos(sq, i, x), "empty list item")
+					}
+					continue
+				}
+				if e := precheck(x, t.Elem()); e != nil {
+					return e
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// itemPos is where list item i is: its "-" in a block list, else its own position, or
+// the list's when it has none.
+func itemPos(sq *ast.SequenceNode, i int, x ast.Node) Pos {
+	if i < len(sq.Entries) && sq.Entries[i] != nil && sq.Entries[i].Start != nil {
+		tk := sq.Entries[i].Start
+		return Pos{Line: tk.Position.Line, Col: tk.Position.Column}
+	}
+	if x != nil {
+		if p := PosOf(x); !p.IsZero() {
+			return p
+		}
+	}
+	return PosOf(sq)
+}
+
+// structKeys collects the keys go-yaml accepts for struct type t: the yaml tag, else
+// the json tag, else the lower-case field name; inline fields add their own keys.
+func structKeys(t reflect.Type, into map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.PkgPath != "" && !f.Anonymous {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "" {
+			tag = f.Tag.Get("json")
+		}
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if slices.Contains(strings.Split(opts, ","), "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				structKeys(ft, into)
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		into[name] = f.Type
+	}
 }
 
 // convert turns go-yaml's errors into Errors with a plain-language message.

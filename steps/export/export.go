@@ -26,7 +26,7 @@ func Plan(w io.Writer, p *steps.Plan) error {
 	for i, ps := range p.Steps {
 		b.step(p, i+1, ps, nil)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, redactSecrets(b.String(), p))
 	return err
 }
 
@@ -64,7 +64,7 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 	for i, ss := range st.Steps {
 		b.step(p, i+1, ss.Planned, ss)
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, redactSecrets(b.String(), p))
 	return err
 }
 
@@ -104,13 +104,30 @@ func (b *builder) header(rb *steps.Runbook, p *steps.Plan) {
 		b.line("| --- | --- |")
 		for _, prm := range rb.Params {
 			v := prm.Display(p.Params[prm.ID])
-			if v == "" {
+			if v == "" || (prm.Optional && prm.Type == steps.TypePort && v == "0") {
+				// An optional port left empty holds 0, which is no port.
 				v = "(empty)"
 			}
 			b.line("| %s | %s |", prm.ID, cell(v))
 		}
 		b.line("")
 	}
+}
+
+// redactSecrets replaces the values of secret parameters wherever a description of a
+// check or an action rendered them (an INI value to expect, a command line): the
+// journal never holds them, and neither may the checklist made from a plan that does.
+func redactSecrets(s string, p *steps.Plan) string {
+	for _, prm := range p.Runbook.Params {
+		v, ok := p.Params[prm.ID]
+		if !prm.Secret || !ok {
+			continue
+		}
+		if text := fmt.Sprint(v); text != "" && text != "[secret]" {
+			s = strings.ReplaceAll(s, text, "[secret]")
+		}
+	}
+	return s
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
@@ -127,6 +144,12 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 			box = "x"
 		}
 		b.line("- [%s] ~~%d. %s~~ (`%s`) skipped: %s", box, n, ps.Title, ps.ID, reason)
+		if ss != nil {
+			// An operator's skip: who decided it, and how.
+			for _, dec := range ss.Decisions {
+				b.decision(dec)
+			}
+		}
 		return
 	}
 	d, err := p.Describe(ps.ID)
@@ -166,10 +189,12 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 		b.line("  Cannot be undone: confirm by typing `%s`.", d.Phrase)
 		b.line("")
 	}
-	b.action(d, ss)
+	// The order a step happens in: pre-checks, the action, the gates; then what the
+	// operator decided along the way.
 	for i, label := range d.Pre {
 		b.check("Pre-check", label, ss, "pre", i)
 	}
+	b.action(d, ss)
 	for i, label := range d.Gates {
 		b.check("Gate", label, ss, "gate", i)
 	}
@@ -271,7 +296,8 @@ func (b *builder) check(kind, label string, ss *steps.StepState, phase string, i
 	if r.Attempts > 1 {
 		wait = fmt.Sprintf(", after %s and %d attempts", time.Duration(r.Waited).Round(time.Second), r.Attempts)
 	}
-	b.line("  - [%s] %s: %s: **%s** at %s%s: %s", box, kind, label, state, stamp(r.At), wait, r.Summary)
+	b.line("  - [%s] %s: %s", box, kind, label)
+	b.line("    - **%s** at %s%s: %s", state, stamp(r.At), wait, r.Summary)
 	if overridden {
 		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", reason)
 	}

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +67,14 @@ func Append(path string) (*Writer, *Journal, error) {
 	if _, err := f.Seek(0, io.SeekEnd); err != nil {
 		f.Close()
 		return nil, nil, err
+	}
+	if j.noNewline {
+		// The last event is whole but its newline was lost: end its line, or the next
+		// event would be glued to it.
+		if _, err := f.Write([]byte("\n")); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("journal: ending the last line: %w", err)
+		}
 	}
 	return &Writer{f: f, path: path, prev: j.lastHash}, j, nil
 }
@@ -132,6 +139,7 @@ type Journal struct {
 
 	validBytes int64
 	lastHash   string
+	noNewline  bool // the last event's line lacks its "\n"
 }
 
 // ChainError says where a journal's hash chain breaks: a line was changed, removed or
@@ -191,6 +199,7 @@ func Parse(path string, data []byte) (*Journal, error) {
 		j.validBytes = offset
 		if !complete {
 			// The last write lost only its newline; the event itself is whole.
+			j.noNewline = true
 			break
 		}
 	}
@@ -235,7 +244,9 @@ func NewPath(dir, runbookID string, t time.Time) string {
 	base := filepath.Join(dir, strings.ReplaceAll(runbookID, "/", "-")+"-"+t.UTC().Format("20060102T150405Z"))
 	p := base + ".jsonl"
 	for n := 2; ; n++ {
-		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		// Any error but "exists" ends the search: a folder that cannot be read (or is a
+		// file) would give the same error for every counter, and Create reports it.
+		if _, err := os.Lstat(p); err != nil {
 			return p
 		}
 		p = fmt.Sprintf("%s-%d.jsonl", base, n)

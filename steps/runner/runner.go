@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -126,6 +127,11 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 	facts, err := c.ProbeRoles(ctx, pool, in.Roles)
 	if err != nil {
 		pool.Close()
+		if ctx.Err() != nil {
+			// Interrupted while probing: the hosts did not fail to answer, the operator
+			// stopped (exit 3, not 4).
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	plan, err := steps.Prepare(rb, c.Inventory.Host, in, facts)
@@ -147,10 +153,15 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 		return nil, err
 	}
 	op, machine := Operator()
+	// The journal names the inventory for resume, which may run from another folder.
+	invFile := c.Inventory.File
+	if abs, err := filepath.Abs(invFile); err == nil {
+		invFile = abs
+	}
 	e, err := steps.Start(plan, w, steps.Options{
 		Pool: pool, Observer: c.Observer, Now: c.Now, Hard: c.Hard,
 		Operator: op, Machine: machine, Version: c.Version,
-		Inventory: c.Inventory.File, InventoryDigest: c.Inventory.Digest, Replay: replayOf,
+		Inventory: invFile, InventoryDigest: c.Inventory.Digest, Replay: replayOf,
 	})
 	if err != nil {
 		w.Close()

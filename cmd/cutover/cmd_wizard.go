@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+
+	"github.com/cutover/cutover/probe/inventory"
+	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/runbooks"
+	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/headless"
+	"github.com/cutover/cutover/steps/journal"
+	"github.com/cutover/cutover/tui"
+)
+
+func cmdWizard(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "", "[-i INVENTORY] [--lab-dir DIR] [--journal-dir DIR]")
+	invPath := fs.String("i", "", "inventory file (default ./cutover.yaml, or the user's config folder)")
+	labDir := fs.String("lab-dir", "", "where the practice lab keeps its hosts when started from the wizard")
+	journalDir := fs.String("journal-dir", "", "folder for journals (default: "+journal.DefaultDir()+")")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	var inv *inventory.Inventory
+	if p, ok := findInventory(*invPath); ok {
+		var err error
+		if inv, err = inventory.Load(p); err != nil {
+			return badInput{err}
+		}
+	}
+	return wizard(ctx, e, wizardOptions{inv: inv, labDir: *labDir, journalDir: *journalDir})
+}
+
+type wizardOptions struct {
+	inv        *inventory.Inventory
+	runbook    string
+	runFile    *steps.RunFile
+	resume     string
+	labDir     string
+	journalDir string
+}
+
+// wizard opens the full-screen wizard on the terminal.
+func wizard(ctx context.Context, e *env, o wizardOptions) error {
+	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+		return bad("the full-screen wizard needs a terminal; without one, use --headless (cutover run --help)")
+	}
+	catalog, err := runbooks.All()
+	if err != nil {
+		return err
+	}
+	jdir := o.journalDir
+	if jdir == "" {
+		jdir = journal.DefaultDir()
+	}
+	labDir := o.labDir
+	if labDir == "" {
+		labDir = filepath.Join(filepath.Dir(jdir), "lab")
+	}
+	err = tui.Run(ctx, tui.Config{
+		Inventory: o.inv, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
+		JournalDir: jdir, LabDir: labDir, Dialer: dialer(), Version: version(),
+		LabScenario: func(now time.Time) (*lab.Scenario, error) { return runbooks.Scenario("maestro", now) },
+	})
+	if errors.Is(err, tui.ErrAborted) {
+		fmt.Fprintf(e.stderr, "cutover: %v\n", err)
+		return quiet{headless.ExitInterrupted}
+	}
+	return err
+}

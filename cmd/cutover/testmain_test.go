@@ -1,0 +1,22 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+// TestMain keeps the tests away from the user's SSH agent and journal folder: every
+// key comes from the lab's inventory and every journal goes to a temporary folder.
+func TestMain(m *testing.M) {
+	os.Unsetenv("SSH_AUTH_SOCK")
+	dir, err := os.MkdirTemp("", "cutover-test-journals-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("CUTOVER_JOURNALS", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}

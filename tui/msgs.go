@@ -1,0 +1,72 @@
+package tui
+
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/inventory"
+	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/steps"
+)
+
+// Messages. Engine messages carry the step id in their event or progress, so a page
+// shows them against the right step.
+type (
+	// eventMsg is one recorded engine event.
+	eventMsg struct{ ev *steps.Event }
+	// progressMsg is live output, copy progress or a gate's countdown.
+	progressMsg struct{ p steps.Progress }
+	// engineBatchMsg delivers a driver's queued engine messages in order.
+	engineBatchMsg struct {
+		d    *driver
+		msgs []tea.Msg
+	}
+	// advancedMsg and decidedMsg report the outcome of an engine call.
+	advancedMsg engineResult
+	decidedMsg  engineResult
+
+	// factsMsg carries a probe of the inventory.
+	factsMsg struct {
+		facts []*probe.Facts
+		gen   int // which probe round, so a slow old probe cannot overwrite a newer one
+	}
+	// probeTickMsg asks for the next background probe.
+	probeTickMsg struct{ gen int }
+
+	// labStartedMsg says the in-process practice lab is serving.
+	labStartedMsg struct {
+		lab *lab.Lab
+		inv *inventory.Inventory
+	}
+	// runOpenedMsg carries a started or resumed run, or why it could not start.
+	runOpenedMsg struct {
+		d   *driver
+		err error
+	}
+	// exportedMsg says where a checklist was written.
+	exportedMsg struct {
+		path string
+		err  error
+	}
+	// savedMsg says where a run file was written.
+	savedMsg struct {
+		path string
+		err  error
+	}
+	// errMsg is an error to show on the current page.
+	errMsg struct{ err error }
+
+	// pushMsg opens a page on top; popMsg closes the top page; replaceMsg swaps it.
+	pushMsg    struct{ p page }
+	popMsg     struct{}
+	replaceMsg struct{ p page }
+	// quitMsg ends the program after any run has stopped safely.
+	quitMsg struct{}
+	// signalMsg reports SIGHUP or SIGTERM: the console is gone or the system is going
+	// down, so the run stops at a safe point without asking.
+	signalMsg struct{ name string }
+)
+
+func push(p page) tea.Cmd    { return func() tea.Msg { return pushMsg{p} } }
+func replace(p page) tea.Cmd { return func() tea.Msg { return replaceMsg{p} } }
+func pop() tea.Msg           { return popMsg{} }
