@@ -194,6 +194,11 @@ func (a *ServiceAction) compile(c *compiler, act *Action) {
 }
 
 func (a *ServiceAction) command(h *probe.Host) (string, error) {
+	if h.Services == nil {
+		// Not an inventory host (a plan exported without an inventory): say where the
+		// command will come from instead of failing.
+		return fmt.Sprintf("(the inventory's %s %s command)", a.Name, a.Do), nil
+	}
 	svc, ok := h.Services[a.Name]
 	if !ok {
 		return "", fmt.Errorf("the inventory gives no %s service commands for %s", a.Name, h.Name)

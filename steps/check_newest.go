@@ -111,15 +111,19 @@ func newer(a, b fs.FileInfo) bool {
 	return a.Name() > b.Name()
 }
 
-func (n *NewestFileCheck) mark(ctx context.Context, x *stepExec, into map[string]Mark) {
+func (n *NewestFileCheck) mark(ctx context.Context, x *stepExec, into map[string]Mark) error {
 	dir, files, err := n.candidates(ctx, x)
+	if isNotExist(err) {
+		return nil // no folder yet: every file found later is new
+	}
 	if err != nil {
-		return // nothing to mark: every file found later is new
+		return err
 	}
 	h := x.host(n.Role.Name)
 	for _, f := range files {
 		into[h.Name+":"+path.Join(dir, f.Name())] = Mark{Size: f.Size(), ModTime: f.ModTime()}
 	}
+	return nil
 }
 
 func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {

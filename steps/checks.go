@@ -22,9 +22,11 @@ type CheckSpec interface {
 }
 
 // marker is implemented by checks that read only what a host wrote after the step
-// started: they note file sizes when the step starts.
+// started: they note file sizes when the step starts. An error means the sizes could
+// not be noted (the host did not answer); the step must not start without them, or its
+// gates would read lines written before it.
 type marker interface {
-	mark(ctx context.Context, x *stepExec, into map[string]Mark)
+	mark(ctx context.Context, x *stepExec, into map[string]Mark) error
 }
 
 var checkRegistry = map[string]func() CheckSpec{

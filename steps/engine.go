@@ -66,6 +66,19 @@ type Engine struct {
 	opts  Options
 }
 
+// StartError says a step could not start: cutover could not note where its logs end
+// (the host did not answer). Nothing was recorded; Advance tries again when called.
+type StartError struct {
+	Step string
+	Err  error
+}
+
+func (e *StartError) Error() string {
+	return fmt.Sprintf("step %s has not started: noting where its logs end failed: %v (nothing ran; try again when the host answers)", e.Step, e.Err)
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
 // Sentinel errors of Advance and Decide.
 var (
 	ErrNeedDecision = errors.New("the operator must decide before the run can go on")
@@ -88,13 +101,7 @@ func newEngine(plan *Plan, rec Recorder, opts Options) *Engine {
 	if opts.Observer != nil {
 		e.env.observe = opts.Observer.Progress
 	}
-	for _, p := range plan.Runbook.Params {
-		if v, ok := plan.Params[p.ID]; ok && p.Secret {
-			if s := format(v); s != "" {
-				e.env.secrets = append(e.env.secrets, s)
-			}
-		}
-	}
+	e.env.secrets = secretValues(plan.Runbook, plan.Params)
 	return e
 }
 
@@ -547,7 +554,9 @@ func (e *Engine) Advance(ctx context.Context) error {
 		marks := map[string]Mark{}
 		for _, ch := range append(append([]*Check{}, s.Pre...), s.Gates...) {
 			if m, ok := ch.Spec.(marker); ok {
-				m.mark(ctx, x, marks)
+				if err := m.mark(ctx, x, marks); err != nil && ctx.Err() == nil {
+					return &StartError{Step: s.ID, Err: err}
+				}
 			}
 		}
 		if err := ctx.Err(); err != nil {

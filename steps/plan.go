@@ -176,7 +176,7 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 			switch {
 			case facts == nil && usesFacts(s.When.Src):
 				ps.Undecided = true
-				ps.Reason = "decided when run: " + skipText(s)
+				ps.Reason = "decided when run, from the hosts' facts; skipped if " + skipText(s)
 			default:
 				ok, err := s.When.eval(rb.schema, p.values(), "")
 				if err != nil {
@@ -234,6 +234,7 @@ func placeholderRole(role string, h *probe.Host) RoleEnv {
 	r := NewRoleEnv(h, nil)
 	ph := func(f string) string { return "<" + role + "." + f + ">" }
 	r.Hostname, r.OS, r.OSName = ph("hostname"), ph("os"), ph("os_name")
+	r.Components = []string{ph("components")}
 	r.MachineID, r.TimeZone = ph("machine_id"), ph("timezone")
 	if r.Address == "" {
 		r.Address = ph("address")
@@ -246,7 +247,7 @@ func placeholderRole(role string, h *probe.Host) RoleEnv {
 
 // exec returns a step context for describing and evaluating without a run.
 func (p *Plan) exec(s *Step) *stepExec {
-	env := &runEnv{rb: p.Runbook, values: *p.values(), bindings: p.Roles, facts: p.Facts}
+	env := &runEnv{rb: p.Runbook, values: *p.values(), bindings: p.Roles, facts: p.Facts, secrets: secretValues(p.Runbook, p.Params)}
 	if s == nil {
 		s = &Step{}
 	}
@@ -306,7 +307,8 @@ func (p *Plan) Describe(id string) (*Description, error) {
 		return nil, errors.New("no step " + id)
 	}
 	x := p.exec(s)
-	d := &Description{Text: x.mustRender(s.Text), Phrase: x.mustRender(s.Phrase)}
+	// Descriptions reach screens and exports: secrets are removed from everything.
+	d := &Description{Text: x.redact(x.mustRender(s.Text)), Phrase: x.redact(x.mustRender(s.Phrase))}
 	if s.Action != nil {
 		rec, err := s.Action.Spec.plan(x)
 		d.Action = &rec
@@ -324,7 +326,7 @@ func (p *Plan) Describe(id string) (*Description, error) {
 }
 
 func checkLabel(x *stepExec, ch *Check) string {
-	s := ch.Spec.describe(x)
+	s := x.redact(ch.Spec.describe(x))
 	if ch.Name != "" {
 		s = ch.Name + ": " + s
 	}
@@ -365,4 +367,17 @@ func walkRefs(spec any, f func(Ref)) {
 			}
 		}
 	}
+}
+
+// secretValues lists the values of a plan's secret parameters, for redaction.
+func secretValues(rb *Runbook, params map[string]any) []string {
+	var out []string
+	for _, p := range rb.Params {
+		if v, ok := params[p.ID]; ok && p.Secret {
+			if s := format(v); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }

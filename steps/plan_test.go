@@ -366,7 +366,7 @@ func TestPrepareWithoutFacts(t *testing.T) {
 		t.Errorf("a default from facts = %#v, want the placeholder <new.hostname>", got)
 	}
 	ps := planSteps(p)
-	if s := ps["fresh"]; !s.Undecided || s.Skip || s.Reason != "decided when run: the new server already has Maestro components" {
+	if s := ps["fresh"]; !s.Undecided || s.Skip || s.Reason != "decided when run, from the hosts' facts; skipped if the new server already has Maestro components" {
 		t.Errorf("a condition on facts = %+v, want undecided", s)
 	}
 	if s := ps["external-only"]; s.Undecided || !s.Skip {

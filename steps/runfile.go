@@ -54,6 +54,8 @@ type Answer struct {
 	Unknown string `yaml:"unknown"`
 
 	Pos yamlpos.Pos `yaml:"-"`
+	// Via overrides the Answerer's source label for this answer ("flag" for --decide).
+	Via string `yaml:"-"`
 }
 
 // UnmarshalYAML records where the answer was written.
@@ -167,6 +169,9 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 		return Decision{}, false
 	}
 	d := Decision{Via: a.Via}
+	if ans.Via != "" {
+		d.Via = ans.Via
+	}
 	switch p.Kind {
 	case AskConfirm:
 		switch {

@@ -61,6 +61,8 @@ type runPage struct {
 	input    textinput.Model
 	inputFor inputKind
 	askAbort bool
+	// stalled is set when an engine call failed without a question to answer.
+	stalled bool
 	// pendingRun holds a command answer while its step's phrase is typed.
 	pendingRun *steps.AnswerRun
 	notice     string
@@ -240,6 +242,9 @@ func (p *runPage) after(r engineResult) tea.Cmd {
 	case r.err != nil:
 		p.notice = p.a.st.Fail.Render(r.err.Error())
 		if p.prompt == nil && !r.finished {
+			// Nothing was recorded (a host did not answer at a step's start, say): the
+			// operator retries when ready.
+			p.stalled = true
 			return nil
 		}
 	}
@@ -305,6 +310,10 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	if key.Matches(msg, k.Evidence) && p.state != nil {
 		return push(newDetailPage(p.a, p.plan, p.state, p.current(), p.output[p.currentID()]))
+	}
+	if p.stalled && key.Matches(msg, k.Retry) && !p.busy {
+		p.stalled, p.busy, p.notice = false, true, ""
+		return p.d.advance()
 	}
 	pr := p.prompt
 	if pr == nil || p.busy {
@@ -499,6 +508,8 @@ func (p *runPage) ShortHelp() []key.Binding {
 		return bindings(k.Yes, k.No)
 	case p.a.runEnded:
 		return bindings(k.Export, k.Up, k.Down, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "home")))
+	case p.stalled:
+		return bindings(k.Retry, k.Evidence, k.Up, k.Down)
 	case p.prompt == nil || p.busy:
 		return bindings(k.Evidence, k.Up, k.Down)
 	}

@@ -222,7 +222,7 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 			a = &steps.Answer{}
 			answers[step] = a
 		}
-		a.Unknown = d
+		a.Unknown, a.Via = d, "flag"
 	}
 	if err := (&steps.RunFile{Answers: answers}).CheckAgainst(rb); err != nil {
 		return badInput{err}

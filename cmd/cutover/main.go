@@ -130,6 +130,7 @@ func (e *env) interruptible(name string) (context.Context, func()) {
 	}
 	return soft, func() {
 		signal.Stop(sigs)
+		close(sigs) // ends the handler goroutine, if one was started
 		stopSoft()
 		stopHard()
 	}

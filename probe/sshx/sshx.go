@@ -84,7 +84,7 @@ func (d *Dialer) Dial(ctx context.Context, h *probe.Host) (probe.Transport, erro
 
 	ctx, cancel := context.WithTimeout(ctx, cmp.Or(d.DialTimeout, defaultDialTimeout))
 	defer cancel()
-	t := &transport{host: h, addr: h.Addr(), done: make(chan struct{})}
+	t := &transport{host: h, addr: h.Addr(), done: make(chan struct{}), gone: make(chan struct{})}
 	var via *hop
 	for _, p := range hops {
 		c, err := p.connect(ctx, t, via)

@@ -28,6 +28,7 @@ type transport struct {
 	client  *ssh.Client   // the host's: the last of clients
 	timing  probe.Timing
 	done    chan struct{} // closed by Close, to stop the keepalive
+	gone    chan struct{} // closed when the connection is found dead (fail)
 
 	mu     sync.Mutex
 	broken error // why the connection died; nil while healthy
@@ -64,6 +65,7 @@ func (t *transport) fail(reason error) {
 	t.mu.Lock()
 	if t.broken == nil && !t.closed {
 		t.broken = &probe.UnreachableError{Host: t.host.Name, Addr: t.addr, Err: reason}
+		close(t.gone)
 	}
 	t.mu.Unlock()
 	t.closeClients()
@@ -146,11 +148,38 @@ func (t *transport) usable(ctx context.Context) error {
 
 // failed names the host in err, or, when the connection broke, leads with the reason:
 // "keepalive unanswered" explains an operation's "EOF".
+//
+// An error that only a dead connection produces (EOF, an exit status that never came,
+// a garbled channel open) often arrives before the connection's own watcher has noticed
+// the end; waiting a moment for it lets the caller see an UnreachableError, which is
+// what it is (exit code 4, outcome unknown), and not a failed command.
 func (t *transport) failed(err error) error {
+	if t.Broken() == nil && connectionLevel(err) {
+		select {
+		case <-t.gone:
+		case <-t.done:
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	if b := t.Broken(); b != nil {
 		return fmt.Errorf("%w: %w", b, err)
 	}
+	if connectionLevel(err) {
+		return &probe.UnreachableError{Host: t.host.Name, Addr: t.addr, Err: err}
+	}
 	return fmt.Errorf("%s (%s): %w", t.host.Name, t.addr, err)
+}
+
+// connectionLevel reports errors that mean the connection, not the operation, failed.
+func connectionLevel(err error) bool {
+	if _, ok := errors.AsType[*ssh.ExitMissingError](err); ok {
+		return true
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	return strings.Contains(err.Error(), "unexpected packet in response to channel open")
 }
 
 // Run runs cmd in a new session and returns its exit code; a command killed by a signal
@@ -193,9 +222,6 @@ func (t *transport) Run(ctx context.Context, cmd string, stdout, stderr io.Write
 			return signalExit(sig), nil
 		}
 		return ee.ExitStatus(), nil
-	}
-	if _, ok := errors.AsType[*ssh.ExitMissingError](err); ok {
-		err = errors.New("the command ended without reporting an exit status")
 	}
 	if err != nil {
 		return -1, t.failed(err)

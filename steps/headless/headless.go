@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -232,6 +233,8 @@ func Drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) 
 				return Result{Code: ExitInterrupted, Message: fmt.Sprintf("interrupted; nothing is lost. Continue with: cutover resume %s", journalPath)}
 			case errors.Is(err, steps.ErrNeedDecision), errors.Is(err, steps.ErrFinished):
 				continue
+			case probe.IsConnectionError(err):
+				return Result{Code: ExitUnreachable, Message: fmt.Sprintf("%v. Continue with: cutover resume %s", err, journalPath)}
 			default:
 				return Result{Code: ExitNeedsOp, Message: err.Error()}
 			}

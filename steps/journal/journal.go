@@ -188,7 +188,7 @@ func Parse(path string, data []byte) (*Journal, error) {
 		if j.Broken == nil {
 			switch {
 			case ev.Prev != j.lastHash:
-				j.Broken = &ChainError{Line: n, Msg: "does not follow the line before it (hash chain broken: a line was changed, removed or inserted)"}
+				j.Broken = &ChainError{Line: n, Msg: fmt.Sprintf("does not follow line %d: one of the two was changed, or lines were removed or inserted between them (hash chain broken)", n-1)}
 			case ev.Seq != len(j.Events)+1:
 				j.Broken = &ChainError{Line: n, Msg: fmt.Sprintf("sequence number %d, expected %d", ev.Seq, len(j.Events)+1)}
 			}
