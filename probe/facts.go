@@ -23,6 +23,10 @@ type Facts struct {
 	MachineID string `expr:"machine_id"`
 	// TimeZone is the zone abbreviation and UTC offset, "CET+0100".
 	TimeZone string `expr:"timezone"`
+	// Addresses are the host's own IP addresses, as it reports them.
+	Addresses []string `expr:"addresses"`
+	// HostKey is the key the host proved itself with, "TYPE SHA256:...".
+	HostKey string `expr:"host_key"`
 	// ClockOffset is how far the host's clock is ahead of the operator's (negative: behind).
 	ClockOffset time.Duration `expr:"-"`
 	// ClockOffsetMS is ClockOffset in milliseconds, for expressions.
@@ -65,6 +69,8 @@ type factsJSON struct {
 	OSName        string                       `json:"os_name,omitempty"`
 	MachineID     string                       `json:"machine_id,omitempty"`
 	TimeZone      string                       `json:"timezone,omitempty"`
+	Addresses     []string                     `json:"addresses,omitempty"`
+	HostKey       string                       `json:"host_key,omitempty"`
 	ClockOffsetMS float64                      `json:"clock_offset_ms"`
 	ClockErrorMS  float64                      `json:"clock_uncertainty_ms"`
 	Components    []string                     `json:"components"`
@@ -94,6 +100,7 @@ func (f Facts) MarshalJSON() ([]byte, error) {
 	return json.Marshal(factsJSON{
 		Name: f.Name, Address: f.Address, Reachable: f.Reachable, Error: f.Error,
 		Hostname: f.Hostname, OS: f.OS, OSName: f.OSName, MachineID: f.MachineID, TimeZone: f.TimeZone,
+		Addresses: f.Addresses, HostKey: f.HostKey,
 		ClockOffsetMS: ms(f.ClockOffset), ClockErrorMS: ms(f.ClockUncertainty),
 		Components: comps, Settings: f.Settings, Services: f.Services, Warnings: f.Warnings,
 		Timing:   timingJSON{Dial: ms(f.Timing.Dial), Auth: ms(f.Timing.Auth), Exec: ms(f.Timing.Exec)},
@@ -110,6 +117,7 @@ func (f *Facts) UnmarshalJSON(b []byte) error {
 	*f = Facts{
 		Name: j.Name, Address: j.Address, Reachable: j.Reachable, Error: j.Error,
 		Hostname: j.Hostname, OS: j.OS, OSName: j.OSName, MachineID: j.MachineID, TimeZone: j.TimeZone,
+		Addresses: j.Addresses, HostKey: j.HostKey,
 		ClockOffset: fromMS(j.ClockOffsetMS), ClockUncertainty: fromMS(j.ClockErrorMS),
 		Components: j.Components, Settings: j.Settings, Services: j.Services, Warnings: j.Warnings,
 		Timing:   Timing{Dial: fromMS(j.Timing.Dial), Auth: fromMS(j.Timing.Auth), Exec: fromMS(j.Timing.Exec)},

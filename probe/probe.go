@@ -74,6 +74,12 @@ type Broken interface {
 	Broken() error
 }
 
+// Identified is implemented by transports that verified the host's key: the key tells
+// whether two inventory names are one machine.
+type Identified interface {
+	HostKey() string
+}
+
 // Timed is implemented by transports that measured how long it took to reach the host.
 type Timed interface {
 	Timing() Timing

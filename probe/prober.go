@@ -81,6 +81,9 @@ func (p *Prober) Probe(ctx context.Context, h *Host) *Facts {
 	if tm, ok := t.(Timed); ok {
 		f.Timing = tm.Timing()
 	}
+	if id, ok := t.(Identified); ok {
+		f.HostKey = id.HostKey()
+	}
 	comps := p.Components
 	if comps == nil {
 		comps = Catalogue
@@ -147,7 +150,8 @@ func Script(h *Host, comps []Component, nonce string) string {
 	b.WriteString(`printf '%s hostname %s\n' "$M" "$(hostname 2>/dev/null || uname -n)"` + "\n")
 	b.WriteString(`printf '%s os %s\n' "$M" "$(uname -s 2>/dev/null)"` + "\n")
 	b.WriteString(`[ -r /etc/os-release ] && printf '%s os_name %s\n' "$M" "$(. /etc/os-release 2>/dev/null; echo "$PRETTY_NAME")"` + "\n")
-	b.WriteString(`printf '%s machine_id %s\n' "$M" "$(cat /etc/machine-id 2>/dev/null || hostid 2>/dev/null)"` + "\n")
+	b.WriteString(`printf '%s machine_id %s\n' "$M" "$(cat "${CUTOVER_MACHINE_ID_FILE:-/etc/machine-id}" 2>/dev/null || hostid 2>/dev/null)"` + "\n")
+	b.WriteString(`printf '%s addresses %s\n' "$M" "$(hostname -I 2>/dev/null)"` + "\n")
 	b.WriteString(`printf '%s timezone %s\n' "$M" "$(date +%Z%z)"` + "\n")
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "D=%s\n", ShellQuote(h.InstallDir))
@@ -175,6 +179,7 @@ func powerShellScript(h *Host, comps []Component, nonce string) string {
 	b.WriteString(`Write-Output "$M os windows"` + "\n")
 	b.WriteString(`Write-Output "$M os_name $((Get-CimInstance Win32_OperatingSystem -ErrorAction SilentlyContinue).Caption)"` + "\n")
 	b.WriteString(`Write-Output "$M machine_id $((Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Cryptography' -ErrorAction SilentlyContinue).MachineGuid)"` + "\n")
+	b.WriteString(`Write-Output "$M addresses $((Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { $_.IPAddress -ne '127.0.0.1' }).IPAddress -join ' ')"` + "\n")
 	b.WriteString(`$o=[TimeZoneInfo]::Local.GetUtcOffset([DateTime]::Now); Write-Output ("$M timezone " + [TimeZoneInfo]::Local.Id + $(if($o -lt 0){'-'}else{'+'}) + $o.ToString('hhmm'))` + "\n")
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "$D=%s\n", PSQuote(h.InstallDir))
@@ -220,6 +225,8 @@ func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
 			f.MachineID = strings.TrimSpace(val)
 		case "timezone":
 			f.TimeZone = strings.TrimSpace(val)
+		case "addresses":
+			f.Addresses = strings.Fields(val)
 		case "component":
 			f.Components = append(f.Components, strings.TrimSpace(val))
 		case "setting":

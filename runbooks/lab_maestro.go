@@ -22,7 +22,6 @@ func maestroScenario(now time.Time) *lab.Scenario {
 	host := func(name string, files ...lab.File) lab.HostSpec {
 		fqdn := name + ".maestro.lab"
 		base := []lab.File{
-			hostnameShim(fqdn),
 			{Path: "bin/maestroctl", Mode: 0o755, Content: labFile("maestro/maestroctl")},
 			{Path: "bin/maestro-setup", Mode: 0o755, Content: labFile("maestro/maestro-setup")},
 			{Path: "bin/maestro-backup", Mode: 0o755, Content: labFile("maestro/maestro-backup")},

@@ -45,16 +45,3 @@ func labFile(path string) string {
 	}
 	return string(b)
 }
-
-// hostnameShim makes `hostname` on a simulated host print that host's name: the lab's
-// hosts share one machine, and the probe asks each host who it is.
-func hostnameShim(fqdn string) lab.File {
-	short, _, _ := strings.Cut(fqdn, ".")
-	return lab.File{Path: "bin/hostname", Mode: 0o755, Content: fmt.Sprintf(`#!/bin/sh
-# Simulated host name (cutover practice lab).
-case "$1" in
--s | --short) echo %s ;;
-*) echo %s ;;
-esac
-`, short, fqdn)}
-}

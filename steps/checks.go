@@ -37,6 +37,15 @@ var checkRegistry = map[string]func() CheckSpec{
 	"command":     func() CheckSpec { return &CommandCheck{} },
 	"service":     func() CheckSpec { return &ServiceCheck{} },
 	"tcp":         func() CheckSpec { return &TCPCheck{} },
+	"http":        func() CheckSpec { return &HTTPCheck{} },
+	"dns":         func() CheckSpec { return &DNSCheck{} },
+	"reach":       func() CheckSpec { return &ReachCheck{} },
+	"outage":      func() CheckSpec { return &OutageCheck{} },
+	"clock":       func() CheckSpec { return &ClockCheck{} },
+	"rtt":         func() CheckSpec { return &RTTCheck{} },
+	"facts":       func() CheckSpec { return &FactsCheck{} },
+
+	"distinct_machines": func() CheckSpec { return &DistinctMachinesCheck{} },
 }
 
 func checkKinds() []string {

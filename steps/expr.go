@@ -29,6 +29,8 @@ type RoleEnv struct {
 	OSName      string                       `expr:"os_name"`
 	MachineID   string                       `expr:"machine_id"`
 	TimeZone    string                       `expr:"timezone"`
+	Addresses   []string                     `expr:"addresses"`
+	HostKey     string                       `expr:"host_key"`
 	Reachable   bool                         `expr:"reachable"`
 	Components  []string                     `expr:"components"`
 	Settings    map[string]map[string]string `expr:"settings"`
@@ -55,11 +57,15 @@ func NewRoleEnv(h *probe.Host, f *probe.Facts) RoleEnv {
 	if f != nil {
 		r.Hostname, r.OS, r.OSName = f.Hostname, f.OS, f.OSName
 		r.MachineID, r.TimeZone, r.Reachable = f.MachineID, f.TimeZone, f.Reachable
+		r.Addresses, r.HostKey = f.Addresses, f.HostKey
 		r.Components, r.Settings, r.Services = f.Components, f.Settings, f.Services
 		r.ClockOffset = f.ClockOffset.Milliseconds()
 	}
 	if r.Components == nil {
 		r.Components = []string{}
+	}
+	if r.Addresses == nil {
+		r.Addresses = []string{}
 	}
 	return r
 }

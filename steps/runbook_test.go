@@ -135,7 +135,7 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 			name:    "an unknown check kind lists the known ones",
 			src:     "  - id: s1\n    title: S1\n    gates:\n      - file_exist: {role: old, path: hub/hub.ini}\n",
 			at:      "file_exist",
-			wantMsg: `unknown check "file_exist" (known: command, file_absent, file_exists, ini, newest_file, service, tcp)`,
+			wantMsg: `unknown check "file_exist" (known: clock, command, distinct_machines, dns, facts, file_absent, file_exists, http, ini, newest_file, outage, reach, rtt, service, tcp)`,
 		},
 		{
 			name:    "two check kinds in one item",
@@ -247,7 +247,7 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 			name:    "an unknown role field",
 			src:     "  - id: s1\n    title: S1\n    manual: true\n    when: roles.old.hostnme == \"x\"\n",
 			at:      "hostnme",
-			wantMsg: `roles have no field "hostnme" (fields: address, clock_offset_ms, components, host, hostname,`,
+			wantMsg: `roles have no field "hostnme" (fields: address, addresses, clock_offset_ms, components, host, host_key, hostname,`,
 		},
 		{
 			name:    "an unknown field of role in a requirement",

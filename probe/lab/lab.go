@@ -37,6 +37,9 @@ type Scenario struct {
 	Faults []Fault
 	// Runs are run files written to DIR/runs.
 	Runs []RunFile
+	// DNS holds extra records of the simulated DNS: name to addresses. Every host's own
+	// names resolve to its address without being listed.
+	DNS map[string][]string
 }
 
 // HostSpec describes one simulated host.
@@ -58,6 +61,8 @@ type HostSpec struct {
 	Groups []string
 	// Endpoints are the TCP services the host offers in the simulated network.
 	Endpoints []Endpoint
+	// IP is the host's address in the simulated network; empty means 10.77.0.(10+n).
+	IP string
 }
 
 // File is a file on a simulated host.
@@ -149,8 +154,11 @@ type Lab struct {
 	logMu     sync.Mutex
 	log       io.Writer
 
+	rules *netRules // the rules file bin/lab-net edits
+
 	mu      sync.Mutex
-	blocked map[[2]string]bool // {from, to} pairs partitioned by Block
+	blocked map[[2]string]bool          // {from, to} pairs partitioned by Block
+	delays  map[[2]string]time.Duration // {from, to} pairs slowed by Delay
 	serving bool
 	closed  bool
 	done    chan struct{} // closed when Close starts; ends Serve

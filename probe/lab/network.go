@@ -28,7 +28,7 @@ func (r *refusal) Error() string { return r.msg }
 // route maps a TCP target seen from host from to the real address to dial. It never
 // dials: every target outside the simulated network is refused here.
 func (l *Lab) route(from *host, target string, port int) (string, error) {
-	if ip := net.ParseIP(target); ip != nil {
+	if ip := net.ParseIP(target); ip != nil && l.alias[ip.String()] == nil {
 		ip4 := ip.To4()
 		if ip4 == nil || ip4[0] != 127 {
 			return "", &refusal{ssh.Prohibited, fmt.Sprintf("lab: %s is outside the simulated network (only lab hosts and 127.0.0.0/8)", target)}
@@ -81,6 +81,17 @@ func (l *Lab) forward(ctx context.Context, h *host, nc ssh.NewChannel) {
 		r := err.(*refusal) // route fails only with refusals
 		_ = nc.Reject(r.reason, r.msg)
 		return
+	}
+	if to := l.targetHost(h, p.Addr); to != nil {
+		if delay := l.delayOf(h, to); delay > 0 {
+			// A slow link: the connection takes longer to open, as a far host's would.
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				_ = nc.Reject(ssh.ConnectionFailed, "lab: closing")
+				return
+			}
+		}
 	}
 	d := net.Dialer{Timeout: 5 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
@@ -163,7 +174,25 @@ func (l *Lab) Unblock(from, to string) {
 }
 
 func (l *Lab) isBlocked(from, to *host) bool {
+	key := [2]string{from.name, to.name}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.blocked[[2]string{from.name, to.name}]
+	b := l.blocked[key]
+	l.mu.Unlock()
+	if b {
+		return true
+	}
+	blocked, _ := l.rules.load()
+	return blocked[key]
+}
+
+// targetHost is the lab host a direct-tcpip target names, or nil (127.0.0.0/8).
+func (l *Lab) targetHost(from *host, target string) *host {
+	name := strings.ToLower(strings.TrimSuffix(target, "."))
+	if name == "localhost" {
+		return from
+	}
+	if h := l.alias[name]; h != nil {
+		return h
+	}
+	return nil
 }

@@ -108,6 +108,9 @@ func (l *Lab) env(h *host) []string {
 		"LAB_HOST=" + h.name,
 		"LAB_ROOT=" + h.root,
 		"LAB_DIR=" + l.dir,
+		// The probe reads the machine identity from here when it is set, so each
+		// simulated host is a machine of its own.
+		"CUTOVER_MACHINE_ID_FILE=" + filepath.Join(h.root, "etc", "machine-id"),
 	}
 	if tz, ok := os.LookupEnv("TZ"); ok {
 		env = append(env, "TZ="+tz)

@@ -35,7 +35,7 @@ const (
 // The state file comes last so an interrupted reset still looks like a lab.
 func labEntries() []string {
 	return []string{hostsDir, hostKeysDir, runsDir, clientKeyFile, clientKeyFile + ".pub",
-		knownHostsFile, inventoryFile, auditFile, stateFile}
+		knownHostsFile, inventoryFile, auditFile, stateFile, zoneFile, rulesFile}
 }
 
 // state is lab.json: what a later Setup needs to resume the lab.
@@ -106,6 +106,12 @@ func Setup(dir string, sc *Scenario, opts Options) (*Lab, error) {
 		if err := l.createRoot(h, data); err != nil {
 			return nil, err
 		}
+		if err := l.writeIdentity(h); err != nil {
+			return nil, err
+		}
+	}
+	if err := l.writeZone(); err != nil {
+		return nil, err
 	}
 	// Derived files follow the ports and keys; an operator's edits survive otherwise.
 	rewrite := prev == nil || keysCreated || portsMoved
@@ -158,6 +164,10 @@ func newLab(dir string, sc *Scenario, log io.Writer) *Lab {
 		l.byName[h.name] = h
 		l.alias[strings.ToLower(h.name)] = h
 		l.alias[strings.ToLower(h.hostname)] = h
+	}
+	l.rules = &netRules{path: filepath.Join(dir, rulesFile)}
+	for _, h := range l.hosts {
+		l.alias[l.ip(h)] = h
 	}
 	return l
 }

@@ -95,7 +95,7 @@ func (d *Dialer) Dial(ctx context.Context, h *probe.Host) (probe.Transport, erro
 		t.clients = append(t.clients, c)
 		p.client, via = c, p
 	}
-	t.client = via.client
+	t.client, t.hostKey = via.client, via.hostKey
 
 	go t.watch()
 	if interval := cmp.Or(d.KeepaliveInterval, defaultKeepaliveInterval); interval > 0 {
@@ -110,6 +110,8 @@ type hop struct {
 	cfg    *ssh.ClientConfig
 	creds  credentials
 	client *ssh.Client // once connected
+	// hostKey is the verified key, "TYPE SHA256:...", once connected.
+	hostKey string
 }
 
 // prepare reads what connecting to h needs: its user, keys and known_hosts.
@@ -123,12 +125,22 @@ func (d *Dialer) prepare(h *probe.Host, agentKeys []ssh.Signer, agentErr error) 
 	if err != nil {
 		return nil, &probe.UnreachableError{Host: h.Name, Addr: h.Addr(), Err: err}
 	}
-	return &hop{host: h, creds: creds, cfg: &ssh.ClientConfig{
-		User:              user,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(creds.signers...)},
-		HostKeyCallback:   hostKey,
+	p := &hop{host: h, creds: creds}
+	p.cfg = &ssh.ClientConfig{
+		User: user,
+		Auth: []ssh.AuthMethod{ssh.PublicKeys(creds.signers...)},
+		// Remember the verified key: two inventory names with the same host key are the
+		// same machine, which cluster runbooks must refuse.
+		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+			err := hostKey(hostname, remote, key)
+			if err == nil {
+				p.hostKey = fingerprint(key)
+			}
+			return err
+		},
 		HostKeyAlgorithms: algos,
-	}}, nil
+	}
+	return p, nil
 }
 
 // connect opens a TCP connection to the hop (directly, or from the previous hop) and

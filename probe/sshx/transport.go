@@ -29,6 +29,7 @@ type transport struct {
 	timing  probe.Timing
 	done    chan struct{} // closed by Close, to stop the keepalive
 	gone    chan struct{} // closed when the connection is found dead (fail)
+	hostKey string        // the host's verified key, "TYPE SHA256:..."
 
 	mu     sync.Mutex
 	broken error // why the connection died; nil while healthy
@@ -42,7 +43,11 @@ var _ interface {
 	probe.Transport
 	probe.Broken
 	probe.Timed
+	probe.Identified
 } = (*transport)(nil)
+
+// HostKey returns the host's verified key as "TYPE SHA256:fingerprint".
+func (t *transport) HostKey() string { return t.hostKey }
 
 // Timing reports how long the TCP connections (Dial) and the SSH handshakes with
 // authentication (Auth) took, jump hosts included. Exec is left to the caller.

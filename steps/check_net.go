@@ -1,0 +1,674 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cutover/cutover/probe"
+)
+
+// Network checks look at the network from a host, not from the operator's machine: a
+// TCP connection, an HTTP request or a name lookup made over the host's SSH connection
+// shows what that host sees, which is what "the standby reaches the database" and "the
+// name now resolves to the new server" mean.
+
+// HTTPCheck passes when an HTTP(S) request made from a role's host gets an expected
+// answer. Redirects are not followed: a 302 to the login page is an answer.
+type HTTPCheck struct {
+	From Ref       `yaml:"from"`
+	URL  *Template `yaml:"url"`
+	// Status lists acceptable status codes; empty accepts 200-399.
+	Status   []int    `yaml:"status"`
+	Contains Patterns `yaml:"contains"`
+	Timeout  Duration `yaml:"timeout"`
+}
+
+func (k *HTTPCheck) compile(c *compiler, ch *Check) {
+	c.role(k.From, "from", ch.Pos)
+	c.tmpl(k.URL, "url", ch.Pos, true)
+	if k.URL != nil && !strings.Contains(k.URL.Src, "{{") && !strings.HasPrefix(k.URL.Src, "http://") && !strings.HasPrefix(k.URL.Src, "https://") {
+		c.errorf(checkPos(ch, k.URL), "url must start with http:// or https://")
+	}
+	for _, s := range k.Status {
+		if s < 100 || s > 599 {
+			c.errorf(ch.Pos, "status %d is not an HTTP status code", s)
+		}
+	}
+}
+
+func (k *HTTPCheck) describe(x *stepExec) string {
+	want := "answers 200-399"
+	if len(k.Status) > 0 {
+		want = "answers " + joinInts(k.Status)
+	}
+	s := fmt.Sprintf("from %s, %s %s", x.host(k.From.Name).Name, x.mustRender(k.URL), want)
+	for _, p := range k.Contains {
+		s += fmt.Sprintf(" with /%s/", p.Src)
+	}
+	return s
+}
+
+func (k *HTTPCheck) eval(ctx context.Context, x *stepExec) CheckResult {
+	t, h, err := x.conn(ctx, k.From.Name)
+	if err != nil {
+		return errResult(err, x.host(k.From.Name).Name)
+	}
+	url, err := x.render(k.URL)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	timeout := k.Timeout.D
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	status, body, took, err := httpGet(ctx, t, url, timeout)
+	r := CheckResult{Hosts: []string{h.Name}}
+	if probe.IsConnectionError(err) {
+		return errResult(err, h.Name)
+	}
+	if err != nil {
+		r.Status, r.Summary = Fail, fmt.Sprintf("from %s, %s did not answer: %v", h.Name, url, err)
+		r.Evidence = []string{fmt.Sprintf("%s: GET %s: %v (after %s)", h.Name, url, err, took)}
+		return r
+	}
+	r.Evidence = []string{fmt.Sprintf("%s: GET %s: %d %s in %s", h.Name, url, status, http.StatusText(status), took)}
+	if first := firstLine(body); first != "" {
+		r.Evidence = append(r.Evidence, "body: "+x.redact(first))
+	}
+	ok := status >= 200 && status < 400
+	if len(k.Status) > 0 {
+		ok = slices.Contains(k.Status, status)
+	}
+	var problems []string
+	if !ok {
+		problems = append(problems, fmt.Sprintf("status %d", status))
+	}
+	for _, p := range k.Contains {
+		if !p.Re.MatchString(body) {
+			problems = append(problems, fmt.Sprintf("the answer lacks /%s/", p.Src))
+		}
+	}
+	if len(problems) > 0 {
+		r.Status, r.Summary = Fail, fmt.Sprintf("from %s, %s: %s", h.Name, url, strings.Join(problems, "; "))
+	} else {
+		r.Status, r.Summary = Pass, fmt.Sprintf("from %s, %s answers %d", h.Name, url, status)
+	}
+	return r
+}
+
+// httpGet makes one GET through connections opened from the host.
+func httpGet(ctx context.Context, t probe.Transport, url string, timeout time.Duration) (int, string, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{
+		Transport: &http.Transport{
+			DialContext:       func(ctx context.Context, _, addr string) (net.Conn, error) { return t.DialTCP(ctx, addr) },
+			DisableKeepAlives: true,
+			Proxy:             nil,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	req.Header.Set("User-Agent", "cutover")
+	t0 := time.Now()
+	resp, err := client.Do(req)
+	took := time.Since(t0).Round(time.Millisecond)
+	if err != nil {
+		return 0, "", took, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, string(body), took, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return s
+}
+
+// DNSCheck resolves a name on a role's host, with the host's own resolver, and checks
+// the addresses it gets: that one of them is expected, that none is unwanted, or how
+// many there are (one A record per frontend for DNS round-robin).
+type DNSCheck struct {
+	From Ref       `yaml:"from"`
+	Name *Template `yaml:"name"`
+	// ResolvesTo passes when any address of the answer is in this list (space or comma
+	// separated after expansion; a role's addresses expand to a list).
+	ResolvesTo *Template `yaml:"resolves_to"`
+	// NotResolvesTo fails when any address of the answer is in this list.
+	NotResolvesTo *Template `yaml:"not_resolves_to"`
+	// Count, when set, is the exact number of distinct addresses wanted.
+	Count int `yaml:"count"`
+}
+
+func (k *DNSCheck) compile(c *compiler, ch *Check) {
+	c.role(k.From, "from", ch.Pos)
+	c.tmpl(k.Name, "name", ch.Pos, true)
+	c.tmpl(k.ResolvesTo, "resolves_to", ch.Pos, false)
+	c.tmpl(k.NotResolvesTo, "not_resolves_to", ch.Pos, false)
+	if k.ResolvesTo.IsZero() && k.NotResolvesTo.IsZero() && k.Count == 0 {
+		c.errorf(ch.Pos, "give resolves_to, not_resolves_to or count")
+	}
+	if k.Count < 0 {
+		c.errorf(ch.Pos, "count cannot be negative")
+	}
+}
+
+func (k *DNSCheck) describe(x *stepExec) string {
+	s := fmt.Sprintf("on %s, %s resolves", x.host(k.From.Name).Name, x.mustRender(k.Name))
+	var parts []string
+	if !k.ResolvesTo.IsZero() {
+		parts = append(parts, "to one of "+x.mustRender(k.ResolvesTo))
+	}
+	if !k.NotResolvesTo.IsZero() {
+		parts = append(parts, "not to "+x.mustRender(k.NotResolvesTo))
+	}
+	if k.Count > 0 {
+		parts = append(parts, fmt.Sprintf("to %d addresses", k.Count))
+	}
+	return s + " " + strings.Join(parts, ", ")
+}
+
+// lookupCommand resolves name on a host: getent (glibc) or nslookup on POSIX hosts,
+// Resolve-DnsName on Windows. The output is one address per line.
+func lookupCommand(h *probe.Host, name string) string {
+	if h.PowerShell() {
+		return fmt.Sprintf("try { Resolve-DnsName -Name %s -Type A -ErrorAction Stop | Where-Object { $_.Type -eq 'A' } | ForEach-Object { $_.IPAddress } } "+
+			"catch { [System.Net.Dns]::GetHostAddresses(%s) | Where-Object { $_.AddressFamily -eq 'InterNetwork' } | ForEach-Object { $_.IPAddressToString } }",
+			probe.PSQuote(name), probe.PSQuote(name))
+	}
+	q := probe.ShellQuote(name)
+	return fmt.Sprintf("if command -v getent >/dev/null 2>&1; then getent ahostsv4 %s | awk '{print $1}'; "+
+		"else nslookup %s 2>/dev/null | awk '/^Name:/ {n=1} n && /^Address/ {print $NF}'; fi", q, q)
+}
+
+func (k *DNSCheck) eval(ctx context.Context, x *stepExec) CheckResult {
+	t, h, err := x.conn(ctx, k.From.Name)
+	if err != nil {
+		return errResult(err, x.host(k.From.Name).Name)
+	}
+	name, err := x.render(k.Name)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	if err := ValidHostName(name); err != nil {
+		return errResult(fmt.Errorf("name to resolve: %w", err), h.Name)
+	}
+	_, out, err := capture(ctx, t, lookupCommand(h, name))
+	if err != nil {
+		return errResult(fmt.Errorf("%s: %w", h.Name, err), h.Name)
+	}
+	got := uniqueSorted(strings.Fields(out))
+	r := CheckResult{Hosts: []string{h.Name}}
+	if len(got) == 0 {
+		r.Evidence = []string{fmt.Sprintf("%s: %s does not resolve", h.Name, name)}
+	} else {
+		r.Evidence = []string{fmt.Sprintf("%s: %s resolves to %s", h.Name, name, strings.Join(got, ", "))}
+	}
+	var problems []string
+	if !k.ResolvesTo.IsZero() {
+		want, err := x.render(k.ResolvesTo)
+		if err != nil {
+			return errResult(err, h.Name)
+		}
+		wl := splitList(want)
+		if !overlaps(got, wl) {
+			problems = append(problems, fmt.Sprintf("not to any of %s", strings.Join(wl, ", ")))
+		}
+	}
+	if !k.NotResolvesTo.IsZero() {
+		bad, err := x.render(k.NotResolvesTo)
+		if err != nil {
+			return errResult(err, h.Name)
+		}
+		if bl := splitList(bad); overlaps(got, bl) {
+			problems = append(problems, fmt.Sprintf("still to %s", strings.Join(intersect(got, bl), ", ")))
+		}
+	}
+	if k.Count > 0 && len(got) != k.Count {
+		problems = append(problems, fmt.Sprintf("%d addresses, want %d", len(got), k.Count))
+	}
+	if len(problems) > 0 {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("on %s, %s resolves %s", h.Name, name, strings.Join(problems, "; "))
+		if len(got) == 0 {
+			r.Summary = fmt.Sprintf("on %s, %s does not resolve", h.Name, name)
+		}
+	} else {
+		r.Status, r.Summary = Pass, fmt.Sprintf("on %s, %s resolves to %s", h.Name, name, strings.Join(got, ", "))
+	}
+	return r
+}
+
+func splitList(s string) []string {
+	return uniqueSorted(strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }))
+}
+
+func uniqueSorted(l []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range l {
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func overlaps(a, b []string) bool { return len(intersect(a, b)) > 0 }
+
+func intersect(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// ReachCheck tries every port of every target from every host of the From roles, and
+// shows the result as a matrix: the view a cluster's frontends have of its backends.
+type ReachCheck struct {
+	From Refs `yaml:"from"`
+	// To names target roles, reached by their host names.
+	To Refs `yaml:"to"`
+	// Targets adds targets written as host names or templates.
+	Targets []*Template `yaml:"targets"`
+	Ports   []int       `yaml:"ports"`
+	// Expect is open (default) or closed.
+	Expect  string   `yaml:"expect"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+func (k *ReachCheck) compile(c *compiler, ch *Check) {
+	c.roles(k.From, "from", ch.Pos)
+	for _, r := range k.To {
+		c.role(r, "to", ch.Pos)
+	}
+	for _, t := range k.Targets {
+		c.tmpl(t, "targets", ch.Pos, true)
+	}
+	if len(k.To) == 0 && len(k.Targets) == 0 {
+		c.errorf(ch.Pos, "give to: (roles) or targets: (host names)")
+	}
+	if len(k.Ports) == 0 {
+		c.errorf(ch.Pos, "ports: list at least one port")
+	}
+	for _, p := range k.Ports {
+		if p < 1 || p > 65535 {
+			c.errorf(ch.Pos, "port %d is outside 1-65535", p)
+		}
+	}
+	if k.Expect != "" && k.Expect != "open" && k.Expect != "closed" {
+		c.errorf(ch.Pos, "expect must be open or closed, not %q", k.Expect)
+	}
+}
+
+// targets lists the target names: roles by their host name (or address when the probe
+// learned no name), then the written ones.
+func (k *ReachCheck) targets(x *stepExec) ([]string, error) {
+	var out []string
+	for _, r := range k.To {
+		out = append(out, targetName(x, r.Name))
+	}
+	for _, t := range k.Targets {
+		s, err := x.render(t)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return uniqueKeepOrder(out), nil
+}
+
+func targetName(x *stepExec, role string) string {
+	h := x.host(role)
+	if f := x.facts[h.Name]; f != nil && f.Hostname != "" {
+		return f.Hostname
+	}
+	return h.Address
+}
+
+func uniqueKeepOrder(l []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range l {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func (k *ReachCheck) describe(x *stepExec) string {
+	to, _ := k.targets(x)
+	state := "reaches"
+	if k.Expect == "closed" {
+		state = "cannot reach"
+	}
+	ports := make([]string, len(k.Ports))
+	for i, p := range k.Ports {
+		ports[i] = strconv.Itoa(p)
+	}
+	return fmt.Sprintf("each of %s %s %s on ports %s", strings.Join(hostNames(x, k.From), ", "), state, strings.Join(to, ", "), strings.Join(ports, ", "))
+}
+
+// probeResult is one connection attempt of a matrix.
+type probeResult struct {
+	from, to string
+	port     int
+	open     bool
+	err      error // the attempt's error (refused, timed out)
+	hostErr  error // the vantage host itself could not be reached
+	took     time.Duration
+}
+
+// tryMatrix opens every connection concurrently (a few at a time per vantage host).
+func tryMatrix(ctx context.Context, x *stepExec, from []string, to []string, ports []int, timeout time.Duration) []probeResult {
+	var out []probeResult
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, role := range from {
+		h := x.host(role)
+		t, _, err := x.conn(ctx, role)
+		for _, target := range to {
+			for _, port := range ports {
+				if err != nil {
+					mu.Lock()
+					out = append(out, probeResult{from: h.Name, to: target, port: port, hostErr: err})
+					mu.Unlock()
+					continue
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					dctx, cancel := context.WithTimeout(ctx, timeout)
+					defer cancel()
+					t0 := time.Now()
+					conn, derr := t.DialTCP(dctx, net.JoinHostPort(target, strconv.Itoa(port)))
+					pr := probeResult{from: h.Name, to: target, port: port, took: time.Since(t0)}
+					if derr == nil {
+						pr.open = true
+						conn.Close()
+					} else if probe.IsConnectionError(derr) {
+						pr.hostErr = derr
+					} else {
+						pr.err = derr
+					}
+					mu.Lock()
+					out = append(out, pr)
+					mu.Unlock()
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].from != out[j].from {
+			return indexOf(from, out[i].from, x) < indexOf(from, out[j].from, x)
+		}
+		if out[i].to != out[j].to {
+			return slices.Index(to, out[i].to) < slices.Index(to, out[j].to)
+		}
+		return out[i].port < out[j].port
+	})
+	return out
+}
+
+func indexOf(roles []string, host string, x *stepExec) int {
+	for i, r := range roles {
+		if x.host(r).Name == host {
+			return i
+		}
+	}
+	return len(roles)
+}
+
+// matrix renders results as rows "from -> to: port state, ...".
+func matrix(results []probeResult) []string {
+	var lines []string
+	var cur string
+	var cells []string
+	flush := func() {
+		if cur != "" {
+			lines = append(lines, cur+": "+strings.Join(cells, ", "))
+		}
+	}
+	for _, r := range results {
+		row := fmt.Sprintf("%s -> %s", r.from, r.to)
+		if row != cur {
+			flush()
+			cur, cells = row, nil
+		}
+		switch {
+		case r.hostErr != nil:
+			cells = append(cells, fmt.Sprintf("%d ? (%s unreachable)", r.port, r.from))
+		case r.open:
+			cells = append(cells, fmt.Sprintf("%d open", r.port))
+		default:
+			cells = append(cells, fmt.Sprintf("%d %s", r.port, shortNetErr(r.err)))
+		}
+	}
+	flush()
+	return lines
+}
+
+// shortNetErr names a failed connection in a word: refused, timeout, unreachable.
+func shortNetErr(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	s := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(s, "refused"):
+		return "REFUSED"
+	case strings.Contains(s, "timeout") || strings.Contains(s, "deadline"):
+		return "TIMEOUT"
+	case strings.Contains(s, "unknown host") || strings.Contains(s, "no such host") || strings.Contains(s, "not a host"):
+		return "NO-SUCH-HOST"
+	case strings.Contains(s, "prohibited"):
+		return "PROHIBITED"
+	}
+	return "FAILED"
+}
+
+func (k *ReachCheck) eval(ctx context.Context, x *stepExec) CheckResult {
+	to, err := k.targets(x)
+	if err != nil {
+		return errResult(err)
+	}
+	timeout := k.Timeout.D
+	if timeout == 0 {
+		timeout = 5 * time.Second
+	}
+	roles := distinctRoles(x, k.From)
+	results := tryMatrix(ctx, x, roles, to, k.Ports, timeout)
+	r := CheckResult{Hosts: hostNames(x, k.From), Evidence: matrix(results)}
+	wantOpen := k.Expect != "closed"
+	var bad []string
+	for _, pr := range results {
+		if pr.hostErr != nil {
+			r.Status, r.Unreachable = Error, true
+			r.Summary = fmt.Sprintf("%s could not be reached to test from it: %v", pr.from, pr.hostErr)
+			return r
+		}
+		if pr.open != wantOpen {
+			bad = append(bad, fmt.Sprintf("%s->%s:%d", pr.from, pr.to, pr.port))
+		}
+	}
+	total := len(results)
+	switch {
+	case len(bad) == 0 && wantOpen:
+		r.Status, r.Summary = Pass, fmt.Sprintf("all %d connections open", total)
+	case len(bad) == 0:
+		r.Status, r.Summary = Pass, fmt.Sprintf("all %d connections refused, as wanted", total)
+	default:
+		r.Status = Fail
+		what := "cannot connect"
+		if !wantOpen {
+			what = "can still connect"
+		}
+		r.Summary = fmt.Sprintf("%d of %d %s: %s", len(bad), total, what, strings.Join(firstN(bad, 6), ", "))
+	}
+	return r
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(append([]string{}, s[:n]...), fmt.Sprintf("and %d more", len(s)-n))
+	}
+	return s
+}
+
+// OutageCheck asks several vantage points whether they reach a target, and gives a
+// verdict that tells "the target is down" (nobody reaches it) from "a link is cut"
+// (some do, some do not) and "up" (everybody does). Failing over on a cut link is how a
+// standby ends up running beside a live primary, so a failover gates on "down".
+type OutageCheck struct {
+	Target Ref `yaml:"target"`
+	// From are the vantage points: the operator's machine, the standby, a third host.
+	From  Refs  `yaml:"from"`
+	Ports []int `yaml:"ports"`
+	// Expect is the verdict that passes: down (default), up or partition.
+	Expect string `yaml:"expect"`
+	// Hold requires the verdict to hold this long, re-asked every few seconds: the
+	// site's outage threshold.
+	Hold    Duration `yaml:"hold"`
+	Every   Duration `yaml:"every"`
+	Timeout Duration `yaml:"timeout"`
+}
+
+func (k *OutageCheck) compile(c *compiler, ch *Check) {
+	c.role(k.Target, "target", ch.Pos)
+	c.roles(k.From, "from", ch.Pos)
+	if len(k.Ports) == 0 {
+		c.errorf(ch.Pos, "ports: the ports the target serves on (its service, not only ping)")
+	}
+	switch k.Expect {
+	case "", "down", "up", "partition":
+	default:
+		c.errorf(ch.Pos, "expect must be down, up or partition, not %q", k.Expect)
+	}
+}
+
+func (k *OutageCheck) want() string {
+	if k.Expect == "" {
+		return "down"
+	}
+	return k.Expect
+}
+
+func (k *OutageCheck) describe(x *stepExec) string {
+	s := fmt.Sprintf("%s is %s as seen from %s", x.host(k.Target.Name).Name, k.want(), strings.Join(hostNames(x, k.From), ", "))
+	if k.Hold.D > 0 {
+		s += fmt.Sprintf(", for %s", k.Hold.D)
+	}
+	return s
+}
+
+// verdict reads a matrix: which vantage points reach the target on any port.
+func verdict(results []probeResult, target string) (string, string) {
+	reach := map[string]bool{}
+	var order, unknown []string
+	for _, r := range results {
+		if _, seen := reach[r.from]; !seen {
+			order = append(order, r.from)
+			reach[r.from] = false
+		}
+		if r.hostErr != nil {
+			if !slices.Contains(unknown, r.from) {
+				unknown = append(unknown, r.from)
+			}
+			continue
+		}
+		reach[r.from] = reach[r.from] || r.open
+	}
+	var yes, no []string
+	for _, f := range order {
+		if slices.Contains(unknown, f) {
+			continue
+		}
+		if reach[f] {
+			yes = append(yes, f)
+		} else {
+			no = append(no, f)
+		}
+	}
+	note := ""
+	if len(unknown) > 0 {
+		note = fmt.Sprintf(" (%s could not be asked)", strings.Join(unknown, ", "))
+	}
+	switch {
+	case len(yes) == 0 && len(no) == 0:
+		return "unknown", "no vantage point could be asked" + note
+	case len(yes) == 0:
+		return "down", fmt.Sprintf("%s is down: none of %s reaches it%s", target, strings.Join(no, ", "), note)
+	case len(no) == 0:
+		return "up", fmt.Sprintf("%s is up: %s reach it%s", target, strings.Join(yes, ", "), note)
+	}
+	return "partition", fmt.Sprintf("the network is split, %s is not down: %s reach it, %s cannot (the link between them is cut)%s",
+		target, strings.Join(yes, ", "), strings.Join(no, ", "), note)
+}
+
+func (k *OutageCheck) eval(ctx context.Context, x *stepExec) CheckResult {
+	target := targetName(x, k.Target.Name)
+	timeout := cmpDur(k.Timeout.D, 3*time.Second)
+	every := cmpDur(k.Every.D, 5*time.Second)
+	roles := distinctRoles(x, k.From)
+	start := x.now()
+	var results []probeResult
+	var v, text string
+	for samples := 1; ; samples++ {
+		results = tryMatrix(ctx, x, roles, []string{target}, k.Ports, timeout)
+		v, text = verdict(results, x.host(k.Target.Name).Name)
+		held := x.now().Sub(start)
+		if v != k.want() || held >= k.Hold.D {
+			if k.Hold.D > 0 && v == k.want() {
+				text += fmt.Sprintf("; held for %s over %d samples", held.Round(time.Second), samples)
+			}
+			break
+		}
+		x.progress(Progress{Line: fmt.Sprintf("outage verdict %s for %s of %s", v, held.Round(time.Second), k.Hold.D)})
+		select {
+		case <-ctx.Done():
+			return errResult(ctx.Err())
+		case <-time.After(min(every, k.Hold.D-held)):
+		}
+	}
+	r := CheckResult{Hosts: hostNames(x, k.From), Evidence: append(matrix(results), "verdict: "+v)}
+	if v == k.want() {
+		r.Status, r.Summary = Pass, text
+	} else {
+		r.Status, r.Summary = Fail, fmt.Sprintf("verdict %s, not %s: %s", v, k.want(), text)
+	}
+	return r
+}
+
+func cmpDur(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
