@@ -145,6 +145,12 @@ var Catalogue = []Component{
 	{ID: "lui", System: "maestro", Title: "Maestro User Interface", Marker: "lui/lui.ini"},
 	{ID: "hub", System: "maestro", Title: "Administration Hub", Marker: "hub/hub.ini"},
 	{ID: "trk", System: "maestro", Title: "Maestro Tracker", Marker: "trk/tracker.ini"},
+	// lm.ini's keys (database type, server, port, version) become settings.listmanager.
+	{ID: "listmanager", System: "listmanager", Title: "Lyris ListManager", Marker: "lm.ini"},
+	// Main.settings is a CommuniGate Pro dictionary, not INI: only its presence counts.
+	{ID: "cgpro", System: "communigate", Title: "CommuniGate Pro", Marker: "Settings/Main.settings"},
+	// MDaemon.ini keeps its keys in sections, which settings do not carry.
+	{ID: "mdaemon", System: "mdaemon", Title: "MDaemon", Marker: "App/MDaemon.ini"},
 }
 
 // SortFacts orders facts by host name, for stable output.

@@ -16,6 +16,12 @@
 //	    vars: {site: east}
 //
 // Relative file names are relative to the inventory file; "~/" is the user's home.
+//
+// Load also reads the inventories operators already have, recognised by their content
+// (Detect): Ansible inventories in INI and YAML form (ansible.go) and OpenSSH client
+// configuration files (sshconfig.go), and takes "ssh:ALIAS,..." for hosts named by
+// ~/.ssh/config aliases. All of them give the same probe.Host values the YAML form
+// would, and report mistakes as file:line with what is wrong.
 package inventory
 
 import (
@@ -30,6 +36,7 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/yamlpos"
@@ -65,13 +72,110 @@ func (inv *Inventory) Names() []string {
 	return out
 }
 
-// Load reads an inventory file.
-func Load(path string) (*Inventory, error) {
-	data, err := os.ReadFile(path)
+// Format is an inventory's form.
+type Format string
+
+// The forms Load reads.
+const (
+	FormatCutover     Format = "cutover"      // cutover's YAML (Parse)
+	FormatAnsibleYAML Format = "ansible-yaml" // Ansible's YAML inventory
+	FormatAnsibleINI  Format = "ansible-ini"  // Ansible's INI inventory
+	FormatSSHConfig   Format = "ssh_config"   // an OpenSSH client configuration file
+)
+
+// Load reads an inventory. spec is a file in any form Detect recognises, or
+// "ssh:ALIAS[,ALIAS...]" for hosts named by ~/.ssh/config aliases.
+func Load(spec string) (*Inventory, error) {
+	if list, ok := strings.CutPrefix(spec, SSHPrefix); ok {
+		return LoadSSHAliases(list)
+	}
+	data, err := os.ReadFile(spec)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	return Parse(path, data)
+	switch Detect(data) {
+	case FormatAnsibleYAML:
+		return ParseAnsibleYAML(spec, data)
+	case FormatAnsibleINI:
+		return ParseAnsibleINI(spec, data)
+	case FormatSSHConfig:
+		return ParseSSHConfig(spec, data)
+	}
+	return Parse(spec, data)
+}
+
+// Detect tells an inventory's form from its content:
+//   - ssh_config: the first setting is an ssh_config keyword (Host, Match, HostName...)
+//     followed by a space or "=";
+//   - Ansible INI: the first line is a [section] header, or the content is not a YAML
+//     mapping (host lines such as "web1 ansible_host=10.0.0.1");
+//   - Ansible YAML: a mapping of groups, each a mapping of only hosts:, children: and
+//     vars: (or empty), as in "all: {hosts: ..., children: ...}";
+//   - cutover's YAML otherwise (its parser then reports any mistake with its position).
+func Detect(data []byte) Format {
+	if looksLikeSSHConfig(data) {
+		return FormatSSHConfig
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		s := strings.TrimSpace(line)
+		if s == "" || s[0] == '#' || s[0] == ';' || s == "---" {
+			continue
+		}
+		if s[0] == '[' && strings.HasSuffix(strings.TrimSpace(stripComment(s)), "]") {
+			return FormatAnsibleINI
+		}
+		break
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil || len(f.Docs) == 0 || f.Docs[0].Body == nil {
+		if err != nil && !looksLikeYAML(data) {
+			return FormatAnsibleINI
+		}
+		return FormatCutover
+	}
+	m, ok := f.Docs[0].Body.(*ast.MappingNode)
+	if !ok {
+		if f.Docs[0].Body.Type() == ast.StringType {
+			return FormatAnsibleINI // bare host names, one a line
+		}
+		return FormatCutover
+	}
+	groups := 0
+	for _, kv := range m.Values {
+		if kv.Value == nil || kv.Value.Type() == ast.NullType {
+			continue
+		}
+		gm, ok := kv.Value.(*ast.MappingNode)
+		if !ok {
+			return FormatCutover
+		}
+		for _, gkv := range gm.Values {
+			switch gkv.Key.GetToken().Value {
+			case "hosts", "children", "vars":
+			default:
+				return FormatCutover
+			}
+		}
+		groups++
+	}
+	if groups == 0 {
+		return FormatCutover
+	}
+	return FormatAnsibleYAML
+}
+
+// looksLikeYAML reports whether some line is a "key:" line, which no INI inventory has.
+func looksLikeYAML(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		s := strings.TrimSpace(line)
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		if k, _, ok := strings.Cut(s, ":"); ok && !strings.ContainsAny(k, " =[") {
+			return true
+		}
+	}
+	return false
 }
 
 type hostDoc struct {

@@ -85,32 +85,7 @@ func (l *Lab) knownHostsContent() []byte {
 func (l *Lab) inventoryContent() ([]byte, error) {
 	var hosts yaml.MapSlice
 	for _, h := range l.hosts {
-		entry := yaml.MapSlice{
-			{Key: "address", Value: "127.0.0.1"},
-			{Key: "port", Value: h.port},
-			{Key: "install_dir", Value: h.installDir},
-		}
-		if len(h.spec.Services) > 0 {
-			var svcs yaml.MapSlice
-			for _, name := range slices.Sorted(maps.Keys(h.spec.Services)) {
-				s := h.spec.Services[name]
-				svcs = append(svcs, yaml.MapItem{Key: name, Value: yaml.MapSlice{
-					{Key: "start", Value: s.Start}, {Key: "stop", Value: s.Stop}, {Key: "status", Value: s.Status},
-				}})
-			}
-			entry = append(entry, yaml.MapItem{Key: "services", Value: svcs})
-		}
-		if len(h.spec.Vars) > 0 {
-			var vars yaml.MapSlice
-			for _, k := range slices.Sorted(maps.Keys(h.spec.Vars)) {
-				vars = append(vars, yaml.MapItem{Key: k, Value: h.spec.Vars[k]})
-			}
-			entry = append(entry, yaml.MapItem{Key: "vars", Value: vars})
-		}
-		if len(h.spec.Groups) > 0 {
-			entry = append(entry, yaml.MapItem{Key: "groups", Value: h.spec.Groups})
-		}
-		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: entry})
+		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: inventoryEntry(h, h.port)})
 	}
 	body, err := yaml.Marshal(yaml.MapSlice{
 		{Key: "known_hosts", Value: knownHostsFile},
@@ -128,4 +103,42 @@ func (l *Lab) inventoryContent() ([]byte, error) {
 	header += "\n# The hosts are simulated by `cutover lab` on 127.0.0.1; each one's files are in\n" +
 		"# hosts/<name>/ next to this file. The lab rewrites this file when its ports change.\n"
 	return append([]byte(header), body...), nil
+}
+
+// hostVars are a host's inventory vars: the scenario's, plus the name the host goes by
+// in the simulated network, which runbooks use for a host that may be down and so
+// cannot tell its name itself.
+func hostVars(h *host) yaml.MapSlice {
+	vars := yaml.MapSlice{}
+	for _, k := range slices.Sorted(maps.Keys(h.spec.Vars)) {
+		if k != "hostname" {
+			vars = append(vars, yaml.MapItem{Key: k, Value: h.spec.Vars[k]})
+		}
+	}
+	return append(vars, yaml.MapItem{Key: "hostname", Value: h.hostname})
+}
+
+// inventoryEntry is a host's inventory entry with the given SSH port (the lab's own
+// server, or the sshd that serves the host in ServeOpenSSH).
+func inventoryEntry(h *host, port int) yaml.MapSlice {
+	entry := yaml.MapSlice{
+		{Key: "address", Value: "127.0.0.1"},
+		{Key: "port", Value: port},
+		{Key: "install_dir", Value: h.installDir},
+	}
+	if len(h.spec.Services) > 0 {
+		var svcs yaml.MapSlice
+		for _, name := range slices.Sorted(maps.Keys(h.spec.Services)) {
+			s := h.spec.Services[name]
+			svcs = append(svcs, yaml.MapItem{Key: name, Value: yaml.MapSlice{
+				{Key: "start", Value: s.Start}, {Key: "stop", Value: s.Stop}, {Key: "status", Value: s.Status},
+			}})
+		}
+		entry = append(entry, yaml.MapItem{Key: "services", Value: svcs})
+	}
+	entry = append(entry, yaml.MapItem{Key: "vars", Value: hostVars(h)})
+	if len(h.spec.Groups) > 0 {
+		entry = append(entry, yaml.MapItem{Key: "groups", Value: h.spec.Groups})
+	}
+	return entry
 }

@@ -131,7 +131,8 @@ type HostData struct {
 
 // Options control Setup.
 type Options struct {
-	// Faults are the names of scenario faults to apply.
+	// Faults are the names of scenario faults to apply, and disruptions written as
+	// KIND:HOST:REGEX (see Disruption).
 	Faults []string
 	// Reset discards an earlier lab in the folder instead of resuming it.
 	Reset bool
@@ -155,6 +156,8 @@ type Lab struct {
 	log       io.Writer
 
 	rules *netRules // the rules file bin/lab-net edits
+
+	disrupt disruptions // armed by Disrupt and by KIND:HOST:REGEX faults
 
 	mu      sync.Mutex
 	blocked map[[2]string]bool          // {from, to} pairs partitioned by Block

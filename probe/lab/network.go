@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +50,10 @@ func (l *Lab) route(from *host, target string, port int) (string, error) {
 	to := l.alias[name]
 	if name == "localhost" {
 		to = from
+	} else if h, addrs := l.resolve(from, name); h != nil {
+		to = h
+	} else if len(addrs) > 0 {
+		return "", &refusal{ssh.Prohibited, fmt.Sprintf("lab: %s resolves to %s, outside the simulated network", target, strings.Join(addrs, " "))}
 	}
 	if to == nil {
 		return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("lab: unknown host %s: not a host of the simulated network", target)}
@@ -191,8 +197,39 @@ func (l *Lab) targetHost(from *host, target string) *host {
 	if name == "localhost" {
 		return from
 	}
+	if h, _ := l.resolve(from, name); h != nil {
+		return h
+	}
 	if h := l.alias[name]; h != nil {
 		return h
 	}
 	return nil
+}
+
+// resolve looks name up in the simulated DNS as host from sees it (its own
+// var/dns.zone when it has one, as bin/getent does, else the lab's zone). It returns the
+// host the first address of the answer belongs to, or the addresses when none is a lab
+// host's; nil and nothing when the name is not in the zone. A connection to a name goes
+// where the name points, so re-pointing a name with lab-dns re-routes the traffic, as a
+// DNS change does in a real network.
+func (l *Lab) resolve(from *host, name string) (*host, []string) {
+	data, err := os.ReadFile(filepath.Join(from.root, "var", zoneFile))
+	if err != nil {
+		if data, err = os.ReadFile(filepath.Join(l.dir, zoneFile)); err != nil {
+			return nil, nil
+		}
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") || strings.ToLower(f[0]) != name {
+			continue
+		}
+		for _, a := range f[1:] {
+			if h := l.alias[a]; h != nil {
+				return h, f[1:]
+			}
+		}
+		return nil, f[1:]
+	}
+	return nil, nil
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -61,7 +63,7 @@ func (l *Lab) Serve(ctx context.Context) error {
 		for _, e := range h.endpoints {
 			l.wg.Add(1)
 			if e.spec.Handler != nil {
-				srv := &http.Server{Handler: e.spec.Handler, ReadHeaderTimeout: 10 * time.Second}
+				srv := &http.Server{Handler: e.spec.Handler, ReadHeaderTimeout: 10 * time.Second, BaseContext: l.servingContext(h, e)}
 				l.servers = append(l.servers, srv)
 				go func() {
 					defer l.wg.Done()
@@ -181,6 +183,11 @@ func (l *Lab) acceptSSH(h *host) {
 			}
 			continue
 		}
+		if l.poweredOff(h) {
+			// A host switched off (bin/lab-power off) does not answer at all.
+			_ = c.Close()
+			continue
+		}
 		gc := h.newConn(c)
 		if !l.track(h, gc) {
 			_ = gc.Close()
@@ -246,4 +253,10 @@ func (l *Lab) serverConfig(h *host) *ssh.ServerConfig {
 	cfg.AddHostKey(ed)
 	cfg.AddHostKey(ec)
 	return cfg
+}
+
+// poweredOff reports whether the simulated host is switched off (var/powered-off).
+func (l *Lab) poweredOff(h *host) bool {
+	_, err := os.Stat(filepath.Join(h.root, "var", "powered-off"))
+	return err == nil
 }

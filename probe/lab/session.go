@@ -121,6 +121,9 @@ func (l *Lab) env(h *host) []string {
 // run starts /bin/sh (with -c command for an exec) in its own process group and, when it
 // ends, reports its exit status and closes the channel.
 func (s *session) run(op, command string) {
+	if op == "exec" && s.l.strike(s.h, momentBeforeStart, command) {
+		return // a disruption cut the connection: the command never runs
+	}
 	args := []string{}
 	if op == "exec" {
 		args = []string{"-c", command}
@@ -148,6 +151,9 @@ func (s *session) run(op, command string) {
 		s.finish(op, command, start, 127, "")
 		return
 	}
+	if op == "exec" {
+		s.l.strike(s.h, momentStarted, command)
+	}
 	s.wg.Go(func() {
 		_, _ = io.Copy(stdin, s.ch)
 		_ = stdin.Close()
@@ -170,6 +176,12 @@ func (s *session) run(op, command string) {
 
 // finish reports how the program ended, the way OpenSSH does, and records it.
 func (s *session) finish(op, command string, start time.Time, code int, sig string) {
+	if op == "exec" && s.l.strike(s.h, momentBeforeExit, command) {
+		// A disruption cut the connection: the command ran, and the client never learns
+		// how it ended.
+		s.l.record(AuditEntry{Time: start, Host: s.h.name, Kind: "exec", Op: op, Command: command, Exit: &code})
+		return
+	}
 	_ = s.ch.CloseWrite()
 	if sig != "" {
 		_, _ = s.ch.SendRequest("exit-signal", false, ssh.Marshal(struct {

@@ -63,7 +63,20 @@ func Setup(dir string, sc *Scenario, opts Options) (*Lab, error) {
 	if err := sc.validate(); err != nil {
 		return nil, err
 	}
-	faults, err := sc.pickFaults(opts.Faults)
+	var named []string
+	var disrupts []*Disruption
+	for _, f := range opts.Faults {
+		if !IsDisruption(f) {
+			named = append(named, f)
+			continue
+		}
+		d, err := ParseDisruption(f)
+		if err != nil {
+			return nil, err
+		}
+		disrupts = append(disrupts, d)
+	}
+	faults, err := sc.pickFaults(named)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +137,11 @@ func Setup(dir string, sc *Scenario, opts Options) (*Lab, error) {
 	for _, f := range faults {
 		if err := f.Apply(l); err != nil {
 			return nil, fmt.Errorf("lab: fault %s: %w", f.Name, err)
+		}
+	}
+	for _, d := range disrupts {
+		if err := l.Disrupt(d); err != nil {
+			return nil, err
 		}
 	}
 	if err := writeJSON(filepath.Join(abs, stateFile), l.state(opts.Faults)); err != nil {

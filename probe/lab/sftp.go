@@ -32,6 +32,10 @@ func (s *sftpFS) audit(op, path, target, flags string, err error) {
 		e.Error = err.Error()
 	}
 	s.l.record(e)
+	if err == nil {
+		// A disruption may cut the connection now: the change is made, its reply unsent.
+		s.l.strike(s.h, momentFileChanged, path)
+	}
 }
 
 // Fileread opens a file for reading only; *os.File reads at offsets without seeking, so

@@ -8,6 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -23,7 +26,7 @@ func verifier(h *probe.Host) (ssh.HostKeyCallback, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := knownhosts.NewDB(files...)
+	db, err := loadKnownHosts(files)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading known_hosts: %w", err)
 	}
@@ -102,4 +105,55 @@ func fingerprint(k ssh.PublicKey) string { return k.Type() + " " + ssh.Fingerpri
 // knownKey is a known_hosts entry's key and where it is written.
 func knownKey(k xknownhosts.KnownKey) string {
 	return fmt.Sprintf("%s (%s:%d)", fingerprint(k.Key), k.Filename, k.Line)
+}
+
+// knownHostsCache shares parsed known_hosts files between dials. A probe of hundreds of
+// hosts that share one known_hosts file would otherwise parse it once per host, and every
+// connection would keep its own copy for re-keying: 200 hosts and a 200-line file made
+// 40,000 parsed entries. An entry is used while its files' sizes and modification times
+// are unchanged, so an edited file is read again on the next dial.
+var knownHostsCache struct {
+	sync.Mutex
+	m map[string]cachedKnownHosts
+}
+
+type cachedKnownHosts struct {
+	stamp string
+	db    *knownhosts.HostKeyDB
+}
+
+func loadKnownHosts(files []string) (*knownhosts.HostKeyDB, error) {
+	key := strings.Join(files, "\x00")
+	var stamp strings.Builder
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&stamp, "%d:%d;", fi.Size(), fi.ModTime().UnixNano())
+	}
+	knownHostsCache.Lock()
+	defer knownHostsCache.Unlock()
+	if c, ok := knownHostsCache.m[key]; ok && c.stamp == stamp.String() {
+		return c.db, nil
+	}
+	db, err := knownhosts.NewDB(files...)
+	if err != nil {
+		return nil, err
+	}
+	if knownHostsCache.m == nil || len(knownHostsCache.m) > 64 {
+		knownHostsCache.m = map[string]cachedKnownHosts{}
+	}
+	// A file written within the clock's resolution of its last read could change again
+	// without a new stamp: such a fresh file is not cached.
+	fresh := false
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && time.Since(fi.ModTime()) < 2*time.Second {
+			fresh = true
+		}
+	}
+	if !fresh {
+		knownHostsCache.m[key] = cachedKnownHosts{stamp: stamp.String(), db: db}
+	}
+	return db, nil
 }
