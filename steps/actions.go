@@ -100,6 +100,7 @@ func runCommand(ctx context.Context, x *stepExec, role, cmd string, okCodes []in
 	if err != nil {
 		rec.Error = fmt.Sprintf("%s: %v", h.Name, err)
 		rec.Unreachable = probe.IsConnectionError(err)
+		rec.Unknown = rec.Unreachable // the command was sent: it may have run
 		return
 	}
 	c := code
@@ -247,7 +248,7 @@ func (a *ServiceAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 		rec.Output = append(rec.Output, one.Output...)
 		if !one.OK {
 			// Stop at the first failure: the operator decides before the rest are touched.
-			rec.OK, rec.Error, rec.ExitCode, rec.Unreachable = false, one.Error, one.ExitCode, one.Unreachable
+			rec.OK, rec.Error, rec.ExitCode, rec.Unreachable, rec.Unknown = false, one.Error, one.ExitCode, one.Unreachable, one.Unknown
 			return
 		}
 	}
@@ -320,6 +321,7 @@ func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	fail := func(err error) {
 		rec.Error = fmt.Sprintf("%s:%s: %v", h.Name, p, err)
 		rec.Unreachable = probe.IsConnectionError(err)
+		rec.Unknown = rec.Unreachable // the connection died with the edit under way
 	}
 	fi, err := t.Stat(ctx, p)
 	if err != nil {
@@ -365,12 +367,20 @@ func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	backup := p + ".cutover-" + x.runID
 	if _, err := t.Stat(ctx, backup); isNotExist(err) {
 		// Keep the very first original of this run: a retried step must not replace it with
-		// an already edited copy.
-		if err := writeFile(ctx, t, backup, old, fi.Mode().Perm()); err != nil {
+		// an already edited copy. It is written under a temporary name and renamed, so a
+		// backup cut short (the process killed, the connection dropped) is never taken for
+		// the original by the next attempt.
+		tmpb := backup + ".tmp"
+		err := writeFile(ctx, t, tmpb, old, fi.Mode().Perm())
+		if err == nil {
+			_ = t.Chtimes(ctx, tmpb, fi.ModTime(), fi.ModTime())
+			err = t.Rename(ctx, tmpb, backup)
+		}
+		if err != nil {
+			_ = t.Remove(context.WithoutCancel(ctx), tmpb)
 			fail(fmt.Errorf("keeping the original as %s: %w", backup, err))
 			return
 		}
-		_ = t.Chtimes(ctx, backup, fi.ModTime(), fi.ModTime())
 	}
 	tmp := p + ".cutover-tmp"
 	if err := writeFile(ctx, t, tmp, updated, fi.Mode().Perm()); err != nil {

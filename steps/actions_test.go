@@ -597,3 +597,44 @@ func TestServiceWithoutCommand(t *testing.T) {
 		t.Errorf("a service without a status command was judged: %+v", r)
 	}
 }
+
+// noHashTransport is a target host without sha256sum or shasum: copies are verified by
+// reading them back.
+type noHashTransport struct {
+	probe.Transport
+	asked *int
+}
+
+func (n noHashTransport) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) (int, error) {
+	if strings.Contains(cmd, "sha256sum") {
+		*n.asked++
+		return 127, nil
+	}
+	return n.Transport.Run(ctx, cmd, stdout, stderr)
+}
+
+func TestCopyVerifiesByReadingBackWithoutAHashCommand(t *testing.T) {
+	for _, corrupt := range []bool{false, true} {
+		f := copyFixture(t)
+		asked := 0
+		f.wrap = func(host string, tr probe.Transport) probe.Transport {
+			if host != "h2" {
+				return tr
+			}
+			if corrupt {
+				tr = flipTransport{Transport: tr, match: "b.properties"}
+			}
+			return noHashTransport{Transport: tr, asked: &asked}
+		}
+		rec := runAction(t, f.exec(testRunbook(t, copyRunbook), "replace", nil, nil))
+		if asked != 1 {
+			t.Errorf("the hash command was tried %d times; once is enough to learn the host has none", asked)
+		}
+		switch {
+		case corrupt && (rec.OK || !strings.Contains(rec.Error, "verification failed")):
+			t.Errorf("read-back verification missed a corrupted copy: %+v", rec)
+		case !corrupt && !rec.OK:
+			t.Errorf("read-back verification failed a good copy: %s", rec.Error)
+		}
+	}
+}

@@ -342,10 +342,15 @@ func (k *ReachCheck) targets(x *stepExec) ([]string, error) {
 	return uniqueKeepOrder(out), nil
 }
 
+// targetName is the name other hosts reach a role's host by: its own host name, or
+// for a host that did not answer the probe, the inventory's vars.hostname or address.
 func targetName(x *stepExec, role string) string {
 	h := x.host(role)
 	if f := x.facts[h.Name]; f != nil && f.Hostname != "" {
 		return f.Hostname
+	}
+	if n := h.Vars["hostname"]; n != "" {
+		return n
 	}
 	return h.Address
 }
@@ -554,10 +559,10 @@ type OutageCheck struct {
 	// Expect is the verdict that passes: down (default), up or partition.
 	Expect string `yaml:"expect"`
 	// Hold requires the verdict to hold this long, re-asked every few seconds: the
-	// site's outage threshold.
-	Hold    Duration `yaml:"hold"`
-	Every   Duration `yaml:"every"`
-	Timeout Duration `yaml:"timeout"`
+	// site's outage threshold, literal ("5m") or a parameter ("{{ params.threshold }}").
+	Hold    *DurationTmpl `yaml:"hold"`
+	Every   Duration      `yaml:"every"`
+	Timeout Duration      `yaml:"timeout"`
 }
 
 func (k *OutageCheck) compile(c *compiler, ch *Check) {
@@ -566,6 +571,7 @@ func (k *OutageCheck) compile(c *compiler, ch *Check) {
 	if len(k.Ports) == 0 {
 		c.errorf(ch.Pos, "ports: the ports the target serves on (its service, not only ping)")
 	}
+	c.compileDuration(k.Hold, "hold", ch, false)
 	switch k.Expect {
 	case "", "down", "up", "partition":
 	default:
@@ -582,8 +588,8 @@ func (k *OutageCheck) want() string {
 
 func (k *OutageCheck) describe(x *stepExec) string {
 	s := fmt.Sprintf("%s is %s as seen from %s", x.host(k.Target.Name).Name, k.want(), strings.Join(hostNames(x, k.From), ", "))
-	if k.Hold.D > 0 {
-		s += fmt.Sprintf(", for %s", k.Hold.D)
+	if !k.Hold.IsZero() {
+		s += fmt.Sprintf(", for %s", x.mustRender(k.Hold.T))
 	}
 	return s
 }
@@ -634,6 +640,10 @@ func verdict(results []probeResult, target string) (string, string) {
 
 func (k *OutageCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	target := targetName(x, k.Target.Name)
+	hold, err := x.duration(k.Hold)
+	if err != nil {
+		return errResult(fmt.Errorf("hold: %w", err))
+	}
 	timeout := cmpDur(k.Timeout.D, 3*time.Second)
 	every := cmpDur(k.Every.D, 5*time.Second)
 	roles := distinctRoles(x, k.From)
@@ -644,17 +654,17 @@ func (k *OutageCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		results = tryMatrix(ctx, x, roles, []string{target}, k.Ports, timeout)
 		v, text = verdict(results, x.host(k.Target.Name).Name)
 		held := x.now().Sub(start)
-		if v != k.want() || held >= k.Hold.D {
-			if k.Hold.D > 0 && v == k.want() {
+		if v != k.want() || held >= hold {
+			if hold > 0 && v == k.want() {
 				text += fmt.Sprintf("; held for %s over %d samples", held.Round(time.Second), samples)
 			}
 			break
 		}
-		x.progress(Progress{Line: fmt.Sprintf("outage verdict %s for %s of %s", v, held.Round(time.Second), k.Hold.D)})
+		x.progress(Progress{Line: fmt.Sprintf("outage verdict %s for %s of %s", v, held.Round(time.Second), hold)})
 		select {
 		case <-ctx.Done():
 			return errResult(ctx.Err())
-		case <-time.After(min(every, k.Hold.D-held)):
+		case <-time.After(min(every, hold-held)):
 		}
 	}
 	r := CheckResult{Hosts: hostNames(x, k.From), Evidence: append(matrix(results), "verdict: "+v)}

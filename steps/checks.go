@@ -44,8 +44,12 @@ var checkRegistry = map[string]func() CheckSpec{
 	"clock":       func() CheckSpec { return &ClockCheck{} },
 	"rtt":         func() CheckSpec { return &RTTCheck{} },
 	"facts":       func() CheckSpec { return &FactsCheck{} },
+	"same":        func() CheckSpec { return &SameCheck{} },
 
 	"distinct_machines": func() CheckSpec { return &DistinctMachinesCheck{} },
+	"assert":            func() CheckSpec { return &AssertCheck{} },
+	"file_age":          func() CheckSpec { return &FileAgeCheck{} },
+	"proven_stopped":    func() CheckSpec { return &ProvenStoppedCheck{} },
 }
 
 func checkKinds() []string {

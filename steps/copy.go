@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"path"
+	"strings"
 	"time"
 
 	yast "github.com/goccy/go-yaml/ast"
@@ -106,17 +107,22 @@ type copyItem struct {
 
 func (a *CopyAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	st, from, err := x.conn(ctx, a.From.Name)
+	copying := false
 	if err == nil {
 		var dt probe.Transport
 		var to *probe.Host
 		dt, to, err = x.conn(ctx, a.To.Name)
 		if err == nil {
+			copying = true
 			err = a.copyAll(ctx, x, st, dt, from, to, rec)
 		}
 	}
 	if err != nil {
 		rec.Error = err.Error()
 		rec.Unreachable = probe.IsConnectionError(err)
+		// A connection lost with the copy under way leaves the target in a state nobody
+		// knows (staging copy, old copy removed, new one in place).
+		rec.Unknown = rec.Unreachable && copying
 		return
 	}
 	rec.OK = true
@@ -145,6 +151,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		total += size
 	}
 	prog := &copyProgress{x: x, total: total, every: 100 * time.Millisecond}
+	remoteHash := true
 	rec.Changes = nil
 	for _, j := range jobs {
 		target := j.dst
@@ -157,7 +164,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		if err := dt.MkdirAll(ctx, path.Dir(target), 0o755); err != nil {
 			return fmt.Errorf("%s:%s: %w", to.Name, path.Dir(target), err)
 		}
-		files, err := copyItems(ctx, st, dt, j.src, target, j.items, a.Mode == "into", prog)
+		files, err := copyItems(ctx, st, dt, to, &remoteHash, j.src, target, j.items, a.Mode == "into", prog)
 		if err != nil {
 			if a.Mode == "replace" {
 				// The staging copy is incomplete or failed verification: remove it, so the
@@ -221,13 +228,15 @@ func listTree(ctx context.Context, t probe.Transport, root string) ([]copyItem, 
 	return items, total, walk("")
 }
 
-func copyItems(ctx context.Context, st, dt probe.Transport, src, dst string, items []copyItem, into bool, prog *copyProgress) (int, error) {
+func copyItems(ctx context.Context, st, dt probe.Transport, dstHost *probe.Host, remoteHash *bool, src, dst string, items []copyItem, into bool, prog *copyProgress) (int, error) {
+	v := newVerifier(ctx, dt, dstHost, remoteHash)
 	files := 0
+	var err error
 	for _, it := range items {
 		s, d := path.Join(src, it.rel), path.Join(dst, it.rel)
 		if it.fi.IsDir() {
-			if err := dt.MkdirAll(ctx, d, it.fi.Mode().Perm()|0o700); err != nil {
-				return files, err
+			if err = dt.MkdirAll(ctx, d, it.fi.Mode().Perm()|0o700); err != nil {
+				break
 			}
 			continue
 		}
@@ -235,16 +244,27 @@ func copyItems(ctx context.Context, st, dt probe.Transport, src, dst string, ite
 		if into {
 			tmp = d + ".cutover-tmp"
 		}
-		if err := copyFile(ctx, st, dt, s, tmp, it.fi, prog); err != nil {
-			_ = dt.Remove(ctx, tmp)
-			return files, err
+		var sum []byte
+		if sum, err = copyFile(ctx, st, dt, s, tmp, it.fi, prog); err != nil {
+			_ = dt.Remove(context.WithoutCancel(ctx), tmp)
+			break
 		}
+		// Verified on the target while the next file streams; in into mode the file is
+		// renamed into place only once it is verified.
+		final := ""
 		if into {
-			if err := dt.Rename(ctx, tmp, d); err != nil {
-				return files, err
-			}
+			final = d
+		}
+		if !v.add(verifyJob{path: tmp, final: final, size: it.fi.Size(), sum: sum}) {
+			break // an earlier file failed verification
 		}
 		files++
+	}
+	if verr := v.wait(); err == nil {
+		err = verr
+	}
+	if err != nil {
+		return files, err
 	}
 	// Folder times last: writing files into a folder changes its modification time.
 	for i := len(items) - 1; i >= 0; i-- {
@@ -255,52 +275,172 @@ func copyItems(ctx context.Context, st, dt probe.Transport, src, dst string, ite
 	return files, nil
 }
 
-// copyFile streams one file, hashing what it sends, then reads the copy back and
-// compares size and SHA-256.
-func copyFile(ctx context.Context, st, dt probe.Transport, src, dst string, fi fs.FileInfo, prog *copyProgress) error {
+// copyFile streams one file and returns the SHA-256 of what it sent. Both ends keep
+// several SFTP requests in flight: the source is read with its WriterTo into a pipe, and
+// the target is written from a reader whose length is known.
+func copyFile(ctx context.Context, st, dt probe.Transport, src, dst string, fi fs.FileInfo, prog *copyProgress) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	in, err := st.Open(ctx, src)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer in.Close()
 	out, err := dt.Create(ctx, dst, fi.Mode().Perm())
 	if err != nil {
-		return err
+		return nil, err
 	}
+	pr, pw := io.Pipe()
+	go func() {
+		var err error
+		if wt, ok := in.(io.WriterTo); ok {
+			_, err = wt.WriteTo(pw)
+		} else {
+			_, err = io.Copy(pw, in)
+		}
+		pw.CloseWithError(err)
+	}()
 	sent := sha256.New()
-	n, err := io.Copy(out, io.TeeReader(&progressReader{r: in, p: prog}, sent))
+	n, err := io.Copy(out, io.LimitReader(io.TeeReader(&progressReader{r: pr, p: prog}, sent), fi.Size()))
+	_ = pr.Close() // ends the reader goroutine if the copy stopped early
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n != fi.Size() {
-		return fmt.Errorf("%s changed while it was copied: %d bytes read, %d listed", src, n, fi.Size())
+		return nil, fmt.Errorf("%s changed while it was copied: %d bytes read, %d listed", src, n, fi.Size())
 	}
 	if err := dt.Chtimes(ctx, dst, fi.ModTime(), fi.ModTime()); err != nil {
-		return err
+		return nil, err
 	}
-	return verifyFile(ctx, dt, dst, n, sent)
+	return sent.Sum(nil), nil
 }
 
-func verifyFile(ctx context.Context, t probe.Transport, p string, size int64, sent hash.Hash) error {
-	f, err := t.Open(ctx, p)
+// verifyJob is a copied file waiting to be checked.
+type verifyJob struct {
+	path  string // where the copy is
+	final string // where it goes once verified ("" when it is in place already)
+	size  int64
+	sum   []byte // SHA-256 of what was sent
+}
+
+// verifier checks copies on the target, one at a time, beside the transfer of the next
+// file. It hashes on the target itself (sha256sum, or Get-FileHash on PowerShell
+// hosts), which costs no transfer; where that command is missing it reads the copy
+// back over SFTP.
+type verifier struct {
+	ctx  context.Context
+	t    probe.Transport
+	h    *probe.Host
+	jobs chan verifyJob
+	done chan error
+	// failed is closed when a verification fails, so the copy stops early.
+	failed chan struct{}
+	// remote says whether the host can hash (learnt once per action, shared by its paths).
+	remote *bool
+}
+
+func newVerifier(ctx context.Context, t probe.Transport, h *probe.Host, remote *bool) *verifier {
+	v := &verifier{ctx: ctx, t: t, h: h, jobs: make(chan verifyJob, 64), done: make(chan error, 1), failed: make(chan struct{}), remote: remote}
+	go v.loop()
+	return v
+}
+
+// add queues a job; false means an earlier file failed and the copy should stop.
+func (v *verifier) add(j verifyJob) bool {
+	select {
+	case v.jobs <- j:
+		return true
+	case <-v.failed:
+		return false
+	}
+}
+
+// wait returns the first verification error once every queued file is checked.
+func (v *verifier) wait() error {
+	close(v.jobs)
+	return <-v.done
+}
+
+func (v *verifier) loop() {
+	var first error
+	for j := range v.jobs {
+		if first != nil {
+			_ = v.t.Remove(context.WithoutCancel(v.ctx), j.path)
+			continue
+		}
+		var err error
+		if *v.remote {
+			var ok bool
+			ok, err = v.remoteHash(j)
+			*v.remote = ok
+		}
+		if !*v.remote {
+			err = readBack(v.ctx, v.t, j)
+		}
+		if err == nil && j.final != "" {
+			err = v.t.Rename(v.ctx, j.path, j.final)
+		}
+		if err != nil {
+			_ = v.t.Remove(context.WithoutCancel(v.ctx), j.path)
+			first = err
+			close(v.failed)
+		}
+	}
+	v.done <- first
+}
+
+// remoteHash hashes the copy on the target. ok is false when the host has no hashing
+// command, and the caller falls back to reading the copy back.
+func (v *verifier) remoteHash(j verifyJob) (ok bool, err error) {
+	var cmd string
+	if v.h != nil && v.h.PowerShell() {
+		cmd = fmt.Sprintf("(Get-FileHash -Algorithm SHA256 -LiteralPath %s).Hash", probe.PSQuote(j.path))
+	} else {
+		q := probe.ShellQuote(j.path)
+		cmd = fmt.Sprintf("sha256sum -- %s 2>/dev/null || shasum -a 256 -- %s", q, q)
+	}
+	code, out, err := capture(v.ctx, v.t, cmd)
 	if err != nil {
-		return fmt.Errorf("verifying %s: %w", p, err)
+		return true, fmt.Errorf("verifying %s: %w", j.path, err)
+	}
+	fields := strings.Fields(out)
+	if code != 0 || len(fields) == 0 || len(fields[0]) != 64 {
+		return false, nil
+	}
+	got, err := hex.DecodeString(strings.ToLower(fields[0]))
+	if err != nil {
+		return false, nil
+	}
+	fi, err := v.t.Stat(v.ctx, j.path)
+	if err != nil {
+		return true, fmt.Errorf("verifying %s: %w", j.path, err)
+	}
+	return true, compareCopy(j, fi.Size(), got)
+}
+
+// readBack verifies a copy by reading it back over SFTP.
+func readBack(ctx context.Context, t probe.Transport, j verifyJob) error {
+	f, err := t.Open(ctx, j.path)
+	if err != nil {
+		return fmt.Errorf("verifying %s: %w", j.path, err)
 	}
 	defer f.Close()
-	got := sha256.New()
-	n, err := io.Copy(got, f)
+	h := sha256.New()
+	n, err := io.Copy(h, f)
 	if err != nil {
-		return fmt.Errorf("verifying %s: %w", p, err)
+		return fmt.Errorf("verifying %s: %w", j.path, err)
 	}
-	if n != size || !bytes.Equal(got.Sum(nil), sent.Sum(nil)) {
-		return errors.New("verification failed for " + p + ": the copy differs from the source (" +
-			fmt.Sprintf("%d bytes, sha256 %x; sent %d bytes, sha256 %x)", n, got.Sum(nil)[:8], size, sent.Sum(nil)[:8]))
+	return compareCopy(j, n, h.Sum(nil))
+}
+
+func compareCopy(j verifyJob, size int64, sum []byte) error {
+	if size != j.size || !bytes.Equal(sum, j.sum) {
+		return errors.New("verification failed for " + j.path + ": the copy differs from the source (" +
+			fmt.Sprintf("%d bytes, sha256 %x; sent %d bytes, sha256 %x)", size, sum[:8], j.size, j.sum[:8]))
 	}
 	return nil
 }

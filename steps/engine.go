@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,6 +46,16 @@ type Options struct {
 	Secrets map[string]string
 	// AllowChanged lets a resume or replay use a runbook that changed since recording.
 	AllowChanged bool
+	// RunID names a new run; empty means Start makes one up (NewRunID). The runner picks
+	// it before Start so the hosts' locks can name the run they belong to.
+	RunID string
+}
+
+// NewRunID names a run started at t: the time and a random suffix.
+func NewRunID(t time.Time) string {
+	var rnd [3]byte
+	_, _ = rand.Read(rnd[:])
+	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
 }
 
 // Engine runs a plan one transition at a time: each call to Advance performs exactly one
@@ -108,10 +117,10 @@ func newEngine(plan *Plan, rec Recorder, opts Options) *Engine {
 // Start begins a new run of plan, recording the session and the plan.
 func Start(plan *Plan, rec Recorder, opts Options) (*Engine, error) {
 	e := newEngine(plan, rec, opts)
-	now := e.env.now()
-	var rnd [3]byte
-	_, _ = rand.Read(rnd[:])
-	e.env.runID = now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(rnd[:])
+	e.env.runID = opts.RunID
+	if e.env.runID == "" {
+		e.env.runID = NewRunID(e.env.now())
+	}
 	sess := &Session{
 		RunID: e.env.runID, Runbook: e.rb.ID, Title: e.rb.Title, Hash: e.rb.Hash, File: e.rb.File,
 		Roles: map[string]string{}, Params: map[string]string{}, Facts: map[string]*probe.Facts{},
@@ -148,6 +157,10 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 	if err != nil {
 		return nil, err
 	}
+	// A run that died between recording its session and its plan did nothing yet: it
+	// is planned again from the recorded inputs and facts (Restore did), and the plan is
+	// recorded now.
+	replanned := st.Steps == nil
 	var lost []string
 	for _, ss := range st.Steps {
 		if rb.Step(ss.ID()) == nil {
@@ -168,15 +181,25 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 	if err := e.emit(&Event{Type: EvResume, Message: "resumed by " + opts.Operator}); err != nil {
 		return nil, err
 	}
+	if replanned {
+		if err := e.emit(&Event{Type: EvPlan, Plan: plan.Steps}); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
+}
+
+// Note records a remark in the journal (a lock taken or broken, with its reason).
+func (e *Engine) Note(msg string) error {
+	return e.emit(&Event{Type: EvNote, Message: msg})
 }
 
 // Restore rebuilds the plan and state a journal describes, without recording anything
 // (exports, verify-only replays and Resume use it).
 func Restore(events []*Event, rb *Runbook, lookup HostLookup, opts Options) (*Plan, *RunState, error) {
 	st := NewRunState(events)
-	if st.Session == nil || st.Steps == nil {
-		return nil, nil, errors.New("the journal has no session and plan: it is not a cutover journal, or it is empty")
+	if st.Session == nil {
+		return nil, nil, errors.New("the journal has no session: it is not a cutover journal, or it is empty")
 	}
 	s := st.Session
 	if rb.ID != s.Runbook {
@@ -226,10 +249,43 @@ func Restore(events []*Event, rb *Runbook, lookup HostLookup, opts Options) (*Pl
 	if len(bad) > 0 {
 		return nil, nil, &InputError{Problems: bad}
 	}
+	if st.Steps == nil {
+		// The session was recorded and the plan was not (the process died in between):
+		// nothing was done yet, so the recorded inputs are planned again.
+		again, err := Prepare(rb, lookup, RecordedInputs(s, rb, opts.Secrets), s.Facts)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the journal ends before its plan, and planning again failed: %w", err)
+		}
+		return again, st, nil
+	}
 	for _, ss := range st.Steps {
 		plan.Steps = append(plan.Steps, ss.Planned)
 	}
 	return plan, st, nil
+}
+
+// RecordedInputs are the roles and parameters a session recorded, as plan inputs;
+// secrets (never recorded) come from secrets. An optional parameter left empty was
+// recorded as its type's zero value ("0" for a port) and is given back empty.
+func RecordedInputs(s *Session, rb *Runbook, secrets map[string]string) Inputs {
+	in := Inputs{Roles: map[string]string{}, Params: map[string]string{}}
+	for r, h := range s.Roles {
+		in.Roles[r] = h
+	}
+	for _, p := range rb.Params {
+		text, ok := s.Params[p.ID]
+		if v, given := secrets[p.ID]; given && (p.Secret || !ok) {
+			text, ok = v, true
+		}
+		if !ok {
+			continue
+		}
+		if p.Optional && text == format(zeroValue(p.Type)) {
+			text = ""
+		}
+		in.Params[p.ID] = text
+	}
+	return in
 }
 
 func short(h string) string {
@@ -262,6 +318,9 @@ func (e *Engine) emit(ev *Event) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	e.state.Apply(ev)
+	if ev.Type == EvFacts && ev.Facts != nil {
+		e.learn(ev.Facts)
+	}
 	if e.obs != nil {
 		e.obs.Event(ev)
 	}
@@ -269,32 +328,9 @@ func (e *Engine) emit(ev *Event) error {
 }
 
 // scrub removes every secret value from an event, wherever it hides (command output,
-// evidence, an INI diff), by rewriting its JSON form.
+// evidence, an INI diff), leaving the fields the fold relies on intact (redactEvent).
 func (e *Engine) scrub(ev *Event) *Event {
-	if len(e.env.secrets) == 0 {
-		return ev
-	}
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return ev
-	}
-	s := string(b)
-	changed := false
-	for _, sec := range e.env.secrets {
-		q, _ := json.Marshal(sec)
-		inner := strings.Trim(string(q), `"`)
-		if inner != "" && strings.Contains(s, inner) {
-			s, changed = strings.ReplaceAll(s, inner, "[secret]"), true
-		}
-	}
-	if !changed {
-		return ev
-	}
-	out := &Event{}
-	if err := json.Unmarshal([]byte(s), out); err != nil {
-		return ev
-	}
-	return out
+	return redactEvent(ev, e.env.secrets)
 }
 
 // PromptKind says what the operator is asked.
@@ -451,7 +487,9 @@ func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, fail
 		if len(failed) == 0 && len(p.Gates) == len(s.Gates) {
 			p.Choices = append(p.Choices, Accept)
 		} else {
-			p.Choices = append(p.Choices, Override)
+			// Look at the gates again (they were checked once, without waiting), or accept
+			// the failure with a reason.
+			p.Choices = append(p.Choices, Retry, Override)
 		}
 		p.Choices = append(p.Choices, Rerun)
 	}
@@ -548,6 +586,9 @@ func (e *Engine) Advance(ctx context.Context) error {
 	s := e.rb.Step(st.ID())
 	switch ph {
 	case phStart:
+		if ev := e.cameBack(ctx); ev != nil {
+			return e.emit(ev)
+		}
 		start := e.env.now()
 		x := e.exec(st, s)
 		x.start = start
@@ -640,7 +681,10 @@ func (e *Engine) runCheck(ctx context.Context, st *StepState, s *Step, ch *Check
 			return nil
 		}
 		waited := e.env.now().Sub(t0)
-		if r.OK() || r.Final || ch.Wait == nil {
+		// The gates of an action of unknown outcome are looked at once: they are evidence
+		// for the operator's decision, who should not wait minutes for a service that may
+		// never have been started (retry looks again).
+		if r.OK() || r.Final || ch.Wait == nil || (phase == "gate" && st.ActionPending) {
 			return finish(r, attempt, waited)
 		}
 		left := ch.Wait.Timeout.D - waited
@@ -698,3 +742,41 @@ func (e *Engine) runAction(ctx context.Context, st *StepState, s *Step) error {
 }
 
 func copyRecord(r ActionRecord) *ActionRecord { return &r }
+
+// cameBack looks again at a host that may be down (a failed primary) and did not answer
+// so far: once it answers, its facts are recorded, so the steps that follow (bringing it
+// back, failing back to it) see its names and addresses. It returns the event to record,
+// or nil.
+func (e *Engine) cameBack(ctx context.Context) *Event {
+	if e.env.pool == nil {
+		return nil
+	}
+	for _, r := range e.rb.Roles {
+		h := e.plan.Roles[r.ID]
+		if !r.MayBeDown || h == nil {
+			continue
+		}
+		if f := e.env.facts[h.Name]; f != nil && f.Reachable {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		f := (&probe.Prober{Pool: e.env.pool, Now: e.env.now}).Probe(pctx, h)
+		cancel()
+		if f.Reachable {
+			return &Event{Type: EvFacts, Facts: f, Message: h.Name + " answers again"}
+		}
+	}
+	return nil
+}
+
+// learn takes in a host's new facts: what expressions and checks see of its roles.
+func (e *Engine) learn(f *probe.Facts) {
+	facts := make(map[string]*probe.Facts, len(e.env.facts)+1)
+	for k, v := range e.env.facts {
+		facts[k] = v
+	}
+	facts[f.Name] = f
+	e.env.facts, e.plan.Facts = facts, facts
+	vals := e.plan.values()
+	e.env.values.Roles = vals.Roles
+}

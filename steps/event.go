@@ -22,6 +22,7 @@ const (
 	EvStepEnd      EventType = "step_end"      // done, skipped or overridden
 	EvRunEnd       EventType = "run_end"       // done or aborted
 	EvNote         EventType = "note"          // anything else worth keeping (a lock broken)
+	EvFacts        EventType = "facts"         // a host that was down at the start answers now
 )
 
 // Event is one line of the journal. Exactly the fields of its type are set.
@@ -36,6 +37,8 @@ type Event struct {
 	Check    *CheckResult    `json:"check,omitempty"`
 	Action   *ActionRecord   `json:"action,omitempty"`
 	Decision *Decision       `json:"decision,omitempty"`
+	// Facts carries a host's facts gathered during the run (EvFacts).
+	Facts *probe.Facts `json:"facts,omitempty"`
 	// Status ends a step or the run: done, skipped, overridden, aborted.
 	Status string `json:"status,omitempty"`
 	// Message says why (a skip reason, an override reason) or carries a note.

@@ -116,12 +116,7 @@ func (x *stepExec) progress(p Progress) {
 
 // redact removes secret values from text bound for the journal or the screen.
 func (x *runEnv) redact(s string) string {
-	for _, sec := range x.secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "[secret]")
-		}
-	}
-	return s
+	return redactText(s, x.secrets)
 }
 
 // errResult builds a result for an error that stopped the check from deciding.

@@ -61,6 +61,14 @@ func NewRoleEnv(h *probe.Host, f *probe.Facts) RoleEnv {
 		r.Components, r.Settings, r.Services = f.Components, f.Settings, f.Services
 		r.ClockOffset = f.ClockOffset.Milliseconds()
 	}
+	if r.Hostname == "" {
+		// A host that did not answer (a failed primary) cannot tell its name: the
+		// inventory's vars.hostname, else the address, stands in.
+		r.Hostname = h.Vars["hostname"]
+		if r.Hostname == "" {
+			r.Hostname = h.Address
+		}
+	}
 	if r.Components == nil {
 		r.Components = []string{}
 	}

@@ -224,8 +224,13 @@ func TestNewRoleEnv(t *testing.T) {
 	h := &probe.Host{Name: "hub", Address: "10.0.0.1", Shell: "powershell", InstallDir: `C:\Maestro`}
 	t.Run("without facts only the inventory is known", func(t *testing.T) {
 		r := NewRoleEnv(h, nil)
-		if r.Host != "hub" || r.Address != "10.0.0.1" || r.Shell != "powershell" || r.InstallDir != `C:\Maestro` || r.Hostname != "" || r.Reachable {
-			t.Errorf("NewRoleEnv = %+v", r)
+		if r.Host != "hub" || r.Address != "10.0.0.1" || r.Shell != "powershell" || r.InstallDir != `C:\Maestro` || r.Hostname != "10.0.0.1" || r.Reachable {
+			t.Errorf("NewRoleEnv = %+v (the host name falls back to the address)", r)
+		}
+		named := *h
+		named.Vars = map[string]string{"hostname": "hub.example.com"}
+		if got := NewRoleEnv(&named, nil).Hostname; got != "hub.example.com" {
+			t.Errorf("host name without facts = %q, want vars.hostname", got)
 		}
 		if r.Components == nil {
 			t.Error("components must be an empty list, not nil, so that `in` and len work")

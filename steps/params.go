@@ -66,13 +66,14 @@ func (p *Param) Parse(s string) (any, error) {
 	default:
 		v = s
 	}
-	if p.Pattern != nil && p.Pattern.Src != "" && !p.Pattern.MatchWhole(fmt.Sprint(v)) {
-		return nil, fmt.Errorf("%q does not match %s", s, p.Pattern.Src)
-	}
+	// Rejections first: they say why, the pattern only that the value does not fit.
 	for _, rj := range p.Reject {
 		if rj.Match != nil && rj.Match.Re != nil && rj.Match.Re.MatchString(s) {
 			return nil, fmt.Errorf("%q refused: %s", s, rj.Because)
 		}
+	}
+	if p.Pattern != nil && p.Pattern.Src != "" && !p.Pattern.MatchWhole(fmt.Sprint(v)) {
+		return nil, fmt.Errorf("%q does not match %s", s, p.Pattern.Src)
 	}
 	return v, nil
 }

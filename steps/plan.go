@@ -125,7 +125,14 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 			}
 			if facts == nil && usesFacts(prm.Default.Src) {
 				// The default comes from facts not gathered yet: show where it will come
-				// from ("<new.hostname>") instead of judging a placeholder.
+				// from ("<new.hostname>") instead of judging a placeholder. A default that
+				// renders a valid value anyway (a fallback port) keeps its type, so
+				// templates show it rather than a zero.
+				if v, err := prm.Parse(s); err == nil && !strings.Contains(s, "<") {
+					p.Params[prm.ID] = v
+					x.values.Params[prm.ID] = v
+					continue
+				}
 				p.Params[prm.ID] = s
 				x.values.Params[prm.ID] = s
 				continue

@@ -83,9 +83,13 @@ type ActionRecord struct {
 	Bytes    int64    `json:"bytes,omitempty"`
 	Files    int      `json:"files,omitempty"`
 	Elapsed  Millis   `json:"elapsed_ms,omitempty"`
-	// Unreachable is set when the action failed because a host could not be reached, so
-	// its effect on that host is unknown.
+	// Unreachable is set when the action failed because a host could not be reached.
 	Unreachable bool `json:"unreachable,omitempty"`
+	// Unknown is set when the connection died while the action was under way on a host
+	// (a command sent, a file being written): what it did there is not known, so the
+	// run treats it like an action whose result was never recorded. A host that could
+	// not be reached before anything was sent to it is Unreachable only.
+	Unknown bool `json:"outcome_unknown,omitempty"`
 }
 
 // Mark is a file's size when a step started, so a log gate reads only what was written

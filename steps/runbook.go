@@ -40,10 +40,14 @@ type Runbook struct {
 
 // Role is a part a host plays in a runbook ("the server the Hub moves to").
 type Role struct {
-	ID       string      `yaml:"id"`
-	Title    string      `yaml:"title"`
-	Requires []*Require  `yaml:"requires"`
-	Pos      yamlpos.Pos `yaml:"-"`
+	ID       string     `yaml:"id"`
+	Title    string     `yaml:"title"`
+	Requires []*Require `yaml:"requires"`
+	// MayBeDown lets a run start while the role's host cannot be reached (the failed
+	// primary of a failover): it is not probed into the plan's requirements, not locked,
+	// and every check that needs it reports it unreachable.
+	MayBeDown bool        `yaml:"may_be_down"`
+	Pos       yamlpos.Pos `yaml:"-"`
 }
 
 // UnmarshalYAML records the role's position.

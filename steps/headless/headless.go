@@ -266,7 +266,34 @@ func needsOperator(p *steps.Prompt, journalPath string) Result {
 			why += ": " + p.Action.Error
 		}
 	case steps.AskUnknown:
-		why = "the action's outcome is unknown (it started and no result was recorded); its gates were checked: decide accept or rerun (answers: unknown: accept|rerun)"
+		cause := "it started and no result was recorded"
+		if p.Action != nil && p.Action.Unknown {
+			cause = "the connection was lost while it ran: " + p.Action.Error
+		}
+		why = fmt.Sprintf("the action's outcome is unknown (%s); nothing was run again. Its gates were checked (%s): "+
+			"decide accept or rerun: accept if it happened, rerun if it did not (--decide %s=accept|rerun, or answers: unknown: accept|rerun)",
+			cause, gateSummary(p), p.Step)
 	}
 	return Result{Code: code, Prompt: p, Message: fmt.Sprintf("stopped at step %s (%s): %s. Fix it and continue with: cutover resume %s", p.Step, p.Title, why, journalPath)}
+}
+
+// gateSummary says how the gates of a step of unknown outcome came out.
+func gateSummary(p *steps.Prompt) string {
+	if len(p.Gates) == 0 {
+		return "the step has none"
+	}
+	pass := 0
+	for _, g := range p.Gates {
+		if g.OK() {
+			pass++
+		}
+	}
+	if len(p.Failed) == 0 && pass == len(p.Gates) {
+		return fmt.Sprintf("all %d pass", len(p.Gates))
+	}
+	names := make([]string, len(p.Failed))
+	for i, f := range p.Failed {
+		names[i] = f.Summary
+	}
+	return fmt.Sprintf("%d of %d pass; failing: %s", pass, len(p.Gates), strings.Join(names, "; "))
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
+	"github.com/cutover/cutover/steps/lock"
 )
 
 // Config is what every run needs besides the runbook and the operator's choices.
@@ -37,6 +38,10 @@ type Config struct {
 	Now     func() time.Time
 	// ProbeTimeout bounds the probe of each host (zero: the prober's default).
 	ProbeTimeout time.Duration
+	// BreakLock, when set, is the operator's reason to break host locks whose owner is
+	// gone or cannot be known (--break-lock); it is journaled. Locks of live runs are
+	// never broken.
+	BreakLock string
 }
 
 // Run is a started or resumed run.
@@ -45,11 +50,51 @@ type Run struct {
 	Journal *journal.Writer
 	Pool    *probe.Pool
 	Facts   map[string]*probe.Facts
+	// Locks are the run's locks on its hosts.
+	Locks *lock.Set
+	rec   *releaser
 }
 
-// Close closes the journal and the connections.
+// releaser records events in the journal and releases the run's locks as soon as the
+// run's end is on disk, whoever drives the engine and whenever it is closed.
+type releaser struct {
+	steps.Recorder
+	locks *lock.Set
+	err   error
+}
+
+func (r *releaser) Record(ev *steps.Event) error {
+	if err := r.Recorder.Record(ev); err != nil {
+		return err
+	}
+	if ev.Type == steps.EvRunEnd && r.locks != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.locks.Release(ctx); err != nil {
+			r.err = fmt.Errorf("%w (remove the lock file by hand, or break it with --break-lock on the next run)", err)
+		}
+	}
+	return nil
+}
+
+// Close releases the hosts' locks if the run has ended (done or aborted; a run that
+// was interrupted or waits for an operator keeps them, and resuming takes them over),
+// then closes the journal and the connections. An error says what could not be done,
+// a lock left behind included.
 func (r *Run) Close() error {
 	var errs []error
+	if r.rec != nil && r.rec.err != nil {
+		errs = append(errs, r.rec.err)
+		r.rec.err = nil
+	}
+	if r.Locks != nil && r.Engine != nil && r.Engine.Finished() {
+		// Released when the run's end was recorded; again here in case that failed.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := r.Locks.Release(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%w (remove the lock file by hand, or break it with --break-lock on the next run)", err))
+		}
+		cancel()
+	}
 	if r.Journal != nil {
 		errs = append(errs, r.Journal.Close())
 	}
@@ -57,6 +102,54 @@ func (r *Run) Close() error {
 		errs = append(errs, r.Pool.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// lockHosts takes the run's locks on hosts and journals what it took (and broke)
+// once the engine exists; see package lock.
+func (c *Config) lockHosts(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, rb *steps.Runbook, runID, journalPath string) (*lock.Set, error) {
+	op, machine := Operator()
+	if abs, err := filepath.Abs(journalPath); err == nil {
+		journalPath = abs
+	}
+	return lock.Acquire(ctx, pool, hosts, lock.Owner{
+		Operator: op, Machine: machine, Runbook: rb.ID, RunID: runID, Journal: journalPath, Version: c.Version,
+	}, lock.Options{Break: c.BreakLock, Now: c.Now})
+}
+
+// noteLocks journals the locks broken and taken.
+func noteLocks(e *steps.Engine, locks *lock.Set) error {
+	for _, b := range locks.Broken {
+		if err := e.Note(b.Note()); err != nil {
+			return err
+		}
+	}
+	return e.Note(locks.Note())
+}
+
+// lockable lists the hosts a run locks: every role host, except one that may be down
+// and is (a failed primary cannot be changed by anybody, and cannot hold a lock). facts
+// tells which hosts answered; without facts (a resume) such a host is dialled to see.
+func (c *Config) lockable(ctx context.Context, pool *probe.Pool, plan *steps.Plan, facts map[string]*probe.Facts) []*probe.Host {
+	names := map[string]string{}
+	for r, h := range plan.Roles {
+		names[r] = h.Name
+	}
+	mayBeDown := downAllowed(plan.Runbook, names)
+	var out []*probe.Host
+	for _, h := range plan.Roles {
+		if mayBeDown[h.Name] {
+			if f := facts[h.Name]; f != nil && !f.Reachable {
+				continue
+			}
+			if facts == nil {
+				if _, err := pool.Get(ctx, h); err != nil && probe.IsConnectionError(err) {
+					continue
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // UnreachableError lists role hosts that could not be probed. Runs do not start
@@ -87,8 +180,26 @@ func (c *Config) now() time.Time {
 	return time.Now()
 }
 
-// ProbeRoles probes the distinct hosts bound to roles, through pool.
-func (c *Config) ProbeRoles(ctx context.Context, pool *probe.Pool, roles map[string]string) (map[string]*probe.Facts, error) {
+// downAllowed names the hosts every one of whose roles may be down.
+func downAllowed(rb *steps.Runbook, roles map[string]string) map[string]bool {
+	if rb == nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for role, host := range roles {
+		r := rb.Role(role)
+		if _, seen := out[host]; !seen {
+			out[host] = true
+		}
+		out[host] = out[host] && r != nil && r.MayBeDown
+	}
+	return out
+}
+
+// ProbeRoles probes the distinct hosts bound to roles, through pool. A host that does
+// not answer is an error unless all its roles in rb may be down (rb may be nil).
+func (c *Config) ProbeRoles(ctx context.Context, pool *probe.Pool, roles map[string]string, rb *steps.Runbook) (map[string]*probe.Facts, error) {
+	mayBeDown := downAllowed(rb, roles)
 	var hosts []*probe.Host
 	seen := map[string]bool{}
 	for _, name := range roles {
@@ -105,7 +216,7 @@ func (c *Config) ProbeRoles(ctx context.Context, pool *probe.Pool, roles map[str
 	ue := &UnreachableError{}
 	for _, f := range all {
 		facts[f.Name] = f
-		if !f.Reachable {
+		if !f.Reachable && !mayBeDown[f.Name] {
 			ue.Hosts = append(ue.Hosts, f.Name+": "+f.Error)
 			ue.Facts = append(ue.Facts, f)
 		}
@@ -124,7 +235,7 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 		return nil, err // bad input: say so before touching any host
 	}
 	pool := probe.NewPool(c.Dialer)
-	facts, err := c.ProbeRoles(ctx, pool, in.Roles)
+	facts, err := c.ProbeRoles(ctx, pool, in.Roles, rb)
 	if err != nil {
 		pool.Close()
 		if ctx.Err() != nil {
@@ -147,8 +258,15 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 		}
 		path = journal.NewPath(dir, rb.ID, c.now())
 	}
+	runID := steps.NewRunID(c.now())
+	locks, err := c.lockHosts(ctx, pool, c.lockable(ctx, pool, plan, facts), rb, runID, path)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	w, err := journal.Create(path)
 	if err != nil {
+		_ = locks.Release(context.WithoutCancel(ctx))
 		pool.Close()
 		return nil, err
 	}
@@ -158,17 +276,22 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 	if abs, err := filepath.Abs(invFile); err == nil {
 		invFile = abs
 	}
-	e, err := steps.Start(plan, w, steps.Options{
+	rec := &releaser{Recorder: w, locks: locks}
+	e, err := steps.Start(plan, rec, steps.Options{
 		Pool: pool, Observer: c.Observer, Now: c.Now, Hard: c.Hard,
 		Operator: op, Machine: machine, Version: c.Version,
-		Inventory: invFile, InventoryDigest: c.Inventory.Digest, Replay: replayOf,
+		Inventory: invFile, InventoryDigest: c.Inventory.Digest, Replay: replayOf, RunID: runID,
 	})
+	if err == nil {
+		err = noteLocks(e, locks)
+	}
 	if err != nil {
 		w.Close()
+		_ = locks.Release(context.WithoutCancel(ctx))
 		pool.Close()
 		return nil, err
 	}
-	return &Run{Engine: e, Journal: w, Pool: pool, Facts: facts}, nil
+	return &Run{Engine: e, Journal: w, Pool: pool, Facts: facts, Locks: locks, rec: rec}, nil
 }
 
 // ResumeOptions are the choices a resume needs beyond the journal.
@@ -190,17 +313,39 @@ func (c *Config) Resume(ctx context.Context, path string, rb *steps.Runbook, opt
 		w.Close()
 		return nil, fmt.Errorf("%s: refusing to resume a journal that fails its integrity check: %v", path, j.Broken)
 	}
-	pool := probe.NewPool(c.Dialer)
 	op, machine := Operator()
-	e, err := steps.Resume(j.Events, rb, c.Inventory.Host, w, steps.Options{
-		Pool: pool, Observer: c.Observer, Now: c.Now, Hard: c.Hard,
+	eopts := steps.Options{
 		Operator: op, Machine: machine, Version: c.Version,
 		Secrets: opts.Secrets, AllowChanged: opts.AllowChanged,
-	})
+	}
+	// Check the inputs before touching any host (a lock is a change on the host).
+	plan, st, err := steps.Restore(j.Events, rb, c.Inventory.Host, eopts)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	if st.Ended {
+		w.Close()
+		return nil, fmt.Errorf("%s: the run has already ended (%s)", path, st.Outcome)
+	}
+	pool := probe.NewPool(c.Dialer)
+	// The locks stay with the run if anything below fails: it is still interrupted.
+	locks, err := c.lockHosts(ctx, pool, c.lockable(ctx, pool, plan, nil), rb, st.Session.RunID, path)
 	if err != nil {
 		w.Close()
 		pool.Close()
 		return nil, err
 	}
-	return &Run{Engine: e, Journal: w, Pool: pool}, nil
+	eopts.Pool, eopts.Observer, eopts.Now, eopts.Hard = pool, c.Observer, c.Now, c.Hard
+	rec := &releaser{Recorder: w, locks: locks}
+	e, err := steps.Resume(j.Events, rb, c.Inventory.Host, rec, eopts)
+	if err == nil {
+		err = noteLocks(e, locks)
+	}
+	if err != nil {
+		w.Close()
+		pool.Close()
+		return nil, err
+	}
+	return &Run{Engine: e, Journal: w, Pool: pool, Locks: locks, rec: rec}, nil
 }
