@@ -2,6 +2,9 @@ package runbooks
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,11 +18,25 @@ var maestroService = map[string]probe.Service{
 	"maestro": {Start: "maestroctl start", Stop: "maestroctl stop", Status: "maestroctl status"},
 }
 
+// Addresses of the maestro scenario's hosts in the simulated network (run files name
+// some of them, as an operator would type them).
+const (
+	ipLUI   = "10.77.0.10"
+	ipHub   = "10.77.0.11"
+	ipTrk   = "10.77.0.12"
+	ipSpare = "10.77.0.13"
+	ipDB    = "10.77.0.20"
+	ipDB2   = "10.77.0.21"
+	ipProxy = "10.77.0.30"
+	ipOps   = "10.77.0.40"
+)
+
 // maestroScenario is a running, distributed LISTSERV Maestro: the User Interface, the
-// Administration Hub and the Tracker each on its own server, plus a spare server with
-// nothing installed, which is where components move to.
+// Administration Hub and the Tracker each on its own server, a spare server with
+// nothing installed (where components move to), the external database server and its
+// successor, a proxy for section 23.3, and the operator's workstation outside.
 func maestroScenario(now time.Time) *lab.Scenario {
-	host := func(name string, files ...lab.File) lab.HostSpec {
+	host := func(name, ip string, files ...lab.File) lab.HostSpec {
 		fqdn := name + ".maestro.lab"
 		base := []lab.File{
 			{Path: "bin/maestroctl", Mode: 0o755, Content: labFile("maestro/maestroctl")},
@@ -29,7 +46,8 @@ func maestroScenario(now time.Time) *lab.Scenario {
 				"The programs in ../../bin stand in for L-Soft's software; nothing here is the real product.\n"},
 		}
 		return lab.HostSpec{Name: name, Hostname: fqdn, InstallDir: maestroDir, Files: append(base, files...),
-			Services: maestroService, Groups: []string{"maestro"}, Vars: map[string]string{"site": "practice-lab"}}
+			Services: maestroService, Groups: []string{"maestro"}, Vars: map[string]string{"site": "practice-lab"},
+			IP: ip, Endpoints: maestroEndpoints()}
 	}
 	running := lab.File{Path: "var/maestro.running", Content: "1\n"}
 	startup := func(comp, title string, withDB bool) lab.File {
@@ -62,7 +80,7 @@ func maestroScenario(now time.Time) *lab.Scenario {
 		}
 	}
 
-	lui := host("lui", append([]lab.File{
+	lui := host("lui", ipLUI, append([]lab.File{
 		{Path: maestroDir + "/lui/lui.ini", Content: "# LISTSERV Maestro User Interface settings\r\n" +
 			"# (simulated installation, cutover practice lab)\r\n" +
 			"RegistryHubHost=hub.maestro.lab\r\n" +
@@ -76,7 +94,7 @@ func maestroScenario(now time.Time) *lab.Scenario {
 	}, append(dataFiles("lui/luidata/lists", "list", "xml", 24, xml("list")),
 		dataFiles("lui/luidata/jobs", "job", "xml", 12, xml("job"))...)...)...)
 
-	hub := host("hub", append([]lab.File{
+	hub := host("hub", ipHub, append([]lab.File{
 		{Path: maestroDir + "/hub/hub.ini", Content: "# Administration Hub settings\n" +
 			"# (simulated installation, cutover practice lab)\n" +
 			"HTTPPort=8080\n" +
@@ -89,7 +107,7 @@ func maestroScenario(now time.Time) *lab.Scenario {
 		startup("hub", "Administration Hub", true),
 	}, dataFiles("hub/accountreg", "account", "xml", 16, xml("account"))...)...)
 
-	trk := host("trk", append([]lab.File{
+	trk := host("trk", ipTrk, append([]lab.File{
 		{Path: maestroDir + "/trk/tracker.ini", Content: "# Maestro Tracker settings\n" +
 			"# (simulated installation, cutover practice lab)\n" +
 			"RegistryHubHost=hub.maestro.lab\n" +
@@ -100,15 +118,35 @@ func maestroScenario(now time.Time) *lab.Scenario {
 		return strings.Repeat(fmt.Sprintf("click\t%d\tmailing-%d\thttp://example.com/offer\n", 1_700_000_000+i*977, i%7), 50+i*10)
 	})...)...)
 
-	spare := host("spare")
+	spare := host("spare", ipSpare)
+	db := plainHost("db", "db.maestro.lab", ipDB, "database", lab.Endpoint{Name: "mysql", Port: 3306})
+	db2 := plainHost("db2", "db2.maestro.lab", ipDB2, "database", lab.Endpoint{Name: "mysql", Port: 3306})
+	proxy := plainHost("proxy", "proxy.maestro.lab", ipProxy, "proxy", proxyEndpoints()...)
+	proxy.InstallDir = "etc/nginx"
+	proxy.Files = append(proxy.Files,
+		lab.File{Path: "bin/nginx", Mode: 0o755, Content: labFile("maestro/nginx")},
+		lab.File{Path: "etc/nginx/nginx.conf", Content: "# Simulated nginx of the cutover practice lab: it reads conf.d/*.conf.\n"},
+		lab.File{Path: "etc/nginx/conf.d/.keep"})
+	ops := plainHost("ops", "ops.maestro.lab", ipOps, "workstation")
 
 	return &lab.Scenario{
 		Name:  "maestro",
 		Title: "Distributed LISTSERV Maestro (simulated): LUI, HUB and TRK on separate servers, plus a spare server",
-		Description: "Four simulated hosts. lui, hub and trk each run one Maestro component and are running; spare has " +
-			"nothing installed. bin/maestroctl, bin/maestro-setup and bin/maestro-backup on every host stand in " +
-			"for Maestro's service control, installer and backup; they are shell scripts, not L-Soft software.",
-		Hosts: []lab.HostSpec{lui, hub, trk, spare},
+		Description: "Eight simulated hosts. lui, hub and trk each run one Maestro component and are running; spare has " +
+			"nothing installed. db is the external database server and db2 its successor; proxy runs a simulated " +
+			"nginx (bin/nginx) in front of the components, on ports 80 and 9001-9003, and the names of the manual's " +
+			"proxy examples (maestro.sample.com, lui/hub/trk.sample.com) point at it; ops is the operator's " +
+			"workstation outside. bin/maestroctl, bin/maestro-setup and bin/maestro-backup on the Maestro hosts " +
+			"stand in for Maestro's service control, installer and backup; they are shell scripts, not L-Soft " +
+			"software. Every Maestro host answers HTTP on 80 (/lui), 8080 (/hub) and 8888 (/trk) for the " +
+			"components installed and running there.",
+		Hosts: []lab.HostSpec{lui, hub, trk, spare, db, db2, proxy, ops},
+		DNS: map[string][]string{
+			"maestro.sample.com": {ipProxy},
+			"lui.sample.com":     {ipProxy},
+			"hub.sample.com":     {ipProxy},
+			"trk.sample.com":     {ipProxy},
+		},
 		Faults: []lab.Fault{
 			{Name: "startup-db-error", Description: "the next Maestro start writes database table errors to its startup log",
 				Apply: flagAll("startup-db-error", "lui", "hub", "trk", "spare")},
@@ -116,8 +154,81 @@ func maestroScenario(now time.Time) *lab.Scenario {
 				Apply: flagAll("backup-fails", "hub", "spare")},
 			{Name: "installer-autostarts", Description: "the installer starts Maestro when it finishes (which the runbooks forbid)",
 				Apply: flagAll("installer-autostarts", "lui", "hub", "trk", "spare")},
+			{Name: "dns-not-updated", Description: "ops and lui keep their resolvers' cached answers: a DNS change made now does not reach them",
+				Apply: staleDNS("ops", "lui")},
+			{Name: "proxy-misrouted", Description: "the proxy sends requests for /hub to the wrong backend",
+				Apply: flagAll("proxy-misrouted", "proxy")},
+			{Name: "db-unreachable", Description: "a firewall on db2 refuses connections from the Hub server",
+				Apply: labRun("hub", "lab-net", "block", "hub", "db2")},
 		},
-		Runs: []lab.RunFile{{Runbook: "maestro/move-hub", Content: moveHubRun}},
+		Runs: []lab.RunFile{
+			{Runbook: "maestro/move-hub", Content: moveHubRun},
+			{Runbook: "maestro/move-lui", Content: moveLUIRun},
+			{Runbook: "maestro/move-tracker", Content: moveTrackerRun},
+			{Runbook: "maestro/move-database", Content: moveDatabaseRun},
+			{Runbook: "maestro/proxy-aliases", Content: proxyAliasesRun},
+		},
+	}
+}
+
+// plainHost is a simulated host without Maestro: a database server, a proxy, a
+// workstation.
+func plainHost(name, hostname, ip, group string, eps ...lab.Endpoint) lab.HostSpec {
+	return lab.HostSpec{Name: name, Hostname: hostname, IP: ip, Groups: []string{group}, Endpoints: eps,
+		Files: []lab.File{{Path: "README.lab", Content: "Simulated host " + hostname + " of the cutover practice lab.\n"}}}
+}
+
+// labRun runs one of a host's programs (a lab tool such as lab-net, or the simulated
+// software) as that host would, when a fault or situation is applied.
+func labRun(host, program string, args ...string) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		root := l.HostRoot(host)
+		if root == "" {
+			return fmt.Errorf("no host %s", host)
+		}
+		cmd := exec.Command(filepath.Join(root, "bin", program), args...)
+		cmd.Dir = root
+		cmd.Env = []string{"PATH=" + filepath.Join(root, "bin") + ":/usr/local/bin:/usr/bin:/bin", "HOME=" + root,
+			"LANG=C.UTF-8", "LAB_HOST=" + host, "LAB_ROOT=" + root, "LAB_DIR=" + l.Dir()}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %s %s: %v: %s", host, program, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		}
+		return nil
+	}
+}
+
+// staleDNS gives hosts a view of the simulated DNS of their own, frozen as it is now:
+// their resolvers keep answering from a cache while the zone changes.
+func staleDNS(hosts ...string) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		for _, h := range hosts {
+			root := l.HostRoot(h)
+			out, err := exec.Command(filepath.Join(root, "bin", "lab-dns"), "show").Output()
+			if err != nil {
+				return fmt.Errorf("%s: lab-dns show: %v", h, err)
+			}
+			view := "# Cached answers of this host's resolver (lab fault dns-not-updated): the lab's DNS\n" +
+				"# changes do not reach it until this file is removed.\n" + string(out)
+			if err := os.MkdirAll(filepath.Join(root, "var"), 0o755); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(root, "var", "dns.zone"), []byte(view), 0o644); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// all applies several faults' steps in order.
+func all(steps ...func(*lab.Lab) error) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		for _, s := range steps {
+			if err := s(l); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }
 

@@ -16,7 +16,11 @@ var labFiles embed.FS
 // scenarios maps a scenario name to its constructor. Constructors take the current time
 // because simulated logs carry dates ("LUI-20261122.LOG").
 var scenarios = map[string]func(now time.Time) *lab.Scenario{
-	"maestro": maestroScenario,
+	"maestro":     maestroScenario,
+	"maestro-ha":  maestroHAScenario,
+	"listmanager": listmanagerScenario,
+	"communigate": communigateScenario,
+	"mdaemon":     mdaemonScenario,
 }
 
 // Scenario returns the practice-lab scenario called name, built for time now.
