@@ -6,113 +6,149 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cutover/cutover/steps"
 )
 
-// detailPage shows everything about one step in full: its text, the action's exact
-// commands and outcome, every check result with all of its evidence, and the output.
+// detailPage shows everything about the current step in full: its text, the action's
+// exact commands and outcome, every check result with all of its evidence, the
+// decisions, and the output. It follows the run: new events redraw it, keeping the
+// scroll position.
 type detailPage struct {
-	a    *app
-	body string
-	id   string
-	vp   viewport.Model
-	w    int
+	a     *app
+	run   *runPage
+	id    string
+	sv    *scrollView
+	w     int
+	dirty bool
 }
 
-func newDetailPage(a *app, plan *steps.Plan, rs *steps.RunState, st *steps.StepState, output []string) *detailPage {
-	return &detailPage{a: a, id: st.ID(), body: detailText(plan, st, output), vp: viewport.New()}
+func newDetailPage(run *runPage) *detailPage {
+	return &detailPage{a: run.a, run: run, id: run.currentID(), sv: newScrollView(false), dirty: true}
 }
 
-func detailText(plan *steps.Plan, st *steps.StepState, output []string) string {
-	var b strings.Builder
-	d, _ := plan.Describe(st.ID())
-	fmt.Fprintf(&b, "%s (%s), status %s\n\n", st.Planned.Title, st.ID(), st.Status)
-	if d != nil && d.Text != "" {
-		b.WriteString(d.Text + "\n\n")
-	}
-	if rec := st.Action; rec != nil {
-		fmt.Fprintf(&b, "Action: %s\n", rec.Summary)
-		for _, c := range rec.Commands {
-			b.WriteString("  $ " + c + "\n")
-		}
-		for _, c := range rec.Changes {
-			b.WriteString("  " + c + "\n")
-		}
-		switch {
-		case st.ActionPending:
-			b.WriteString("  outcome unknown: started, no result recorded\n")
-		case rec.OK:
-			fmt.Fprintf(&b, "  done in %s\n", time.Duration(rec.Elapsed).Round(time.Millisecond))
-		case st.ActionDone:
-			b.WriteString("  FAILED: " + rec.Error + "\n")
-		}
-		b.WriteString("\n")
-	}
-	for _, r := range st.History {
-		fmt.Fprintf(&b, "%s %s %d: %s\n  %s at %s: %s\n", strings.ToUpper(string(r.Status)), r.Phase, r.Index+1, r.Name,
-			r.Status, stamp(r.At), r.Summary)
-		for _, e := range r.Evidence {
-			b.WriteString("  | " + e + "\n")
-		}
-		b.WriteString("\n")
-	}
-	for _, dec := range st.Decisions {
-		fmt.Fprintf(&b, "Decision: %s on %s by %s (%s) %s\n", dec.Kind, dec.On, dec.By, dec.Via, dec.Reason)
-	}
-	if len(output) > 0 {
-		b.WriteString("\nOutput:\n")
-		for _, l := range output {
-			b.WriteString("  " + l + "\n")
-		}
-	}
-	return b.String()
-}
+func (p *detailPage) Init() tea.Cmd    { return nil }
+func (p *detailPage) Title() string    { return "evidence: step " + p.id }
+func (p *detailPage) Capture() capture { return captureNone }
 
-func (p *detailPage) Init() tea.Cmd   { return nil }
-func (p *detailPage) Title() string   { return "details: " + p.id }
-func (p *detailPage) Capturing() bool { return false }
-
-func (p *detailPage) ShortHelp() []key.Binding {
+func (p *detailPage) Help() []key.Binding {
 	k := p.a.keys
-	return bindings(k.Up, k.Down, k.PageUp, k.PageDown, k.Back)
+	back := k.Back
+	back.SetHelp("esc/e", "back to the step")
+	return bindings(k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, back)
 }
 
-func (p *detailPage) FullHelp() [][]key.Binding {
-	k := p.a.keys
-	return [][]key.Binding{p.ShortHelp(), {k.Top, k.Bottom}}
-}
+func (p *detailPage) FullHelp() [][]key.Binding { return [][]key.Binding{p.Help()} }
 
 func (p *detailPage) Update(msg tea.Msg) (page, tea.Cmd) {
-	km, ok := msg.(tea.KeyPressMsg)
-	if !ok {
-		return p, nil
+	switch msg := msg.(type) {
+	case engineBatchMsg:
+		p.dirty = true
+	case tea.KeyPressMsg:
+		if key.Matches(msg, p.a.keys.Back, p.a.keys.Evidence) {
+			return p, pop
+		}
+		p.sv.Key(p.a.keys, msg)
 	}
-	switch {
-	case key.Matches(km, p.a.keys.Back), key.Matches(km, p.a.keys.Evidence):
-		return p, pop
-	case key.Matches(km, p.a.keys.Top):
-		p.vp.GotoTop()
-		return p, nil
-	case key.Matches(km, p.a.keys.Bottom):
-		p.vp.GotoBottom()
-		return p, nil
-	}
-	var cmd tea.Cmd
-	p.vp, cmd = p.vp.Update(msg)
-	return p, cmd
+	return p, nil
 }
 
 func (p *detailPage) View(w, h int) string {
-	if p.w != w {
-		p.w = w
-		p.vp.SetContent(wrap(p.body, w))
+	if p.dirty || p.w != w {
+		p.dirty, p.w = false, w
+		p.sv.SetLines(p.lines(w))
 	}
-	p.vp.SetWidth(w)
-	p.vp.SetHeight(h)
-	return p.vp.View()
+	return p.sv.View(w, h)
+}
+
+// lines is the full account of the step at width w.
+func (p *detailPage) lines(w int) []string {
+	r := p.run
+	ss := r.state.Step(p.id)
+	if ss == nil {
+		return []string{"no step " + p.id}
+	}
+	st := p.a.st
+	var out []string
+	add := func(s string) { out = append(out, strings.Split(s, "\n")...) }
+	d := r.describe(p.id)
+	add(st.Title.Render(wrap(fmt.Sprintf("%s (%s): %s", ss.Planned.Title, p.id, ss.Status), w)))
+	if ss.Reason != "" {
+		add(wrap("reason: "+ss.Reason, w))
+	}
+	if d.Text != "" {
+		out = append(out, "")
+		add(r.md.render(p.id, d.Text, w, st.Dark))
+	}
+	if rec := ss.Action; rec != nil || d.Action != nil {
+		if rec == nil {
+			rec = d.Action
+		}
+		out = append(out, "", st.Title.Render("Action"))
+		add(wrap(rec.Summary, w))
+		for _, c := range rec.Commands {
+			add(hang("  $ "+c, w, "    "))
+		}
+		for _, c := range rec.Changes {
+			add(hang("  "+sanitize(c), w, "    "))
+		}
+		switch {
+		case ss.ActionPending:
+			add(st.Warn.Render("  outcome unknown: it started and no result was recorded"))
+		case ss.ActionDone && rec.OK:
+			add(st.Pass.Render(fmt.Sprintf("  done in %s", time.Duration(rec.Elapsed).Round(time.Millisecond))))
+		case ss.ActionDone:
+			add(st.Fail.Render(hang("  FAILED: "+rec.Error, w, "    ")))
+		}
+		if rec.ExitCode != nil {
+			add(fmt.Sprintf("  exit code %d", *rec.ExitCode))
+		}
+	}
+	if len(ss.History) > 0 {
+		out = append(out, "", st.Title.Render("Checks, oldest first"))
+	}
+	for _, c := range ss.History {
+		mark := map[steps.Status]string{steps.Pass: st.Pass.Render("✓"), steps.Skipped: st.Faint.Render("-")}[c.Status]
+		if mark == "" {
+			mark = st.Fail.Render("✗")
+		}
+		kind := "gate"
+		if c.Phase == "pre" {
+			kind = "check"
+		}
+		add(hang(fmt.Sprintf("%s %s %d: %s", mark, kind, c.Index+1, c.Name), w, "    "))
+		add(hang(fmt.Sprintf("    %s at %s after %d attempt(s): %s", c.Status, stamp(c.At), c.Attempts, c.Summary), w, "      "))
+		for _, e := range c.Evidence {
+			add(hang("    │ "+sanitize(e), w, "    │   "))
+		}
+	}
+	if len(ss.Decisions) > 0 {
+		out = append(out, "", st.Title.Render("Decisions"))
+	}
+	for _, dec := range ss.Decisions {
+		line := fmt.Sprintf("  %s (on %s) by %s via %s", dec.Kind, dec.On, dec.By, dec.Via)
+		if dec.Reason != "" {
+			line += ": " + dec.Reason
+		}
+		if dec.Run != nil {
+			line += fmt.Sprintf(" [%s: %s]", dec.Run.Role, dec.Run.Command)
+		}
+		if dec.Kind == steps.Override {
+			line = st.Override.Render(line)
+		}
+		add(hang(line, w, "    "))
+	}
+	if sv := r.output[p.id]; sv != nil && sv.Len() > 0 {
+		out = append(out, "", st.Title.Render(fmt.Sprintf("Output (%d lines)", sv.Len())))
+		out = append(out, sv.Lines()...)
+	} else if ss.Action != nil && len(ss.Action.Output) > 0 {
+		out = append(out, "", st.Title.Render("Output (last lines, as recorded)"))
+		for _, l := range ss.Action.Output {
+			out = append(out, sanitize(l))
+		}
+	}
+	return out
 }
 
 // stamp formats a time for the screen.
@@ -120,5 +156,5 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "?"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
+	return t.Local().Format("2006-01-02 15:04:05")
 }

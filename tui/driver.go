@@ -30,7 +30,14 @@ type driver struct {
 	queue   []tea.Msg
 	notify  chan struct{}
 	stopped chan struct{}
+
+	// opened and done are set by the model (never by a command) once it has the opened
+	// run, and once it has seen the run end.
+	opened, done bool
 }
+
+// ended reports whether the model has seen the run end.
+func (d *driver) ended() bool { return d.done }
 
 func newDriver() *driver {
 	d := &driver{notify: make(chan struct{}, 1), stopped: make(chan struct{})}
@@ -73,11 +80,15 @@ func (d *driver) listen() tea.Cmd {
 	}
 }
 
-// engineResult is the outcome of one engine call.
+// engineResult is the outcome of one engine call: the error, the question now open,
+// whether the run has ended, and the sequence number of the last event recorded by
+// then, so the page can wait for that event before it shows the question.
 type engineResult struct {
+	d        *driver
 	err      error
 	prompt   *steps.Prompt
 	finished bool
+	seq      int
 }
 
 // advance performs one transition.
@@ -111,7 +122,8 @@ func (d *driver) state() tea.Cmd {
 }
 
 func (d *driver) result(err error) engineResult {
-	return engineResult{err: err, prompt: d.run.Engine.Prompt(), finished: d.run.Engine.Finished()}
+	e := d.run.Engine
+	return engineResult{d: d, err: err, prompt: e.Prompt(), finished: e.Finished(), seq: e.State().LastSeq}
 }
 
 // stop asks the run to stop at the next safe point and waits until no engine call is
@@ -134,10 +146,11 @@ func (d *driver) stop() {
 // kill also interrupts an action in flight (a second request to quit).
 func (d *driver) kill() { d.cancelHard() }
 
-// journalPath names the run's journal, for messages.
+// journalPath names the run's journal, for messages ("" while the run is opening).
+// Read it only from the model, once the run has opened, or after stop.
 func (d *driver) journalPath() string {
 	if d.run == nil || d.run.Journal == nil {
-		return "(no journal)"
+		return ""
 	}
 	return d.run.Journal.Path()
 }

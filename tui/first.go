@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cutover/cutover/probe/inventory"
@@ -19,25 +18,34 @@ type firstContact struct {
 	a        *app
 	starting bool
 	err      error
-	spin     spinner.Model
+	scenario string // the lab scenario's title
 }
 
 func newFirstContact(a *app) *firstContact {
-	return &firstContact{a: a, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(a.st.Wait))}
+	p := &firstContact{a: a}
+	if mk := a.cfg.LabScenario; mk != nil {
+		if sc, err := mk(a.now()); err == nil {
+			p.scenario = sc.Title
+		}
+	}
+	return p
 }
 
-func (p *firstContact) Init() tea.Cmd   { return nil }
-func (p *firstContact) Title() string   { return "no inventory" }
-func (p *firstContact) Capturing() bool { return false }
+func (p *firstContact) Init() tea.Cmd    { return nil }
+func (p *firstContact) Title() string    { return "no inventory" }
+func (p *firstContact) Capture() capture { return captureNone }
 
-func (p *firstContact) ShortHelp() []key.Binding {
+func (p *firstContact) Help() []key.Binding {
 	if p.starting {
 		return nil
 	}
-	return bindings(p.a.keys.Yes, p.a.keys.No)
+	yes, no := p.a.keys.Yes, p.a.keys.No
+	yes.SetHelp("y", "start the practice lab")
+	no.SetHelp("n/esc", "no, quit")
+	return bindings(yes, no)
 }
 
-func (p *firstContact) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *firstContact) FullHelp() [][]key.Binding { return [][]key.Binding{p.Help()} }
 
 func (p *firstContact) Update(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -48,18 +56,14 @@ func (p *firstContact) Update(msg tea.Msg) (page, tea.Cmd) {
 		switch {
 		case key.Matches(msg, p.a.keys.Yes):
 			p.starting, p.err = true, nil
-			return p, tea.Batch(p.spin.Tick, startLab(p.a))
+			return p, startLab(p.a)
 		case key.Matches(msg, p.a.keys.No):
 			return p, tea.Quit
 		}
-	case spinner.TickMsg:
-		var cmd tea.Cmd
-		p.spin, cmd = p.spin.Update(msg)
-		return p, cmd
 	case labStartedMsg:
 		p.a.lab, p.a.inv = msg.lab, msg.inv
-		return p, replace(newHome(p.a))
-	case errMsg:
+		return p, goHome
+	case labFailedMsg:
 		p.starting, p.err = false, msg.err
 	}
 	return p, nil
@@ -69,15 +73,22 @@ func (p *firstContact) View(w, h int) string {
 	st := p.a.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("No inventory found.") + "\n\n")
-	b.WriteString(wrap("cutover works on the hosts an inventory lists. Give one with -i FILE, "+
-		"or put it in ./cutover.yaml.", w) + "\n\n")
-	b.WriteString(wrap("To practise first, cutover can start a practice lab right here: four simulated "+
-		"LISTSERV Maestro servers (User Interface, Hub, Tracker and a spare), served over real SSH on "+
-		"127.0.0.1. Only the Maestro software is simulated, by small shell scripts.", w) + "\n\n")
-	b.WriteString(st.Subtle.Render("Lab folder: "+p.a.labDir()) + "\n\n")
+	looked := "./cutover.yaml"
+	if len(p.a.cfg.InventorySearched) > 0 {
+		looked = strings.Join(p.a.cfg.InventorySearched, ", ")
+	}
+	b.WriteString(wrap("cutover works on the hosts an inventory lists, and found none (it looked for "+
+		looked+"). Give one with -i FILE.", w) + "\n\n")
+	b.WriteString(wrap("To practise first, cutover can start a practice lab right here: simulated hosts "+
+		"served over real SSH on 127.0.0.1, where only the vendors' software is simulated, by small shell scripts.", w) + "\n")
+	if p.scenario != "" {
+		b.WriteString(st.Subtle.Render(wrap("Scenario: "+p.scenario, w)) + "\n")
+	}
+	b.WriteString("\n")
+	b.WriteString(st.Subtle.Render(wrap("Lab folder: "+p.a.labDir(), w)) + "\n\n")
 	switch {
 	case p.starting:
-		b.WriteString(p.spin.View() + " starting the practice lab…")
+		b.WriteString(st.Wait.Render(p.a.spin.View()) + " starting the practice lab…")
 	default:
 		if p.err != nil {
 			b.WriteString(st.Fail.Render("The lab did not start: "+p.err.Error()) + "\n\n")
@@ -93,21 +104,21 @@ func startLab(a *app) tea.Cmd {
 	now := a.now()
 	return func() tea.Msg {
 		if mk == nil {
-			return errMsg{fmt.Errorf("this build has no lab scenarios")}
+			return labFailedMsg{fmt.Errorf("this build has no lab scenarios")}
 		}
 		sc, err := mk(now)
 		if err != nil {
-			return errMsg{err}
+			return labFailedMsg{err}
 		}
 		l, err := lab.Setup(dir, sc, lab.Options{})
 		if err != nil {
-			return errMsg{err}
+			return labFailedMsg{err}
 		}
 		go func() { _ = l.Serve(context.Background()) }() // ends when the app closes the lab
 		inv, err := inventory.Load(l.Inventory())
 		if err != nil {
 			_ = l.Close()
-			return errMsg{err}
+			return labFailedMsg{err}
 		}
 		return labStartedMsg{lab: l, inv: inv}
 	}

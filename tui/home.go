@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -16,14 +15,9 @@ import (
 	"github.com/cutover/cutover/steps"
 )
 
-// The runbook list takes letters for its filter, so only the arrows move in it.
-var (
-	arrowUp   = key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up"))
-	arrowDown = key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down"))
-)
-
 // home lists the hosts, with their probe state refreshed in the background, and the
-// runbooks, filtered as the operator types.
+// runbooks, filtered as the operator types. Its frame costs the same for 5 hosts or
+// 5,000: only the visible rows are drawn, and the warnings are gathered once per probe.
 type home struct {
 	a *app
 	// focusHosts moves the cursor keys to the host list; otherwise they move in the
@@ -34,14 +28,12 @@ type home struct {
 	cursor     int           // in matches
 	hostTop    int           // first host row shown
 	hostCur    int
-	probing    bool
-	gen        int
-	spin       spinner.Model
+	hostRows   int      // host rows shown in the last frame, for paging
 	targets    []string // what the filter matches against, one per runbook
 }
 
 func newHome(a *app) *home {
-	h := &home{a: a, spin: spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(a.st.Wait))}
+	h := &home{a: a}
 	for _, rb := range a.catalog {
 		h.targets = append(h.targets, runbookLine(rb))
 	}
@@ -49,65 +41,53 @@ func newHome(a *app) *home {
 	return h
 }
 
-// runbookLine is the text a runbook is shown and matched as.
+// runbookLine is the text a runbook is shown and matched as: id, title and system.
 func runbookLine(rb *steps.Runbook) string {
 	return rb.ID + "  " + rb.Title + "  (" + rb.System + ")"
 }
 
-func (h *home) Init() tea.Cmd { return h.probe() }
+func (h *home) Init() tea.Cmd { return h.a.probeHosts() }
 
-func (h *home) Title() string { return "home: hosts and runbooks" }
+func (h *home) Title() string { return "hosts and runbooks" }
 
-// Capturing: with the runbook list focused, letters filter it.
-func (h *home) Capturing() bool { return !h.focusHosts }
+// Capture: with the runbook list focused, letters filter it.
+func (h *home) Capture() capture {
+	if h.focusHosts {
+		return captureNone
+	}
+	return captureLetters
+}
 
-func (h *home) ShortHelp() []key.Binding {
+func (h *home) Help() []key.Binding {
 	k := h.a.keys
 	if h.focusHosts {
-		return bindings(k.Up, k.Down, k.Tab, k.Refresh)
+		tab := k.Tab
+		tab.SetHelp("tab", "to runbooks")
+		return bindings(k.Up, k.Down, tab, k.Refresh)
 	}
-	return bindings(k.Filter, arrowUp, arrowDown, k.Open, k.Tab)
+	tab := k.Tab
+	tab.SetHelp("tab", "to hosts")
+	open := k.Open
+	open.SetHelp("enter", "open runbook")
+	return bindings(k.Filter, k.ListUp, k.ListDown, open, k.ClearFilter, tab)
 }
 
 func (h *home) FullHelp() [][]key.Binding {
 	k := h.a.keys
-	return [][]key.Binding{{k.Filter, k.ClearFilter, arrowUp, arrowDown, k.Open}, {k.Tab, k.PageUp, k.PageDown, k.Refresh}}
-}
-
-// probe starts a background probe of every host, unless one is running.
-func (h *home) probe() tea.Cmd {
-	if h.probing || h.a.inv == nil {
-		return nil
+	open := k.Open
+	open.SetHelp("enter", "open runbook")
+	back := k.Back
+	back.SetHelp("esc", "back to runbooks")
+	return [][]key.Binding{
+		{k.Filter, k.ListUp, k.ListDown, open, k.ClearFilter, k.Refresh},
+		{k.Tab, k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, back},
 	}
-	h.probing = true
-	h.gen++
-	gen, hosts, d := h.gen, h.a.inv.Hosts, h.a.cfg.Dialer
-	return tea.Batch(h.spin.Tick, func() tea.Msg {
-		pool := probe.NewPool(d)
-		defer pool.Close()
-		pr := &probe.Prober{Pool: pool, Timeout: 15 * time.Second, Parallel: 64}
-		return factsMsg{facts: pr.ProbeAll(bgContext(), hosts), gen: gen}
-	})
 }
 
 func (h *home) Update(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
-	case factsMsg:
-		if msg.gen == h.gen {
-			h.probing = false
-			gen := h.gen
-			return h, tea.Tick(h.a.cfg.ProbeEvery, func(time.Time) tea.Msg { return probeTickMsg{gen: gen} })
-		}
-	case probeTickMsg:
-		if msg.gen == h.gen {
-			return h, h.probe()
-		}
-	case spinner.TickMsg:
-		if h.probing {
-			var cmd tea.Cmd
-			h.spin, cmd = h.spin.Update(msg)
-			return h, cmd
-		}
+	case runbookOpenedMsg:
+		return h, msg.open(h, h.a)
 	case tea.KeyPressMsg:
 		return h, h.key(msg)
 	}
@@ -121,55 +101,53 @@ func (h *home) key(msg tea.KeyPressMsg) tea.Cmd {
 		h.focusHosts = !h.focusHosts
 		return nil
 	case key.Matches(msg, k.Refresh):
-		return h.probe()
+		return h.a.probeHosts()
 	}
 	if h.focusHosts {
 		n := len(h.a.inv.Hosts)
+		page := max(h.hostRows-1, 1)
 		switch {
 		case key.Matches(msg, k.Up):
-			h.hostCur = max(h.hostCur-1, 0)
+			h.hostCur--
 		case key.Matches(msg, k.Down):
-			h.hostCur = min(h.hostCur+1, n-1)
+			h.hostCur++
 		case key.Matches(msg, k.PageUp):
-			h.hostCur = max(h.hostCur-10, 0)
+			h.hostCur -= page
 		case key.Matches(msg, k.PageDown):
-			h.hostCur = min(h.hostCur+10, n-1)
+			h.hostCur += page
+		case key.Matches(msg, k.Top):
+			h.hostCur = 0
+		case key.Matches(msg, k.Bottom):
+			h.hostCur = n - 1
 		case key.Matches(msg, k.Back):
 			h.focusHosts = false
 		}
+		h.hostCur = min(max(h.hostCur, 0), max(n-1, 0))
 		return nil
 	}
-	switch msg.String() {
-	case "up", "ctrl+p":
+	switch {
+	case key.Matches(msg, k.ListUp):
 		h.cursor = max(h.cursor-1, 0)
-	case "down", "ctrl+n":
-		h.cursor = min(h.cursor+1, len(h.matches)-1)
-	case "enter":
+	case key.Matches(msg, k.ListDown):
+		h.cursor = min(h.cursor+1, max(len(h.matches)-1, 0))
+	case key.Matches(msg, k.Open):
 		if h.cursor < len(h.matches) {
 			return openRunbook(h.a, h.a.catalog[h.matches[h.cursor].Index])
 		}
-	case "esc":
+	case key.Matches(msg, k.ClearFilter):
 		h.filter = ""
 		h.refilter()
-	case "backspace":
+	case msg.Code == tea.KeyBackspace:
 		if h.filter != "" {
-			_, size := lastRune(h.filter)
-			h.filter = h.filter[:len(h.filter)-size]
+			r := []rune(h.filter)
+			h.filter = string(r[:len(r)-1])
 			h.refilter()
 		}
-	default:
-		if t := msg.Text; t != "" && msg.Mod == 0 || msg.Mod == tea.ModShift && t != "" {
-			h.filter += t
-			h.refilter()
-		}
+	case msg.Text != "" && msg.Mod&^tea.ModShift == 0:
+		h.filter += msg.Text
+		h.refilter()
 	}
 	return nil
-}
-
-func lastRune(s string) (rune, int) {
-	r := []rune(s)
-	last := r[len(r)-1]
-	return last, len(string(last))
 }
 
 // refilter matches the runbooks against the filter with fuzzy matching on id, title
@@ -188,66 +166,97 @@ func (h *home) refilter() {
 
 func (h *home) View(w, ht int) string {
 	st := h.a.st
-	hosts := h.a.inv.Hosts
-	// The host list gets at most half the screen; the runbooks the rest.
-	hostRows := min(len(hosts), max(ht/2-2, 3))
+	var hosts []*probe.Host
+	if h.a.inv != nil {
+		hosts = h.a.inv.Hosts
+	}
 	var b strings.Builder
 	status := fmt.Sprintf("Hosts (%d)", len(hosts))
 	switch {
-	case h.probing:
-		status += "  " + h.spin.View() + " probing"
+	case h.a.probing:
+		status += "  " + st.Wait.Render(h.a.spin.View()+" probing")
 	case !h.a.probed.IsZero():
-		status += st.Subtle.Render(fmt.Sprintf("  probed %s ago", h.a.now().Sub(h.a.probed).Round(time.Second)))
+		status += st.Subtle.Render("  probed at " + h.a.probed.Format("15:04:05") + ", again every " + shortDuration(h.a.cfg.ProbeEvery))
 	}
 	b.WriteString(h.heading(status, h.focusHosts) + "\n")
+
+	// The warnings: the selected host's while the host list has focus, else the first
+	// of all and how many more. At most three lines.
+	var warn []string
+	if h.focusHosts && h.hostCur < len(hosts) {
+		if f := h.a.facts[hosts[h.hostCur].Name]; f != nil {
+			for _, w := range f.Warnings {
+				warn = append(warn, hosts[h.hostCur].Name+": "+w)
+			}
+		}
+	} else {
+		warn = h.a.warnings
+	}
+	var warnLines []string
+	if len(warn) > 0 {
+		warnLines = strings.Split(wrap("⚠ "+warn[0], w), "\n")
+		if len(warnLines) > 2 {
+			warnLines = append(warnLines[:1], truncate(strings.Join(warnLines[1:], " "), w))
+		}
+		if len(warn) > 1 {
+			more := fmt.Sprintf("  and %d more warnings", len(warn)-1)
+			if !h.focusHosts {
+				more += ": tab, then the hosts marked ⚠ show theirs"
+			}
+			warnLines = append(warnLines, truncate(more, w))
+		}
+	}
+
+	// Both lists in full when they fit; else the hosts get what the runbooks leave, but
+	// never less than two fifths of the rows (one of them then says where the window is).
+	total := ht - 3 - len(warnLines) // the two headings and the blank line between
+	rows := len(hosts)
+	if len(hosts)+max(len(h.matches), 1) > total {
+		rows = min(len(hosts), max(total-max(len(h.matches), 1), total*2/5))
+		if rows < len(hosts) {
+			rows = max(rows-1, 1)
+		}
+	}
+	h.hostRows = rows
 	if h.hostCur < h.hostTop {
 		h.hostTop = h.hostCur
 	}
-	if h.hostCur >= h.hostTop+hostRows {
-		h.hostTop = h.hostCur - hostRows + 1
+	if h.hostCur >= h.hostTop+rows {
+		h.hostTop = h.hostCur - rows + 1
 	}
-	var warnings []string
-	for i := h.hostTop; i < min(h.hostTop+hostRows, len(hosts)); i++ {
+	h.hostTop = min(h.hostTop, max(len(hosts)-rows, 0))
+	for i := h.hostTop; i < min(h.hostTop+rows, len(hosts)); i++ {
 		row := h.hostRow(hosts[i], w-2)
 		if h.focusHosts && i == h.hostCur {
-			row = st.Selected.Render(ansi.Strip(row))
-		}
-		b.WriteString("  " + row + "\n")
-	}
-	for _, hh := range hosts {
-		if f := h.a.facts[hh.Name]; f != nil {
-			for _, warn := range f.Warnings {
-				warnings = append(warnings, hh.Name+": "+warn)
-			}
+			b.WriteString(cursorLine(st, true, st.Selected.Render(ansi.Strip(row))) + "\n")
+		} else {
+			b.WriteString("  " + row + "\n")
 		}
 	}
-	if len(warnings) > 0 {
-		b.WriteString(st.Warn.Render(truncate("⚠ "+warnings[0], w)) + "\n")
-		if len(warnings) > 1 {
-			b.WriteString(st.Warn.Render(fmt.Sprintf("  and %d more warnings", len(warnings)-1)) + "\n")
-		}
+	if rows < len(hosts) {
+		b.WriteString(st.Subtle.Render(fmt.Sprintf("  %d-%d of %d hosts (tab, then ↑/↓ pgup/pgdn)",
+			h.hostTop+1, h.hostTop+rows, len(hosts))) + "\n")
+	}
+	for _, l := range warnLines {
+		b.WriteString(st.Warn.Render(l) + "\n")
 	}
 	b.WriteString("\n")
 	filter := h.filter
 	if !h.focusHosts {
 		filter += "▏"
 	}
-	b.WriteString(h.heading(fmt.Sprintf("Runbooks (%d)", len(h.matches)), !h.focusHosts) + "  " + st.Subtle.Render("filter: ") + filter + "\n")
-	used := lipgloss.Height(b.String())
-	rows := max(ht-used, 1)
-	top := max(h.cursor-rows+1, 0)
+	b.WriteString(h.heading(fmt.Sprintf("Runbooks (%d of %d)", len(h.matches), len(h.targets)), !h.focusHosts) +
+		"  " + st.Subtle.Render("filter: ") + filter + "\n")
+	used := strings.Count(b.String(), "\n")
+	rbRows := max(ht-used, 1)
+	top := max(h.cursor-rbRows+1, 0)
 	if len(h.matches) == 0 {
-		b.WriteString(st.Subtle.Render("  no runbook matches \"" + h.filter + "\""))
+		b.WriteString(st.Subtle.Render("  no runbook matches \"" + h.filter + "\" (esc clears the filter)"))
 	}
-	for i := top; i < min(top+rows, len(h.matches)); i++ {
+	for i := top; i < min(top+rbRows, len(h.matches)); i++ {
 		m := h.matches[i]
-		line := highlight(m.Str, m.MatchedIndexes, st.Match)
-		line = truncate(line, w-2)
-		if i == h.cursor && !h.focusHosts {
-			b.WriteString(st.Selected.Render(">") + " " + line + "\n")
-		} else {
-			b.WriteString("  " + line + "\n")
-		}
+		line := truncate(highlight(m.Str, m.MatchedIndexes, st.Match), w-2)
+		b.WriteString(cursorLine(st, i == h.cursor && !h.focusHosts, line) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -263,29 +272,29 @@ func (h *home) heading(s string, focused bool) string {
 func (h *home) hostRow(hh *probe.Host, w int) string {
 	st := h.a.st
 	f := h.a.facts[hh.Name]
-	name := fmt.Sprintf("%-10s", hh.Name)
+	name := fmt.Sprintf("%-10s", truncate(hh.Name, 10))
 	switch {
 	case f == nil:
 		return st.Faint.Render("○ " + name + " not probed yet")
 	case !f.Reachable:
-		return st.Fail.Render("✗ "+name) + " " + st.Fail.Render(truncate("unreachable: "+f.Error, w-14))
+		return st.Fail.Render("✗ "+name) + " " + st.Fail.Render(truncate("unreachable: "+f.Error, w-13))
 	}
 	comps := strings.Join(f.Components, ",")
 	if comps == "" {
 		comps = "-"
 	}
-	clock := fmt.Sprintf("%+dms", f.ClockOffset.Milliseconds())
+	clock := fmt.Sprintf("clock %+dms", f.ClockOffset.Milliseconds())
 	if d := f.ClockOffset; d > time.Second || d < -time.Second {
-		clock = st.Warn.Render(clock)
+		clock = st.Warn.Render(clock + " ⚠")
 	}
 	mark := st.Pass.Render("●")
 	if len(f.Warnings) > 0 {
 		mark = st.Warn.Render("⚠")
 	}
-	return truncate(fmt.Sprintf("%s %s %-24s %-12s %s", mark, name, truncate(f.Hostname, 24), comps, clock), w)
+	return truncate(fmt.Sprintf("%s %s %-22s %-12s %s", mark, name, truncate(f.Hostname, 22), truncate(comps, 12), clock), w)
 }
 
-// highlight styles the characters of s at the given rune indexes.
+// highlight styles the characters of s at the given byte offsets (as fuzzy reports them).
 func highlight(s string, idx []int, style lipgloss.Style) string {
 	if len(idx) == 0 {
 		return s
@@ -295,7 +304,7 @@ func highlight(s string, idx []int, style lipgloss.Style) string {
 		set[i] = true
 	}
 	var b strings.Builder
-	for i, r := range []rune(s) {
+	for i, r := range s {
 		if set[i] {
 			b.WriteString(style.Render(string(r)))
 		} else {
@@ -303,4 +312,16 @@ func highlight(s string, idx []int, style lipgloss.Style) string {
 		}
 	}
 	return b.String()
+}
+
+// shortDuration writes 30s, 5m or 1h rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -38,11 +38,6 @@ type (
 		lab *lab.Lab
 		inv *inventory.Inventory
 	}
-	// runOpenedMsg carries a started or resumed run, or why it could not start.
-	runOpenedMsg struct {
-		d   *driver
-		err error
-	}
 	// exportedMsg says where a checklist was written.
 	exportedMsg struct {
 		path string
@@ -53,13 +48,20 @@ type (
 		path string
 		err  error
 	}
-	// errMsg is an error to show on the current page.
-	errMsg struct{ err error }
+	// labFailedMsg says why the practice lab did not start.
+	labFailedMsg struct{ err error }
 
-	// pushMsg opens a page on top; popMsg closes the top page; replaceMsg swaps it.
-	pushMsg    struct{ p page }
+	// pushMsg opens page p on top of page from; replaceMsg puts p in from's place. Both
+	// are dropped when from is no longer the top page: a key pressed twice before the
+	// first press took effect (s on the plan review) must not open two pages (start two
+	// runs). popMsg closes the top page; homeMsg starts over at a fresh home page.
+	pushMsg    struct{ from, p page }
 	popMsg     struct{}
-	replaceMsg struct{ p page }
+	replaceMsg struct{ from, p page }
+	homeMsg    struct{}
+	// swapMsg puts new in the place of old, closing the pages above old (the step
+	// screen becomes the summary even while its evidence page is open).
+	swapMsg struct{ old, new page }
 	// quitMsg ends the program after any run has stopped safely.
 	quitMsg struct{}
 	// signalMsg reports SIGHUP or SIGTERM: the console is gone or the system is going
@@ -67,6 +69,7 @@ type (
 	signalMsg struct{ name string }
 )
 
-func push(p page) tea.Cmd    { return func() tea.Msg { return pushMsg{p} } }
-func replace(p page) tea.Cmd { return func() tea.Msg { return replaceMsg{p} } }
-func pop() tea.Msg           { return popMsg{} }
+func push(from, p page) tea.Cmd    { return func() tea.Msg { return pushMsg{from, p} } }
+func replace(from, p page) tea.Cmd { return func() tea.Msg { return replaceMsg{from, p} } }
+func pop() tea.Msg                 { return popMsg{} }
+func goHome() tea.Msg              { return homeMsg{} }

@@ -5,37 +5,39 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cutover/cutover/steps"
 )
 
 // planPage reviews the plan before anything runs: every step, skipped ones with the
-// reason, and the hosts each step acts on.
+// reason, and the hosts each step acts on. Only its start key starts the run.
 type planPage struct {
 	a    *app
 	plan *steps.Plan
 	in   steps.Inputs
-	vp   viewport.Model
+	sv   *scrollView
 	w    int
 }
 
-func openPlan(a *app, plan *steps.Plan, in steps.Inputs) tea.Cmd {
-	return push(&planPage{a: a, plan: plan, in: in, vp: viewport.New()})
+func openPlan(from page, a *app, plan *steps.Plan, in steps.Inputs) tea.Cmd {
+	return push(from, &planPage{a: a, plan: plan, in: in, sv: newScrollView(false)})
 }
 
-func (p *planPage) Init() tea.Cmd   { return nil }
-func (p *planPage) Title() string   { return "plan review: " + p.plan.Runbook.ID }
-func (p *planPage) Capturing() bool { return false }
+func (p *planPage) Init() tea.Cmd    { return nil }
+func (p *planPage) Title() string    { return "plan review: " + p.plan.Runbook.ID }
+func (p *planPage) Capture() capture { return captureNone }
 
-func (p *planPage) ShortHelp() []key.Binding {
+func (p *planPage) Help() []key.Binding {
 	k := p.a.keys
-	return bindings(k.Start, k.Up, k.Down, k.PageDown, k.Back)
+	back := k.Back
+	back.SetHelp("esc", "back to setup")
+	return bindings(k.Start, k.Up, k.Down, k.PageUp, k.PageDown, back)
 }
 
-func (p *planPage) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *planPage) FullHelp() [][]key.Binding {
+	return [][]key.Binding{p.Help(), p.a.keys.scrollKeys()}
+}
 
 func (p *planPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	km, ok := msg.(tea.KeyPressMsg)
@@ -44,74 +46,103 @@ func (p *planPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(km, p.a.keys.Start):
-		return p, replace(newRunPage(p.a, runSource{rb: p.plan.Runbook, in: p.in}))
+		return p, replace(p, newRunPage(p.a, runSource{rb: p.plan.Runbook, in: p.in}))
 	case key.Matches(km, p.a.keys.Back):
 		return p, pop
 	}
-	var cmd tea.Cmd
-	p.vp, cmd = p.vp.Update(msg)
-	return p, cmd
+	p.sv.Key(p.a.keys, km)
+	return p, nil
 }
 
-// content lists the steps; it is rebuilt only when the width changes.
-func (p *planPage) content(w int) string {
+// content lists the steps at width w; it is rebuilt only when the width changes.
+func (p *planPage) content(w int) []string {
 	st := p.a.st
-	var b strings.Builder
-	rb := p.plan.Runbook
+	var out []string
+	add := func(s string) { out = append(out, strings.Split(s, "\n")...) }
 	kept := 0
 	for _, s := range p.plan.Steps {
 		if !s.Skip {
 			kept++
 		}
 	}
-	b.WriteString(wrap(fmt.Sprintf("%d steps, %d of them skipped for this setup. Nothing runs until you press s.",
-		len(p.plan.Steps), len(p.plan.Steps)-kept), w) + "\n\n")
-	for _, r := range rb.Roles {
-		b.WriteString(st.Subtle.Render(fmt.Sprintf("  %-6s = %s", r.ID, p.plan.Roles[r.ID].Name)) + "\n")
+	add(wrap(fmt.Sprintf("%d steps: %d to do, %d skipped for this setup. Nothing has run; nothing runs until you press s.",
+		len(p.plan.Steps), kept, len(p.plan.Steps)-kept), w))
+	out = append(out, "")
+	for _, r := range p.plan.Runbook.Roles {
+		h := p.plan.Roles[r.ID]
+		name := "?"
+		if h != nil {
+			name = h.Name
+		}
+		out = append(out, st.Subtle.Render(truncate(fmt.Sprintf("  %-6s = %-10s %s", r.ID, name, r.Title), w)))
 	}
-	b.WriteString("\n")
+	out = append(out, "")
+	// Each step: its number and title, then indented what it does and where.
+	const indent = "      "
 	for i, s := range p.plan.Steps {
+		head := fmt.Sprintf("%2d. ", i+1)
 		if s.Skip {
-			b.WriteString(st.Faint.Render(wrap(fmt.Sprintf("- %2d. %s (skipped: %s)", i+1, s.Title, s.Reason), w)) + "\n")
+			add(st.Faint.Render(hang(head+s.Title, w, indent)))
+			add(st.Faint.Render(hang(indent+"skipped: "+s.Reason, w, indent)))
 			continue
 		}
-		hosts := ""
+		add(hang(head+s.Title, w, indent))
 		if len(s.Hosts) > 0 {
-			hosts = st.Subtle.Render(" [" + strings.Join(s.Hosts, ", ") + "]")
+			out = append(out, st.Subtle.Render(truncate(indent+"on "+strings.Join(s.Hosts, ", "), w)))
 		}
-		b.WriteString(fmt.Sprintf("✓ %2d. %s%s\n", i+1, s.Title, hosts))
 		d, err := p.plan.Describe(s.ID)
 		if err != nil {
 			continue
 		}
+		if rbs := p.plan.Runbook.Step(s.ID); rbs != nil && rbs.Manual {
+			what := "you do it by hand; cutover checks it"
+			if d.Phrase != "" {
+				what += "; cannot be undone: asks for a typed phrase"
+			}
+			add(st.Wait.Render(hang(indent+what, w, indent)))
+		} else if d.Phrase != "" {
+			add(st.Warn.Render(hang(indent+"cannot be undone: asks for a typed phrase", w, indent)))
+		}
 		if d.Action != nil {
-			b.WriteString(st.Subtle.Render(truncate("       does: "+d.Action.Summary, w)) + "\n")
+			add(st.Subtle.Render(hang(indent+"does: "+d.Action.Summary, w, indent)))
 			if d.ActionError != "" {
-				b.WriteString(st.Fail.Render(truncate("       cannot: "+d.ActionError, w)) + "\n")
+				add(st.Fail.Render(hang(indent+"cannot: "+d.ActionError, w, indent)))
 			}
 		}
-		if rbs := rb.Step(s.ID); rbs != nil && rbs.Manual {
-			b.WriteString(st.Wait.Render("       you do it; cutover checks it") + "\n")
+		if len(d.Pre) > 0 {
+			add(st.Subtle.Render(hang(indent+fmt.Sprintf("checks first: %s", strings.Join(d.Pre, "; ")), w, indent)))
 		}
-		if n := len(d.Pre) + len(d.Gates); n > 0 {
-			b.WriteString(st.Subtle.Render(fmt.Sprintf("       gated on %d check(s)", n)) + "\n")
+		if len(d.Gates) > 0 {
+			add(st.Subtle.Render(hang(indent+fmt.Sprintf("gated on: %s", strings.Join(d.Gates, "; ")), w, indent)))
 		}
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return out
+}
+
+// hang wraps s to width w, indenting the continuation lines.
+func hang(s string, w int, indent string) string {
+	lines := strings.Split(wrap(s, w), "\n")
+	if len(lines) == 1 {
+		return s
+	}
+	var rest []string
+	for _, l := range lines[1:] {
+		rest = append(rest, strings.TrimSpace(l))
+	}
+	out := strings.Split(wrap(strings.Join(rest, " "), w-len(indent)), "\n")
+	for i, l := range out {
+		out[i] = indent + strings.TrimRight(l, " ")
+	}
+	return strings.TrimRight(lines[0], " ") + "\n" + strings.Join(out, "\n")
 }
 
 func (p *planPage) View(w, h int) string {
 	if p.w != w {
 		p.w = w
-		p.vp.SetContent(p.content(w))
+		p.sv.SetLines(p.content(w))
 	}
-	p.vp.SetWidth(w)
-	p.vp.SetHeight(h)
-	return p.vp.View()
+	return p.sv.View(w, h)
 }
-
-// wrap folds text to width w at word boundaries.
-func wrap(s string, w int) string { return ansi.Wordwrap(s, max(w, 10), "") }
 
 // resumeOffer is shown when a runbook has an unfinished run in the journal folder.
 type resumeOffer struct {
@@ -125,20 +156,15 @@ func newResumeOffer(a *app, rb *steps.Runbook, path string, st *steps.RunState) 
 	return &resumeOffer{a: a, rb: rb, path: path, st: st}
 }
 
-func (p *resumeOffer) Init() tea.Cmd   { return nil }
-func (p *resumeOffer) Title() string   { return "unfinished run of " + p.rb.ID }
-func (p *resumeOffer) Capturing() bool { return false }
+func (p *resumeOffer) Init() tea.Cmd    { return nil }
+func (p *resumeOffer) Title() string    { return "unfinished run of " + p.rb.ID }
+func (p *resumeOffer) Capture() capture { return captureNone }
 
-var (
-	keyResume = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resume it"))
-	keyNewRun = key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "start a new run"))
-)
-
-func (p *resumeOffer) ShortHelp() []key.Binding {
-	return bindings(keyResume, keyNewRun, p.a.keys.Back)
+func (p *resumeOffer) Help() []key.Binding {
+	return bindings(p.a.keys.Resume, p.a.keys.NewRun, p.a.keys.Back)
 }
 
-func (p *resumeOffer) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *resumeOffer) FullHelp() [][]key.Binding { return [][]key.Binding{p.Help()} }
 
 func (p *resumeOffer) Update(msg tea.Msg) (page, tea.Cmd) {
 	km, ok := msg.(tea.KeyPressMsg)
@@ -146,10 +172,10 @@ func (p *resumeOffer) Update(msg tea.Msg) (page, tea.Cmd) {
 		return p, nil
 	}
 	switch {
-	case key.Matches(km, keyResume):
-		return p, replace(newRunPage(p.a, runSource{resume: p.path}))
-	case key.Matches(km, keyNewRun):
-		return p, replace(newSetupPage(p.a, p.rb))
+	case key.Matches(km, p.a.keys.Resume):
+		return p, replace(p, newRunPage(p.a, runSource{resume: p.path}))
+	case key.Matches(km, p.a.keys.NewRun):
+		return p, replace(p, newSetupPage(p.a, p.rb))
 	case key.Matches(km, p.a.keys.Back):
 		return p, pop
 	}
@@ -161,16 +187,43 @@ func (p *resumeOffer) View(w, h int) string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("An unfinished run of this runbook exists.") + "\n\n")
 	s := p.st.Session
-	b.WriteString(fmt.Sprintf("Started %s by %s.\n", stamp(p.st.Started), s.Operator))
-	if cur := p.st.Current(); cur != nil {
-		b.WriteString(fmt.Sprintf("It stopped at: %s (%s).\n", cur.Planned.Title, cur.Status))
-		if cur.ActionPending {
-			b.WriteString(st.Warn.Render(wrap("Its action started and no result was recorded: the outcome is unknown. "+
-				"Resuming checks its gates first, and asks you before anything runs again.", w)) + "\n")
+	b.WriteString(wrap(fmt.Sprintf("Started %s by %s; roles %s.", stamp(p.st.Started), s.Operator, rolesLine(p.rb, s.Roles)), w) + "\n")
+	var done int
+	for _, ss := range p.st.Steps {
+		if ss.Finished() {
+			done++
 		}
 	}
-	b.WriteString(st.Subtle.Render("Journal: "+p.path) + "\n\n")
-	b.WriteString(wrap("Resume it to continue where it stopped; completed steps are not run again. "+
-		"A new run starts from the first step with a journal of its own.", w))
+	b.WriteString(fmt.Sprintf("%d of %d steps finished.\n", done, len(p.st.Steps)))
+	if cur := p.st.Current(); cur != nil {
+		b.WriteString(wrap(fmt.Sprintf("It stopped at step %d: %s (%s).", p.stepNo(cur.ID()), cur.Planned.Title, cur.Status), w) + "\n")
+		if cur.ActionPending {
+			b.WriteString("\n" + st.Warn.Render(wrap("? Its action started and no result was recorded: the outcome is unknown. "+
+				"Resuming checks its gates first and then asks you; nothing is run again unless you say so.", w)) + "\n")
+		}
+	}
+	b.WriteString("\n" + st.Subtle.Render(wrap("Journal: "+p.path, w)) + "\n\n")
+	b.WriteString(wrap("r resumes it where it stopped: finished steps are not run again. "+
+		"n starts a new run from the first step, with a journal of its own.", w))
 	return b.String()
+}
+
+func (p *resumeOffer) stepNo(id string) int {
+	for i, s := range p.st.Steps {
+		if s.ID() == id {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// rolesLine lists role bindings in the runbook's order: "old=hub new=spare".
+func rolesLine(rb *steps.Runbook, roles map[string]string) string {
+	var parts []string
+	for _, r := range rb.Roles {
+		if h, ok := roles[r.ID]; ok {
+			parts = append(parts, r.ID+"="+h)
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -32,9 +32,11 @@ type setup struct {
 
 	stage   setupStage
 	roleCur int
-	// choosing is set while the host list of one role is open.
+	// choosing is set while the host list of one role is open; cands is that list,
+	// computed when it opens and when new facts arrive, not on every frame.
 	choosing bool
 	hostCur  int
+	cands    []candidate
 	bound    map[string]*probe.Host
 
 	presetCur int // 0 = no preset
@@ -43,10 +45,21 @@ type setup struct {
 	values    map[string]*string
 	bools     map[string]*bool
 
+	// waitFacts is set when the operator went on while the hosts were still being
+	// probed: the form opens when the facts are in (its defaults come from them).
+	waitFacts bool
+
 	problems []string
 	saving   bool
 	savePath textinput.Model
 	notice   string
+}
+
+// candidate is a host offered for a role, with the reasons it cannot play it (none:
+// it fits).
+type candidate struct {
+	h   *probe.Host
+	why []string
 }
 
 type setupStage int
@@ -70,37 +83,86 @@ func newSetupPage(a *app, rb *steps.Runbook) *setup {
 				p.bound[role] = h
 			}
 		}
-		if rf.Preset != "" {
-			p.preset = rf.Preset
-		}
+		p.preset = rf.Preset
 	}
-	ti := textinput.New()
-	ti.Prompt = "save run file to: "
-	ti.SetValue(filepath.Join("runs", strings.ReplaceAll(rb.ID, "/", "-")+".yaml"))
-	p.savePath = ti
+	p.savePath = newTextInput("save run file to: ")
+	p.savePath.SetValue(filepath.Join(filepath.Dir(a.cfg.JournalDir), "runs", strings.ReplaceAll(rb.ID, "/", "-")+".yaml"))
 	p.autoBind()
+	p.firstUnbound()
 	return p
 }
 
-func (p *setup) Init() tea.Cmd   { return nil }
-func (p *setup) Title() string   { return "setup: " + p.rb.ID }
-func (p *setup) Capturing() bool { return p.saving || p.stage == stageParams }
-
-func (p *setup) ShortHelp() []key.Binding {
-	k := p.a.keys
-	switch {
-	case p.saving:
-		return bindings(k.Confirm, k.Back)
-	case p.stage == stageParams:
-		return bindings(key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab/enter", "next field")), k.Back, k.Save)
-	case p.choosing:
-		return bindings(k.Up, k.Down, k.Confirm, k.Back)
+// firstUnbound puts the cursor on the first role without a host.
+func (p *setup) firstUnbound() {
+	for i, r := range p.rb.Roles {
+		if p.bound[r.ID] == nil {
+			p.roleCur = i
+			return
+		}
 	}
-	return bindings(k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose host")),
-		key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next")), k.Back, k.Save)
 }
 
-func (p *setup) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+// newTextInput is a text field of the wizard: a steady cursor (no blinking, which
+// redraws the screen twice a second for nothing) and a generous limit.
+func newTextInput(prompt string) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = prompt
+	ti.CharLimit = 500
+	s := ti.Styles()
+	s.Cursor.Blink = false
+	ti.SetStyles(s)
+	return ti
+}
+
+// Init probes the hosts when nothing is known of them yet (the wizard opened on this
+// runbook directly): roles can only be bound to hosts whose facts are known.
+func (p *setup) Init() tea.Cmd {
+	if len(p.a.facts) == 0 {
+		return p.a.probeHosts()
+	}
+	return nil
+}
+func (p *setup) Title() string { return "setup: " + p.rb.ID }
+
+func (p *setup) Capture() capture {
+	if p.saving || p.stage == stageParams {
+		return captureText
+	}
+	return captureNone
+}
+
+func (p *setup) Help() []key.Binding {
+	k := p.a.keys
+	back := k.Back
+	switch {
+	case p.saving:
+		return bindings(k.Submit, k.Cancel)
+	case p.stage == stageParams:
+		back.SetHelp("esc", "back to roles")
+		var out []key.Binding
+		if p.form != nil {
+			out = p.form.KeyBinds()
+		}
+		return append(out, back, k.Save)
+	case p.stage == stagePreset:
+		choose := k.Open
+		choose.SetHelp("enter", "use it")
+		return bindings(k.Up, k.Down, choose, back)
+	case p.choosing:
+		choose := k.Choose
+		choose.SetHelp("enter", "bind this host")
+		return bindings(k.Up, k.Down, choose, back)
+	}
+	back.SetHelp("esc", "home")
+	return bindings(k.Up, k.Down, k.Choose, k.Continue, back, k.Save)
+}
+
+func (p *setup) FullHelp() [][]key.Binding {
+	if p.choosing && !p.saving {
+		return [][]key.Binding{p.Help(), {p.a.keys.PageUp, p.a.keys.PageDown}}
+	}
+	return [][]key.Binding{p.Help()}
+}
 
 // autoBind gives a role the only host that fits it, when exactly one does.
 func (p *setup) autoBind() {
@@ -112,6 +174,9 @@ func (p *setup) autoBind() {
 		for _, h := range p.a.inv.Hosts {
 			if len(p.rb.RoleFit(r.ID, h, p.a.facts, p.bound)) == 0 {
 				fit = append(fit, h)
+				if len(fit) > 1 {
+					break
+				}
 			}
 		}
 		if len(fit) == 1 {
@@ -121,32 +186,32 @@ func (p *setup) autoBind() {
 }
 
 // candidates lists hosts for a role: those that fit first, then the rest with reasons.
-func (p *setup) candidates(role string) (hosts []*probe.Host, why [][]string) {
-	type c struct {
-		h   *probe.Host
-		why []string
-	}
-	var cs []c
+func (p *setup) candidates(role string) []candidate {
 	others := map[string]*probe.Host{}
 	for k, v := range p.bound {
 		if k != role {
 			others[k] = v
 		}
 	}
+	var cs []candidate
 	for _, h := range p.a.inv.Hosts {
-		cs = append(cs, c{h, p.rb.RoleFit(role, h, p.a.facts, others)})
+		cs = append(cs, candidate{h, p.rb.RoleFit(role, h, p.a.facts, others)})
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return len(cs[i].why) == 0 && len(cs[j].why) > 0 })
-	for _, x := range cs {
-		hosts, why = append(hosts, x.h), append(why, x.why)
-	}
-	return hosts, why
+	return cs
 }
 
 func (p *setup) Update(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case factsMsg:
 		p.autoBind()
+		if p.choosing {
+			p.cands = p.candidates(p.rb.Roles[p.roleCur].ID)
+		}
+		if p.waitFacts && p.stage == stageRoles {
+			p.waitFacts = false
+			return p, p.next()
+		}
 		return p, nil
 	case savedMsg:
 		p.saving = false
@@ -166,7 +231,7 @@ func (p *setup) Update(msg tea.Msg) (page, tea.Cmd) {
 			return p, p.saveKey(msg)
 		}
 		if key.Matches(msg, p.a.keys.Save) {
-			p.saving = true
+			p.saving, p.notice = true, ""
 			return p, p.savePath.Focus()
 		}
 		switch p.stage {
@@ -175,12 +240,12 @@ func (p *setup) Update(msg tea.Msg) (page, tea.Cmd) {
 		case stagePreset:
 			return p, p.presetKey(msg)
 		}
-	}
-	if p.stage == stageParams && p.form != nil {
-		if km, ok := msg.(tea.KeyPressMsg); ok && key.Matches(km, p.a.keys.Back) {
+		if key.Matches(msg, p.a.keys.Back) {
 			p.stage = stageRoles
 			return p, nil
 		}
+	}
+	if p.stage == stageParams && p.form != nil {
 		m, cmd := p.form.Update(msg)
 		p.form = m.(*huh.Form)
 		return p, cmd
@@ -192,22 +257,32 @@ func (p *setup) rolesKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := p.a.keys
 	roles := p.rb.Roles
 	if p.choosing {
-		hosts, why := p.candidates(roles[p.roleCur].ID)
 		switch {
 		case key.Matches(msg, k.Up):
 			p.hostCur = max(p.hostCur-1, 0)
 		case key.Matches(msg, k.Down):
-			p.hostCur = min(p.hostCur+1, len(hosts)-1)
+			p.hostCur = min(p.hostCur+1, len(p.cands)-1)
+		case key.Matches(msg, k.PageUp):
+			p.hostCur = max(p.hostCur-10, 0)
+		case key.Matches(msg, k.PageDown):
+			p.hostCur = min(p.hostCur+10, len(p.cands)-1)
 		case key.Matches(msg, k.Back):
-			p.choosing = false
-		case key.Matches(msg, k.Confirm):
-			if len(why[p.hostCur]) > 0 {
-				p.notice = p.a.st.Warn.Render(hosts[p.hostCur].Name + " cannot play this role: " + why[p.hostCur][0])
+			p.choosing, p.notice = false, ""
+		case key.Matches(msg, k.Choose) && p.hostCur < len(p.cands):
+			c := p.cands[p.hostCur]
+			if len(c.why) > 0 {
+				p.notice = p.a.st.Warn.Render(c.h.Name + " cannot be " + roles[p.roleCur].ID + ": " + c.why[0])
 				return nil
 			}
-			p.bound[roles[p.roleCur].ID] = hosts[p.hostCur]
-			p.choosing, p.notice = false, ""
-			p.roleCur = min(p.roleCur+1, len(roles)-1)
+			p.bound[roles[p.roleCur].ID] = c.h
+			p.choosing, p.notice, p.problems = false, "", nil
+			// On to the next role that has no host yet.
+			for i := range roles {
+				if j := (p.roleCur + 1 + i) % len(roles); p.bound[roles[j].ID] == nil {
+					p.roleCur = j
+					break
+				}
+			}
 		}
 		return nil
 	}
@@ -218,23 +293,50 @@ func (p *setup) rolesKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.roleCur = min(p.roleCur+1, len(roles)-1)
 	case key.Matches(msg, k.Back):
 		return pop
-	case key.Matches(msg, k.Confirm):
-		p.choosing, p.hostCur = true, 0
-	case msg.String() == "n":
+	case key.Matches(msg, k.Choose):
+		p.choosing, p.hostCur, p.notice = true, 0, ""
+		p.cands = p.candidates(roles[p.roleCur].ID)
+		// Start on the host bound now, if any.
+		for i, c := range p.cands {
+			if c.h == p.bound[roles[p.roleCur].ID] {
+				p.hostCur = i
+			}
+		}
+	case key.Matches(msg, k.Continue):
 		for _, r := range roles {
 			if p.bound[r.ID] == nil {
 				p.notice = p.a.st.Warn.Render("bind every role first: " + r.ID + " has no host")
 				return nil
 			}
 		}
-		p.notice = ""
-		if len(p.rb.Presets) > 0 {
-			p.stage = stagePreset
+		if p.a.probing && p.missingFacts() {
+			// Defaults such as the new host's name come from the facts: wait for them.
+			p.waitFacts, p.notice = true, ""
 			return nil
 		}
-		return p.openForm()
+		return p.next()
 	}
 	return nil
+}
+
+// missingFacts reports whether a bound host has not been probed yet.
+func (p *setup) missingFacts() bool {
+	for _, h := range p.bound {
+		if p.a.facts[h.Name] == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// next leaves the roles for the presets, or the form.
+func (p *setup) next() tea.Cmd {
+	p.notice = ""
+	if len(p.rb.Presets) > 0 {
+		p.stage = stagePreset
+		return nil
+	}
+	return p.openForm()
 }
 
 func (p *setup) presetKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -246,7 +348,7 @@ func (p *setup) presetKey(msg tea.KeyPressMsg) tea.Cmd {
 		p.presetCur = min(p.presetCur+1, len(p.rb.Presets))
 	case key.Matches(msg, k.Back):
 		p.stage = stageRoles
-	case key.Matches(msg, k.Confirm):
+	case key.Matches(msg, k.Open):
 		p.preset = ""
 		if p.presetCur > 0 {
 			p.preset = p.rb.Presets[p.presetCur-1].ID
@@ -281,19 +383,24 @@ func (p *setup) openForm() tea.Cmd {
 		if title == "" {
 			title = prm.ID
 		}
+		if prm.Optional {
+			title += " (optional)"
+		}
 		switch prm.Type {
 		case steps.TypeBool:
 			v, _ := strconv.ParseBool(initial[prm.ID])
 			p.bools[prm.ID] = &v
-			fields = append(fields, huh.NewConfirm().Title(title).Description(prm.Help).Affirmative("Yes").Negative("No").Value(p.bools[prm.ID]))
+			fields = append(fields, huh.NewConfirm().Key(prm.ID).Title(title).Description(prm.Help).
+				Affirmative("Yes").Negative("No").Value(p.bools[prm.ID]))
 		case steps.TypeChoice:
 			v := initial[prm.ID]
 			p.values[prm.ID] = &v
-			fields = append(fields, huh.NewSelect[string]().Title(title).Description(prm.Help).Options(huh.NewOptions(prm.Choices...)...).Value(p.values[prm.ID]))
+			fields = append(fields, huh.NewSelect[string]().Key(prm.ID).Title(title).Description(prm.Help).
+				Options(huh.NewOptions(prm.Choices...)...).Value(p.values[prm.ID]))
 		default:
 			v := initial[prm.ID]
 			p.values[prm.ID] = &v
-			in := huh.NewInput().Title(title).Description(prm.Help).Value(p.values[prm.ID]).Validate(validator(prm))
+			in := huh.NewInput().Key(prm.ID).Title(title).Description(prm.Help).Value(p.values[prm.ID]).Validate(validator(prm))
 			if prm.Secret {
 				in = in.EchoMode(huh.EchoModePassword)
 			}
@@ -303,7 +410,8 @@ func (p *setup) openForm() tea.Cmd {
 	if len(fields) == 0 {
 		return p.finish()
 	}
-	p.form = huh.NewForm(huh.NewGroup(fields...)).WithShowHelp(false).WithTheme(huh.ThemeFunc(huh.ThemeBase16))
+	p.form = huh.NewForm(huh.NewGroup(fields...)).WithShowHelp(false).WithShowErrors(true).
+		WithTheme(huh.ThemeFunc(huh.ThemeBase16))
 	p.form.SubmitCmd = func() tea.Msg { return formDoneMsg{} }
 	p.form.CancelCmd = func() tea.Msg { return formCancelMsg{} }
 	return p.form.Init()
@@ -331,7 +439,8 @@ func (p *setup) inputs() steps.Inputs {
 	return in
 }
 
-// finish plans the run with the facts at hand and opens the plan review.
+// finish plans the run with the facts at hand and opens the plan review. Nothing runs
+// yet: the review says so, and only its start key starts the run.
 func (p *setup) finish() tea.Cmd {
 	plan, err := steps.Prepare(p.rb, p.a.inv.Host, p.inputs(), p.a.facts)
 	if err != nil {
@@ -340,7 +449,7 @@ func (p *setup) finish() tea.Cmd {
 		return nil
 	}
 	p.problems = nil
-	return openPlan(p.a, plan, p.inputs())
+	return openPlan(p, p.a, plan, p.inputs())
 }
 
 func problemLines(err error) []string {
@@ -356,13 +465,15 @@ func problemLines(err error) []string {
 }
 
 func (p *setup) saveKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
+	switch {
+	case key.Matches(msg, p.a.keys.Cancel):
 		p.saving = false
+		p.savePath.Blur()
 		return nil
-	case "enter":
+	case key.Matches(msg, p.a.keys.Submit):
 		path := strings.TrimSpace(p.savePath.Value())
 		rf := runFileFor(p.rb, p.inputs(), p.a.inv.File)
+		p.savePath.Blur()
 		return func() tea.Msg { return savedMsg{path: path, err: writeRunFile(path, rf)} }
 	}
 	var cmd tea.Cmd
@@ -389,6 +500,9 @@ func runFileFor(rb *steps.Runbook, in steps.Inputs, inv string) map[string]any {
 }
 
 func writeRunFile(path string, rf map[string]any) error {
+	if path == "" {
+		return errors.New("no file name given")
+	}
 	data, err := yaml.Marshal(rf)
 	if err != nil {
 		return err
@@ -406,68 +520,114 @@ func writeRunFile(path string, rf map[string]any) error {
 
 func (p *setup) View(w, h int) string {
 	st := p.a.st
-	var b strings.Builder
-	b.WriteString(st.Title.Render(p.rb.Title) + "\n")
-	b.WriteString(st.Subtle.Render(truncate("follows "+p.rb.Source, w)) + "\n\n")
+	var head strings.Builder
+	head.WriteString(st.Title.Render(truncate(p.rb.Title, w)) + "\n")
+	head.WriteString(st.Subtle.Render(truncate("follows "+p.rb.Source, w)) + "\n")
+	var tail strings.Builder
+	if p.waitFacts {
+		tail.WriteString("\n" + st.Wait.Render(p.a.spin.View()+" waiting for the probe of the hosts: the parameters' defaults come from their facts"))
+	}
+	for _, pr := range p.problems {
+		tail.WriteString("\n" + st.Fail.Render(truncate("✗ "+pr, w)))
+	}
+	if p.notice != "" {
+		tail.WriteString("\n" + wrap(p.notice, w))
+	}
+	if p.saving {
+		tail.WriteString("\n" + truncate(p.savePath.View(), w))
+	}
+	headH, tailH := 2, strings.Count(tail.String(), "\n")
+	room := max(h-headH-tailH-1, 3)
+	var body string
 	switch p.stage {
 	case stageRoles:
-		p.viewRoles(&b, w)
+		body = p.viewRoles(w, room)
 	case stagePreset:
-		b.WriteString("Start from a preset?\n")
-		names := []string{"no preset: defaults only"}
+		var b strings.Builder
+		b.WriteString("Start from a preset? The values can be changed in the next screen.\n")
+		names := []string{"no preset: the runbook's defaults"}
 		for _, pr := range p.rb.Presets {
 			names = append(names, pr.ID+": "+pr.Title)
 		}
 		for i, n := range names {
 			b.WriteString(cursorLine(st, i == p.presetCur, truncate(n, w-2)) + "\n")
 		}
+		body = b.String()
 	case stageParams:
-		b.WriteString("Parameters (tab or enter: next field; the last enter reviews the plan)\n\n")
+		label := "Parameters"
+		if p.preset != "" {
+			label += " (preset " + p.preset + ")"
+		}
+		body = st.Subtle.Render(truncate(label+": tab/enter next field, shift+tab back; enter on the last reviews the plan", w)) + "\n"
 		if p.form != nil {
-			// The form scrolls within what the screen leaves it.
-			p.form.WithWidth(w).WithHeight(max(h-6, 4))
-			b.WriteString(p.form.View())
+			// The form scrolls within the rows the screen leaves it (huh adds a line
+			// above its error footer, hence the one row less).
+			p.form.WithWidth(w).WithHeight(max(room-2, 4))
+			body += p.form.View()
 		}
 	}
-	for _, pr := range p.problems {
-		b.WriteString("\n" + st.Fail.Render(truncate("✗ "+pr, w)))
-	}
-	if p.notice != "" {
-		b.WriteString("\n" + truncate(p.notice, w))
-	}
-	if p.saving {
-		b.WriteString("\n\n" + p.savePath.View())
-	}
-	return b.String()
+	return head.String() + "\n" + fit(strings.TrimRight(body, "\n"), w, room) + tail.String()
 }
 
-func (p *setup) viewRoles(b *strings.Builder, w int) {
+// viewRoles lists the roles; under the one being bound, its candidate hosts, scrolled
+// to keep the cursor in view, and the full reason a greyed host cannot be chosen.
+func (p *setup) viewRoles(w, h int) string {
 	st := p.a.st
-	b.WriteString("Bind each role to a host:\n")
+	var b strings.Builder
+	probe := st.Subtle.Render("hosts probed at " + p.a.probed.Format("15:04:05"))
+	switch {
+	case p.a.probing:
+		probe = st.Wait.Render(p.a.spin.View() + " probing the hosts")
+	case p.a.probed.IsZero():
+		probe = st.Warn.Render("hosts not probed")
+	}
+	b.WriteString("Bind each role to a host (enter chooses; n goes on)  " + probe + "\n")
 	for i, r := range p.rb.Roles {
 		host := st.Warn.Render("(choose)")
-		if h := p.bound[r.ID]; h != nil {
-			host = st.Pass.Render(h.Name + " ✓")
+		if hh := p.bound[r.ID]; hh != nil {
+			host = st.Pass.Render(hh.Name + " ✓")
+			if p.a.facts[hh.Name] != nil {
+				if why := p.rb.RoleFit(r.ID, hh, p.a.facts, p.bound); len(why) > 0 {
+					host = st.Fail.Render(hh.Name + " ✗ " + why[0])
+				}
+			}
 		}
-		line := fmt.Sprintf("%-6s %-46s %s", r.ID, truncate(r.Title, 46), host)
+		line := fmt.Sprintf("%-6s %-46s %s", truncate(r.ID, 6), truncate(r.Title, 46), host)
 		b.WriteString(cursorLine(st, i == p.roleCur && !p.choosing, line) + "\n")
-		if p.choosing && i == p.roleCur {
-			hosts, why := p.candidates(r.ID)
-			for j, h := range hosts {
-				name := fmt.Sprintf("%-10s", h.Name)
-				if f := p.a.facts[h.Name]; f != nil && f.Hostname != "" {
-					name += " " + f.Hostname
-				}
-				var line string
-				if len(why[j]) == 0 {
-					line = "  " + name
-				} else {
-					line = st.Faint.Render(truncate("  "+name+"  — "+why[j][0], w-4))
-				}
-				b.WriteString("    " + cursorLine(st, j == p.hostCur, line) + "\n")
+		if !p.choosing || i != p.roleCur {
+			continue
+		}
+		// Rows for the list: what is left once every role line, the reason and the
+		// heading are drawn.
+		rows := max(h-len(p.rb.Roles)-4, 3)
+		top := max(min(p.hostCur-rows/2, len(p.cands)-rows), 0)
+		if top > 0 {
+			b.WriteString(st.Subtle.Render(fmt.Sprintf("      ↑ %d more", top)) + "\n")
+		}
+		for j := top; j < min(top+rows, len(p.cands)); j++ {
+			c := p.cands[j]
+			name := fmt.Sprintf("%-10s", truncate(c.h.Name, 10))
+			if f := p.a.facts[c.h.Name]; f != nil && f.Hostname != "" {
+				name += " " + fmt.Sprintf("%-20s", truncate(f.Hostname, 20))
+			}
+			var row string
+			if len(c.why) == 0 {
+				row = st.Pass.Render("✓ ") + name
+			} else {
+				row = st.Faint.Render(truncate("✗ "+name+" "+c.why[0], w-6))
+			}
+			b.WriteString("    " + cursorLine(st, j == p.hostCur, row) + "\n")
+		}
+		if rest := len(p.cands) - top - rows; rest > 0 {
+			b.WriteString(st.Subtle.Render(fmt.Sprintf("      ↓ %d more", rest)) + "\n")
+		}
+		if p.hostCur < len(p.cands) {
+			if c := p.cands[p.hostCur]; len(c.why) > 0 {
+				b.WriteString(st.Warn.Render(hang("      "+c.h.Name+" cannot be "+r.ID+": "+strings.Join(c.why, "; "), w, "        ")) + "\n")
 			}
 		}
 	}
+	return b.String()
 }
 
 // cursorLine marks the row under the cursor with ">" (and reverse video), so the cursor
@@ -479,16 +639,31 @@ func cursorLine(st styles.Styles, on bool, s string) string {
 	return "  " + s
 }
 
-// openRunbook opens a runbook: if an unfinished run of it is in the journal folder, the
-// operator is offered to resume it first.
+// openRunbook looks for an unfinished run of a runbook in the journal folder (I/O, so
+// in a command); the page that receives runbookOpenedMsg opens the resume offer or the
+// setup.
 func openRunbook(a *app, rb *steps.Runbook) tea.Cmd {
 	dir := a.cfg.JournalDir
 	return func() tea.Msg {
-		if path, st := unfinishedRun(dir, rb.ID); path != "" {
-			return pushMsg{newResumeOffer(a, rb, path, st)}
-		}
-		return pushMsg{newSetupPage(a, rb)}
+		path, st := unfinishedRun(dir, rb.ID)
+		return runbookOpenedMsg{rb: rb, unfinished: path, state: st}
 	}
+}
+
+// runbookOpenedMsg says a runbook was chosen, and names its unfinished run, if any.
+type runbookOpenedMsg struct {
+	rb         *steps.Runbook
+	unfinished string
+	state      *steps.RunState
+}
+
+// open builds the page for a chosen runbook (in Update: pages read the shared facts),
+// to go on top of page from.
+func (m runbookOpenedMsg) open(from page, a *app) tea.Cmd {
+	if m.unfinished != "" {
+		return push(from, newResumeOffer(a, m.rb, m.unfinished, m.state))
+	}
+	return push(from, newSetupPage(a, m.rb))
 }
 
 // unfinishedRun finds the newest journal in dir of a run of id that has not ended.

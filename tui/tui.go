@@ -1,10 +1,22 @@
 // Package tui is cutover's full-screen wizard: a view of the same engine the headless
 // runner drives. It is the only package that imports the Charm stack (Bubble Tea,
-// Bubbles, Huh, Lip Gloss, Glamour). Its root model is a small router of pages (first
-// contact, home, setup, plan review, the step screen and the summary); pages take their
-// keys from one KeyMap and their looks from one styles package, do I/O only inside
-// tea.Cmds, and keep no state the journal does not have: a run's progress is the fold
-// of the engine's events, exactly as `cutover resume` rebuilds it.
+// Bubbles, Huh, Lip Gloss, Glamour); a test checks that with go list.
+//
+// The root model (root.go) is a small router: a stack of pages (first contact, home,
+// setup, plan review, resume offer, the step screen, its evidence page, the summary)
+// and the frame around the top one: title bar, help bar, the quit question. Pages take
+// their keys from one KeyMap (keys.go) and their looks from one styles package; they
+// do I/O only inside tea.Cmds, and open other pages by messages that name the page they
+// come from, so a key pressed twice acts once. Background probing and the spinner
+// belong to the app, shared by the pages.
+//
+// A run is driven through a driver (driver.go): every engine call runs in a command
+// under the driver's lock; the engine's events and live progress come back as
+// messages, addressed by step id, and the step screen's picture of the run is the fold
+// of those events over the journal as read from disk, so it holds no state the journal
+// does not have. Quitting, a signal, a dropped terminal or a panic stop the run at a
+// safe point (an action in flight finishes and is recorded) before the program ends,
+// so `cutover resume` continues it.
 package tui
 
 import (
@@ -19,9 +31,10 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
@@ -36,6 +49,8 @@ type Config struct {
 	// Inventory is the loaded inventory; nil means none was found, and the wizard offers
 	// the practice lab.
 	Inventory *inventory.Inventory
+	// InventorySearched lists where an inventory was looked for, for the first screen.
+	InventorySearched []string
 	// LabDir is where the in-process practice lab keeps its hosts.
 	LabDir string
 	// LabScenario builds the lab's scenario (it lives with the runbooks).
@@ -62,29 +77,45 @@ type Config struct {
 	ProbeEvery time.Duration
 }
 
-// ErrAborted is returned when the operator ends the wizard before a run finished; the
-// command line maps it to exit code 3 when a run is resumable.
-var ErrAborted = errors.New("the wizard was closed before the run finished")
+// ErrAborted is returned when the wizard ends before the run it shows finished (the
+// operator quit, the console dropped, a signal or a panic); the run is resumable and the
+// command line exits 3.
+var ErrAborted = errors.New("the run was interrupted before it finished")
+
+// Usable reports whether the wizard can run: it needs a terminal for input and output.
+func Usable() bool {
+	return term.IsTerminal(os.Stdin.Fd()) && term.IsTerminal(os.Stdout.Fd())
+}
 
 // Run shows the wizard until the operator quits. A run in progress is stopped at a safe
 // point on quit, SIGHUP, SIGTERM or a panic, so `cutover resume` continues it.
 func Run(ctx context.Context, cfg Config) error {
-	a := newApp(cfg, lipgloss.HasDarkBackground(os.Stdin, os.Stdout))
+	a := newApp(cfg, true) // the terminal's answer to the background query corrects it
 	defer a.close()
-	r := newRoot(a, firstPage(a))
-	opts := []tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}
+	var opts []tea.ProgramOption
 	if cfg.Input != nil {
 		opts = append(opts, tea.WithInput(cfg.Input))
 	}
 	if cfg.Output != nil {
 		opts = append(opts, tea.WithOutput(cfg.Output))
 	}
+	return runProgram(ctx, a, newRoot(a, firstPage(a)), opts...)
+}
+
+// runProgram runs the wizard's program and, however it ends, leaves the journal
+// complete: a run still open is stopped at a safe point before it returns.
+func runProgram(ctx context.Context, a *app, r *root, opts ...tea.ProgramOption) error {
+	opts = append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithoutSignalHandler()}, opts...)
 	p := tea.NewProgram(r, opts...)
 
-	// Signals become messages so the run stops at a safe point; a second one forces.
+	// Signals become messages, so the run stops at a safe point. In raw mode ctrl+c is a
+	// key, not a signal; a SIGINT comes from kill(1) and is treated like SIGTERM.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs)
+	}()
 	go func() {
 		for s := range sigs {
 			p.Send(signalMsg{name: s.String()})
@@ -92,14 +123,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}()
 
 	_, err := p.Run()
-	// Whatever ended the program (quit, signal, panic), no engine call may still be
-	// running when we return: the journal must be complete.
-	if a.active != nil {
-		a.active.stop()
-		if !a.finished() {
-			if err == nil {
-				err = fmt.Errorf("%w; continue with: cutover resume %s", ErrAborted, a.active.journalPath())
+	// Whatever ended the program (quit, signal, a dropped terminal, panic), no engine
+	// call may still be running when we return: the journal must be complete.
+	if d := a.active; d != nil {
+		d.stop()
+		if !d.ended() && d.journalPath() != "" {
+			cause := "the wizard was closed"
+			if err != nil {
+				cause = err.Error()
 			}
+			return fmt.Errorf("%w (%s); continue with: cutover resume %s", ErrAborted, cause, d.journalPath())
 		}
 	}
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) {
@@ -119,7 +152,7 @@ func newApp(cfg Config, dark bool) *app {
 		cfg.JournalDir = journal.DefaultDir()
 	}
 	return &app{cfg: cfg, keys: DefaultKeyMap(), st: styles.New(dark), inv: cfg.Inventory,
-		catalog: cfg.Catalog, facts: map[string]*probe.Facts{}, now: cfg.Now}
+		catalog: cfg.Catalog, facts: map[string]*probe.Facts{}, now: cfg.Now, spin: newSpinner()}
 }
 
 // firstPage decides where the wizard opens: the lab offer without an inventory, a
@@ -147,10 +180,6 @@ func (a *app) runbook(id string) *steps.Runbook {
 	return nil
 }
 
-func (a *app) finished() bool {
-	return a.active == nil || a.runEnded
-}
-
 func (a *app) close() {
 	if a.lab != nil {
 		_ = a.lab.Close()
@@ -175,3 +204,20 @@ func truncate(s string, w int) string {
 
 // bindings is a helper for pages' help.
 func bindings(b ...key.Binding) []key.Binding { return b }
+
+// wrap folds text to width w at word boundaries.
+func wrap(s string, w int) string { return ansi.Wordwrap(s, max(w, 10), "") }
+
+// newSpinner is the one spinner of the wizard; pages colour its frames themselves, so a
+// change of styles (a light terminal) reaches it too.
+func newSpinner() spinner.Model {
+	return spinner.New(spinner.WithSpinner(spinner.MiniDot))
+}
+
+// IsTerminal reports whether fd is a terminal, and ReadPassword reads a line from the
+// terminal fd without echoing it: for the command line's prompts (an encrypted key's
+// passphrase), so that nothing outside tui needs the Charm stack's terminal package.
+func IsTerminal(fd uintptr) bool { return term.IsTerminal(fd) }
+
+// ReadPassword reads a line from terminal fd with echo off.
+func ReadPassword(fd uintptr) ([]byte, error) { return term.ReadPassword(fd) }

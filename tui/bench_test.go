@@ -1,0 +1,173 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/runbooks"
+	"github.com/cutover/cutover/steps"
+)
+
+// The cost of one frame: Update for one keystroke plus the View the program draws
+// after it. The budget is 16 ms (60 frames a second); see the ms/frame metric.
+
+func frameMetric(b *testing.B) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e6, "ms/frame")
+}
+
+// BenchmarkHomeKeystroke500Hosts types into the runbook filter and moves the host
+// cursor on a home screen of 500 probed hosts.
+func BenchmarkHomeKeystroke500Hosts(b *testing.B) {
+	inv := syntheticInventory(500)
+	cfg := Config{Inventory: inv, Catalog: catalog(b), Dialer: noDialer, ProbeEvery: time.Hour, JournalDir: b.TempDir()}
+	for _, bc := range []struct {
+		name string
+		keys []tea.KeyPressMsg
+		prep []tea.KeyPressMsg
+	}{
+		{"filter", []tea.KeyPressMsg{keyMsg("h"), keyMsg("backspace")}, nil},
+		{"host-cursor", []tea.KeyPressMsg{keyMsg("down"), keyMsg("pgdown"), keyMsg("up"), keyMsg("end"), keyMsg("home")}, []tea.KeyPressMsg{keyMsg("tab")}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			a := newApp(cfg, true)
+			r := newRoot(a, newHome(a))
+			a.probeGen++
+			r.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+			r.Update(factsMsg{facts: syntheticFacts(inv), gen: a.probeGen})
+			for _, k := range bc.prep {
+				r.Update(k)
+			}
+			r.View()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				r.Update(bc.keys[i%len(bc.keys)])
+				_ = r.View()
+			}
+			frameMetric(b)
+		})
+	}
+}
+
+// BenchmarkStepKeystroke10kOutput scrolls a step screen whose command has printed
+// 10,000 lines, and appends one more line (a progress message, as a running command
+// sends them) per frame in the second case.
+func BenchmarkStepKeystroke10kOutput(b *testing.B) {
+	for _, bc := range []struct {
+		name   string
+		stream bool
+	}{{"scroll", false}, {"scroll+stream", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r, rp := benchRunPage(b, 10_000)
+			keys := []tea.KeyPressMsg{keyMsg("pgup"), keyMsg("pgup"), keyMsg("pgdown"), keyMsg("up"), keyMsg("g"), keyMsg("G")}
+			line := steps.Progress{Step: "install-fresh", Host: "spare", Line: "installing component files... 42%"}
+			r.View()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				r.Update(keys[i%len(keys)])
+				if bc.stream {
+					rp.progress(line)
+				}
+				_ = r.View()
+			}
+			frameMetric(b)
+		})
+	}
+}
+
+// benchRunPage is the step screen of move-hub at its first manual step, with n lines of
+// output, built from a plan and events without any host.
+func benchRunPage(b testing.TB, n int) (*root, *runPage) {
+	b.Helper()
+	rb, err := runbooks.Get("maestro/move-hub")
+	if err != nil {
+		b.Fatal(err)
+	}
+	inv := syntheticInventory(4)
+	facts := map[string]*probe.Facts{}
+	for _, f := range syntheticFacts(inv) {
+		f.OSName = "Debian GNU/Linux 12 (bookworm)"
+		facts[f.Name] = f
+	}
+	in := steps.Inputs{Roles: map[string]string{"old": "hub", "new": "spare", "lui": "lui", "trk": "trk"},
+		Params: map[string]string{"database": "internal", "hosted_lists": "false", "hub_host": "spare.example.org"}}
+	plan, err := steps.Prepare(rb, inv.Host, in, facts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	evs := []*steps.Event{
+		{Seq: 1, Time: t0, Type: steps.EvSession, Session: &steps.Session{Runbook: rb.ID, Roles: in.Roles, Params: in.Params}},
+		{Seq: 2, Time: t0, Type: steps.EvPlan, Plan: plan.Steps},
+		{Seq: 3, Time: t0, Type: steps.EvStepStart, Step: "stop-maestro"},
+		{Seq: 4, Time: t0, Type: steps.EvStepEnd, Step: "stop-maestro", Status: steps.StepDone},
+		{Seq: 5, Time: t0, Type: steps.EvStepEnd, Step: "stop-listserv", Status: steps.StepSkipped},
+		{Seq: 6, Time: t0, Type: steps.EvStepStart, Step: "install-fresh"},
+		{Seq: 7, Time: t0, Type: steps.EvCheck, Step: "install-fresh", Check: &steps.CheckResult{Phase: "pre", Index: 0, Status: steps.Pass, Summary: "absent"}},
+	}
+	cfg := Config{Inventory: inv, Catalog: []*steps.Runbook{rb}, Dialer: noDialer, ProbeEvery: time.Hour, JournalDir: b.TempDir()}
+	a := newApp(cfg, true)
+	rp := newRunPage(a, runSource{rb: rb, in: in})
+	rp.d, rp.plan, rp.state = newDriver(), plan, steps.NewRunState(evs)
+	a.active = rp.d
+	rp.prompt = &steps.Prompt{Step: "install-fresh", Kind: steps.AskConfirm, Manual: true,
+		Choices: []steps.DecisionKind{steps.Confirm, steps.Abort}}
+	for i := range n {
+		rp.progress(steps.Progress{Step: "install-fresh", Host: "spare", Line: fmt.Sprintf("output line %d of the installer", i+1)})
+	}
+	r := newRoot(a, rp)
+	r.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	return r, rp
+}
+
+// TestBenchRunPageShowsTheOutput keeps the benchmark honest: its screen is the step
+// screen with the output in view.
+func TestBenchRunPageShowsTheOutput(t *testing.T) {
+	r, _ := benchRunPage(t, 10_000)
+	v := stripANSI(r.View().Content)
+	for _, s := range []string{"Step 3 of 11", "output · lines", "of 10000", "spare: output line 10000 of the installer"} {
+		if !strings.Contains(v, s) {
+			t.Errorf("bench screen lacks %q:\n%s", s, v)
+		}
+	}
+}
+
+// TestRunEndClosesTheEvidencePage: when the run ends while the evidence page is open,
+// the summary takes the place of both.
+func TestRunEndClosesTheEvidencePage(t *testing.T) {
+	r, rp := benchRunPage(t, 10)
+	_, cmd := r.Update(keyMsg("e"))
+	r.Update(cmd())
+	if _, ok := r.top().(*detailPage); !ok || len(r.stack) != 2 {
+		t.Fatalf("e opens %T (%d pages)", r.top(), len(r.stack))
+	}
+	r.Update(rp.end()())
+	if _, ok := r.top().(*summary); !ok || len(r.stack) != 1 {
+		t.Fatalf("after the end: %T on top of %d pages, want the summary alone", r.top(), len(r.stack))
+	}
+}
+
+// TestWaitingGateShowsACountdown: a gate that waits shows the time left, counting
+// down between polls, its attempt and its last result.
+func TestWaitingGateShowsACountdown(t *testing.T) {
+	r, rp := benchRunPage(t, 0)
+	now := time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC)
+	rp.a.now = func() time.Time { return now }
+	rp.prompt, rp.busy = nil, true
+	rp.progress(steps.Progress{Step: "install-fresh", Phase: "gate", Gate: 0, Attempt: 2, Remaining: 2 * time.Minute,
+		Last: &steps.CheckResult{Status: steps.Fail, Summary: "spare:hub/hub.ini is missing"}})
+	v := stripANSI(r.View().Content)
+	if !strings.Contains(v, "waiting: 2m0s left, attempt 2: spare:hub/hub.ini is missing") || !strings.Contains(v, "working") {
+		t.Fatalf("waiting gate:\n%s", v)
+	}
+	now = now.Add(5 * time.Second)
+	if v := stripANSI(r.View().Content); !strings.Contains(v, "waiting: 1m55s left") {
+		t.Fatalf("the countdown does not run between polls:\n%s", v)
+	}
+}
