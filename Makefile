@@ -37,7 +37,15 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s each)
 	$(GO) test ./steps/journal -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./steps/journal -run '^$$' -fuzz '^FuzzAppendAfterRead$$' -fuzztime $(FUZZTIME)
 
-demo: build ## start the practice lab and run maestro/move-hub on it, headless, then print the filled checklist
+.PHONY: demo-headless
+
+demo: build ## the wizard as on a first night: no inventory found, so it offers the practice lab; y starts it in-process
+	@rm -rf $(DEMO_DIR); mkdir -p $(DEMO_DIR)/work
+	@cd $(DEMO_DIR)/work && env -u CUTOVER_JOURNALS XDG_STATE_HOME=$(DEMO_DIR)/state XDG_CONFIG_HOME=$(DEMO_DIR)/config \
+	  $(abspath $(BIN)); rc=$$?; \
+	  echo; echo "journals and exported checklists: $(DEMO_DIR)/state/cutover/journals"; exit $$rc
+
+demo-headless: build ## start the practice lab and run maestro/move-hub on it, headless, then print the filled checklist
 	@rm -rf $(DEMO_DIR); mkdir -p $(DEMO_DIR)
 	@$(BIN) lab --dir $(DEMO_DIR)/lab --reset > $(DEMO_DIR)/lab.log 2>&1 & echo $$! > $(DEMO_DIR)/lab.pid; \
 	  for i in $$(seq 50); do grep -q '^ready' $(DEMO_DIR)/lab.log && break; sleep 0.1; done; \
@@ -49,3 +57,40 @@ demo: build ## start the practice lab and run maestro/move-hub on it, headless, 
 
 clean: ## remove build output
 	rm -rf bin
+
+# OpenSSH compatibility and benchmarks (issue 7). Both need root: they install Debian
+# packages when missing and start sshd instances with a login account of their own.
+APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+BENCH_FLAGS ?=
+
+.PHONY: test-openssh bench
+
+test-openssh: ## run cutover against Debian's OpenSSH server (root; installs openssh-server if missing)
+	@if [ ! -x /usr/sbin/sshd ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "test-openssh: openssh-server is missing and installing it needs root" >&2; exit 1; fi; \
+	  (apt-get update -qq && $(APT_INSTALL) openssh-server >/dev/null) || exit 1; \
+	fi
+	CUTOVER_OPENSSH=1 $(GO) test -count=1 -v -run '^TestOpenSSH$$' ./probe/lab/
+
+bench: build ## cutover against parallel-ssh, Ansible, ssh+grep and scp on real sshd; writes BENCHMARKS.md (root; installs what is missing)
+	@need=""; [ -x /usr/sbin/sshd ] || need="$$need openssh-server"; \
+	  command -v parallel-ssh >/dev/null || need="$$need pssh"; \
+	  command -v ansible >/dev/null || need="$$need ansible-core"; \
+	  if [ -n "$$need" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then echo "bench: missing$$need and installing needs root" >&2; exit 1; fi; \
+	    (apt-get update -qq && $(APT_INSTALL) $$need >/dev/null) || exit 1; \
+	  fi
+	$(GO) run ./cmd/cutover-bench -cutover $(BIN) -o BENCHMARKS.md $(BENCH_FLAGS)
+
+# Crash safety (issue 6): SIGKILL lab runs of maestro/move-hub at CRASH_POINTS seeded random
+# moments and resume each; make test runs a sample of 10, make crash the full figure.
+CRASH_POINTS ?= 120
+CRASH_SEED   ?= 1
+
+.PHONY: crash
+
+crash: ## kill lab runs at CRASH_POINTS random moments (default 120) and resume each; prints the figures
+	@mkdir -p bin
+	@CUTOVER_CRASH_POINTS=$(CRASH_POINTS) CUTOVER_CRASH_SEED=$(CRASH_SEED) CUTOVER_CRASH_REPORT=$(CURDIR)/bin/crash-report.txt \
+	  $(GO) test -count=1 -timeout 30m -run '^TestCrashResume$$' ./cmd/cutover; rc=$$?; \
+	  echo "crash test, seed $(CRASH_SEED):"; cat bin/crash-report.txt 2>/dev/null; exit $$rc

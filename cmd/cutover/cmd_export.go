@@ -41,22 +41,11 @@ func cmdExport(_ context.Context, e *env, args []string) error {
 		return err
 	}
 	if isJournal(pos[0]) {
-		j, err := journal.Read(pos[0])
+		rec, err := readRecorded(pos[0])
 		if err != nil {
-			return badInput{err}
+			return err
 		}
-		st := steps.NewRunState(j.Events)
-		if st.Session == nil {
-			return bad("%s is not a cutover journal", pos[0])
-		}
-		rb, err := runbooks.Get(st.Session.Runbook)
-		if err != nil && st.Session.File != "" {
-			// A site's own runbook, run from its file (as resume finds it too).
-			rb, err = runbooks.LoadFile(st.Session.File)
-		}
-		if err != nil {
-			return badInput{err}
-		}
+		j, st, rb := rec.j, rec.st, rec.rb
 		// Secret parameters were never recorded and a checklist must not show them:
 		// they are restored as a placeholder.
 		secrets := map[string]string{}

@@ -29,6 +29,10 @@ func cmdLab(ctx context.Context, e *env, args []string) error {
 		for _, f := range sc.Faults {
 			fmt.Fprintf(e.stdout, "%-22s %s\n", f.Name, f.Description)
 		}
+		// Disruptions of the SSH side, for any host of any scenario (probe/lab/disrupt.go).
+		fmt.Fprintf(e.stdout, "%-22s %s\n", "drop:HOST:REGEX", "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change")
+		fmt.Fprintf(e.stdout, "%-22s %s\n", "drop-after:HOST:REGEX", "let a matching command run to its end, then cut HOST's connections before its exit status is sent")
+		fmt.Fprintf(e.stdout, "%-22s %s\n", "hang:HOST:REGEX", "HOST stops answering (nothing is closed) as a matching command starts")
 		return nil
 	}
 	if *dir == "" {

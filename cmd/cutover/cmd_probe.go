@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/sshx"
 )
 
 func cmdProbe(ctx context.Context, e *env, args []string) error {
@@ -36,7 +37,7 @@ func cmdProbe(ctx context.Context, e *env, args []string) error {
 			hosts = append(hosts, h)
 		}
 	}
-	pool := probe.NewPool(dialer())
+	pool := probe.NewPool(newDialer(&sshx.Dialer{Passphrase: passphrasePrompt(e)}))
 	defer pool.Close()
 	pr := &probe.Prober{Pool: pool, Timeout: *timeout}
 	facts := pr.ProbeAll(ctx, hosts)

@@ -1,31 +1,43 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"time"
 
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/inventory"
+	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/steps/runner"
+	"github.com/cutover/cutover/tui"
 )
 
-// runFlags are the flags run and resume share.
+// runFlags are the flags run, resume and replay share.
 type runFlags struct {
-	inventory  string
-	answers    string
-	headless   bool
-	json       bool
-	verbose    bool
-	journalDir string
+	inventory        string
+	answers          string
+	headless         bool
+	json             bool
+	verbose          bool
+	journalDir       string
+	breakLock        string
+	keepalive        time.Duration
+	keepaliveTimeout time.Duration
 }
 
 func (rf *runFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
 }) {
 	fs.StringVar(&rf.inventory, "i", "", "inventory file")
 	fs.StringVar(&rf.answers, "answers", "", "answers for manual steps (a run file; only its answers are used)")
@@ -33,6 +45,39 @@ func (rf *runFlags) register(fs interface {
 	fs.BoolVar(&rf.json, "json", false, "with --headless: one JSON object per event")
 	fs.BoolVar(&rf.verbose, "v", false, "with --headless: also print command output and every wait")
 	fs.StringVar(&rf.journalDir, "journal-dir", "", "folder for the journal (default: "+journal.DefaultDir()+")")
+	fs.StringVar(&rf.breakLock, "break-lock", "", "break host locks left by a run whose process is gone, giving the `REASON` (journaled); a live run's lock is never broken")
+	fs.DurationVar(&rf.keepalive, "keepalive", 10*time.Second, "check every SSH connection this often; a host that stops answering is noticed within keepalive + keepalive-timeout")
+	fs.DurationVar(&rf.keepaliveTimeout, "keepalive-timeout", 15*time.Second, "how long a keepalive may go unanswered before the host counts as unreachable")
+}
+
+// check refuses flag values that make no sense.
+func (rf *runFlags) check() error {
+	if rf.keepalive <= 0 || rf.keepaliveTimeout <= 0 {
+		return bad("--keepalive and --keepalive-timeout must be positive durations (such as 10s), not %s and %s", rf.keepalive, rf.keepaliveTimeout)
+	}
+	if rf.breakLock != "" && len(strings.TrimSpace(rf.breakLock)) < 3 {
+		return bad("--break-lock needs a reason (it is journaled), not %q", rf.breakLock)
+	}
+	return nil
+}
+
+// config is the runner configuration of a headless run.
+func (rf *runFlags) config(e *env, inv *inventory.Inventory, printer *headless.Printer) *runner.Config {
+	return &runner.Config{Inventory: inv, Dialer: headlessDialer(e, rf), Observer: printer, Hard: e.hard, Version: version(),
+		BreakLock: strings.TrimSpace(rf.breakLock)}
+}
+
+// headlessDialer is the command line's dialer with the keepalive flags, asking for the
+// passphrase of an encrypted key on the terminal (never echoed) or through SSH_ASKPASS.
+func headlessDialer(e *env, rf *runFlags) probe.Dialer {
+	return newDialer(&sshx.Dialer{KeepaliveInterval: rf.keepalive, KeepaliveTimeout: rf.keepaliveTimeout, Passphrase: passphrasePrompt(e)})
+}
+
+// closeRun closes a run and says what could not be cleaned up (a lock left behind).
+func closeRun(e *env, run *runner.Run) {
+	if err := run.Close(); err != nil {
+		fmt.Fprintf(e.stderr, "cutover: warning: %v\n", err)
+	}
 }
 
 func cmdRun(ctx context.Context, e *env, args []string) error {
@@ -49,6 +94,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := rf.check(); err != nil {
+		return err
+	}
 	if len(pos) > 1 {
 		return bad("give one runbook, not %d", len(pos))
 	}
@@ -58,13 +106,17 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 1 {
 		runbookID = pos[0]
 	}
+	var runf *steps.RunFile
 	if *from != "" {
-		runf, err := steps.LoadRunFile(*from)
+		runf, err = steps.LoadRunFile(*from)
 		if err != nil {
 			return badInput{err}
 		}
 		if runbookID != "" && runbookID != runf.Runbook {
-			return bad("the run file is for %s, not %s", runf.Runbook, runbookID)
+			return bad("%s: the run file is for %s, not %s", runf.Pos("runbook"), runf.Runbook, runbookID)
+		}
+		if runf.Runbook == "" && runbookID == "" {
+			return bad("%s: the run file names no runbook: add runbook: ID (cutover runbooks lists them)", runf.File)
 		}
 		runbookID = runf.Runbook
 		in = runf.Inputs()
@@ -87,6 +139,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	rb, err := runbooks.Get(runbookID)
 	if err != nil {
+		if runf != nil && len(pos) == 0 {
+			return bad("%s: %v", runf.Pos("runbook"), err)
+		}
 		return badInput{err}
 	}
 	if err := mergeAnswers(answers, rf.answers, rb); err != nil {
@@ -99,11 +154,14 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !rf.headless {
-		var runf *steps.RunFile
-		if *from != "" {
-			runf, _ = steps.LoadRunFile(*from)
+	if runf != nil {
+		// Say where in the run file a role, host or parameter is wrong, before anything
+		// else looks at them.
+		if err := runf.CheckInputs(rb, inv.Host, steps.Inputs{Roles: roles, Params: params, Preset: *preset}); err != nil {
+			return badInput{err}
 		}
+	}
+	if !rf.headless {
 		return wizard(ctx, e, wizardOptions{inv: inv, runbook: rb.ID, runFile: runf, journalDir: rf.journalDir})
 	}
 	e.signals()
@@ -116,12 +174,13 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		path = journal.NewPath(dir, rb.ID, time.Now())
 	}
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: path}
-	cfg := &runner.Config{Inventory: inv, Dialer: dialer(), JournalPath: path, Observer: printer, Hard: e.hard, Version: version()}
+	cfg := rf.config(e, inv, printer)
+	cfg.JournalPath = path
 	run, err := cfg.Start(ctx, rb, in, "")
 	if err != nil {
 		return explainStart(e, err)
 	}
-	defer run.Close()
+	defer closeRun(e, run)
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, run.Journal.Path()))
 }
 
@@ -135,7 +194,7 @@ func mergeAnswers(answers map[string]*steps.Answer, file string, rb *steps.Runbo
 		return badInput{err}
 	}
 	if af.Runbook != "" && af.Runbook != rb.ID {
-		return bad("%s answers %s, not %s", file, af.Runbook, rb.ID)
+		return bad("%s: the answers are for %s, not %s", af.Pos("runbook"), af.Runbook, rb.ID)
 	}
 	for k, v := range af.Answers {
 		answers[k] = v
@@ -174,35 +233,22 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := rf.check(); err != nil {
+		return err
+	}
 	if len(pos) != 1 {
 		return bad("give the journal file of the run to resume")
 	}
 	path := pos[0]
-	j, err := journal.Read(path)
+	rec, err := readRecorded(path)
 	if err != nil {
-		return badInput{err}
+		return err
 	}
-	st := steps.NewRunState(j.Events)
-	if st.Session == nil {
-		return bad("%s is not a cutover journal", path)
-	}
+	st, rb := rec.st, rec.rb
 	if st.Ended {
 		return bad("the run in %s has already ended (%s); export it with: cutover export %s", path, st.Outcome, path)
 	}
-	rb, err := runbooks.Get(st.Session.Runbook)
-	if err != nil && st.Session.File != "" {
-		rb, err = runbooks.LoadFile(st.Session.File)
-	}
-	if err != nil {
-		return badInput{err}
-	}
-	if rf.inventory == "" {
-		rf.inventory = st.Session.Inventory
-		if _, err := os.Stat(rf.inventory); err != nil {
-			return bad("the recorded inventory %s is gone: give -i INVENTORY", rf.inventory)
-		}
-	}
-	inv, err := loadInventory(rf.inventory)
+	inv, err := rec.inventory(rf.inventory)
 	if err != nil {
 		return err
 	}
@@ -232,11 +278,40 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 	}
 	e.signals()
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: path}
-	cfg := &runner.Config{Inventory: inv, Dialer: dialer(), Observer: printer, Hard: e.hard, Version: version()}
+	cfg := rf.config(e, inv, printer)
 	run, err := cfg.Resume(ctx, path, rb, runner.ResumeOptions{Secrets: secrets, AllowChanged: *allowChanged})
 	if err != nil {
 		return err
 	}
-	defer run.Close()
+	defer closeRun(e, run)
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, path))
+}
+
+// passphrasePrompt asks for the passphrase of an encrypted identity file: through the
+// program SSH_ASKPASS names when SSH_ASKPASS_REQUIRE is "force", or when there is no
+// terminal (as OpenSSH does), else on the terminal with echo off. The passphrase goes
+// to the key and nowhere else: not to the screen, the journal or any message.
+func passphrasePrompt(e *env) func(keyFile string) ([]byte, error) {
+	return func(keyFile string) ([]byte, error) {
+		prompt := fmt.Sprintf("Enter passphrase for key %s: ", keyFile)
+		askpass, require := os.Getenv("SSH_ASKPASS"), os.Getenv("SSH_ASKPASS_REQUIRE")
+		tty := tui.IsTerminal(os.Stdin.Fd())
+		if askpass != "" && require != "never" && (require == "force" || !tty) {
+			cmd := exec.Command(askpass, prompt)
+			cmd.Stderr = e.stderr
+			out, err := cmd.Output()
+			if err != nil {
+				clear(out)
+				return nil, fmt.Errorf("SSH_ASKPASS program %s: %w", askpass, err)
+			}
+			return bytes.TrimRight(out, "\r\n"), nil
+		}
+		if !tty {
+			return nil, errors.New("no terminal to ask for it on (add the key to ssh-agent, or set SSH_ASKPASS)")
+		}
+		fmt.Fprint(e.stderr, prompt)
+		pass, err := tui.ReadPassword(os.Stdin.Fd())
+		fmt.Fprintln(e.stderr)
+		return pass, err
+	}
 }

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/charmbracelet/x/term"
-
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/runbooks"
@@ -48,12 +46,19 @@ type wizardOptions struct {
 
 // wizard opens the full-screen wizard on the terminal.
 func wizard(ctx context.Context, e *env, o wizardOptions) error {
-	if !term.IsTerminal(os.Stdin.Fd()) || !term.IsTerminal(os.Stdout.Fd()) {
+	if !tui.Usable() {
 		return bad("the full-screen wizard needs a terminal; without one, use --headless (cutover run --help)")
 	}
 	catalog, err := runbooks.All()
 	if err != nil {
 		return err
+	}
+	if o.resume != "" {
+		// A run of a runbook kept in a file of the site's: the wizard knows it only if
+		// it is in the catalogue.
+		if rb := fileRunbookOf(o.resume, catalog); rb != nil {
+			catalog = append(catalog, rb)
+		}
 	}
 	jdir := o.journalDir
 	if jdir == "" {
@@ -63,8 +68,12 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 	if labDir == "" {
 		labDir = filepath.Join(filepath.Dir(jdir), "lab")
 	}
+	searched := []string{"./cutover.yaml"}
+	if dir, err := os.UserConfigDir(); err == nil {
+		searched = append(searched, filepath.Join(dir, "cutover", "inventory.yaml"))
+	}
 	err = tui.Run(ctx, tui.Config{
-		Inventory: o.inv, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
+		Inventory: o.inv, InventorySearched: searched, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
 		JournalDir: jdir, LabDir: labDir, Dialer: dialer(), Version: version(),
 		LabScenario: func(now time.Time) (*lab.Scenario, error) { return runbooks.Scenario("maestro", now) },
 	})
@@ -73,4 +82,27 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 		return quiet{headless.ExitInterrupted}
 	}
 	return err
+}
+
+// fileRunbookOf loads the runbook of the run in journal path from the file the session
+// names, when the catalogue lacks it.
+func fileRunbookOf(path string, catalog []*steps.Runbook) *steps.Runbook {
+	j, err := journal.Read(path)
+	if err != nil {
+		return nil
+	}
+	s := steps.NewRunState(j.Events).Session
+	if s == nil || s.File == "" {
+		return nil
+	}
+	for _, rb := range catalog {
+		if rb.ID == s.Runbook {
+			return nil
+		}
+	}
+	rb, err := runbooks.LoadFile(s.File)
+	if err != nil || rb.ID != s.Runbook {
+		return nil
+	}
+	return rb
 }

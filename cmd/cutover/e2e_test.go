@@ -114,9 +114,9 @@ type probeFacts struct {
 	Services   map[string]string            `json:"services"`
 }
 
-func probeJSON(t *testing.T, inv string) map[string]probeFacts {
+func probeJSON(t *testing.T, inv string, hosts ...string) map[string]probeFacts {
 	t.Helper()
-	r := cutover(t, "probe", "-i", inv, "--json")
+	r := cutover(t, append([]string{"probe", "-i", inv, "--json"}, hosts...)...)
 	wantCode(t, r, 0)
 	var list []probeFacts
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil {

@@ -99,7 +99,8 @@ func findInventory(flagValue string) (string, bool) {
 func loadInventory(path string) (*inventory.Inventory, error) {
 	p, ok := findInventory(path)
 	if !ok {
-		return nil, bad("no inventory: give -i FILE (or create ./cutover.yaml); to practise, start a lab with: cutover lab --dir /tmp/lab")
+		return nil, bad("no inventory: give -i FILE (cutover YAML, an Ansible inventory or an ssh_config file) or -i ssh:ALIAS,... " +
+			"(hosts of ~/.ssh/config), or create ./cutover.yaml; to practise, start a lab with: cutover lab --dir /tmp/lab")
 	}
 	inv, err := inventory.Load(p)
 	if err != nil {
@@ -109,8 +110,10 @@ func loadInventory(path string) (*inventory.Inventory, error) {
 }
 
 // dialer reaches remote hosts over SSH and the operator's machine directly.
-func dialer() probe.Dialer {
-	ssh := &sshx.Dialer{}
+func dialer() probe.Dialer { return newDialer(&sshx.Dialer{}) }
+
+// newDialer reaches remote hosts with ssh and the operator's machine directly.
+func newDialer(ssh *sshx.Dialer) probe.Dialer {
 	loc := local.Dialer()
 	return probe.DialerFunc(func(ctx context.Context, h *probe.Host) (probe.Transport, error) {
 		if h.Local {

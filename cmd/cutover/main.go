@@ -46,6 +46,7 @@ func commands() []command {
 		{"lint", "check the runbooks (and any runbook files given)", cmdLint},
 		{"run", "run a runbook (--headless without a terminal)", cmdRun},
 		{"resume", "continue an interrupted run from its journal", cmdResume},
+		{"replay", "run a recorded run again, headless (or --verify-only: check its gates)", cmdReplay},
 		{"export", "print a runbook's plan or a journal as a Markdown checklist", cmdExport},
 		{"verify", "check a journal's integrity (hash chain)", cmdVerify},
 		{"version", "print the version", cmdVersion},

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+
+	"github.com/cutover/cutover/probe/inventory"
+	"github.com/cutover/cutover/runbooks"
+	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/journal"
+)
+
+// recorded is a journal read back with what it was a run of: the fold of its events
+// and its runbook (shipped, or the site's own file the session names).
+type recorded struct {
+	j  *journal.Journal
+	st *steps.RunState
+	rb *steps.Runbook
+}
+
+// readRecorded reads the journal at path; any problem is bad input.
+func readRecorded(path string) (*recorded, error) {
+	j, err := journal.Read(path)
+	if err != nil {
+		return nil, badInput{err}
+	}
+	st := steps.NewRunState(j.Events)
+	if st.Session == nil {
+		return nil, bad("%s is not a cutover journal", path)
+	}
+	rb, err := runbooks.Get(st.Session.Runbook)
+	if err != nil && st.Session.File != "" {
+		// A site's own runbook, run from its file.
+		rb, err = runbooks.LoadFile(st.Session.File)
+	}
+	if err != nil {
+		return nil, badInput{err}
+	}
+	return &recorded{j: j, st: st, rb: rb}, nil
+}
+
+// inventory loads the inventory named by -i, else the one the run recorded.
+func (r *recorded) inventory(flag string) (*inventory.Inventory, error) {
+	if flag == "" {
+		flag = r.st.Session.Inventory
+		if _, err := os.Stat(flag); err != nil {
+			return nil, bad("the recorded inventory %s is gone: give -i INVENTORY", flag)
+		}
+	}
+	return loadInventory(flag)
+}

@@ -1,0 +1,487 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/runbooks"
+	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/journal"
+)
+
+// The whole program in a real terminal: tmux runs the binary at 80x24, the test types
+// keys and reads the screen, as an operator at an SSH console would.
+
+// tmuxWait bounds every wait on the screen; the lab answers in milliseconds.
+const tmuxWait = 60 * time.Second
+
+type tmuxTerm struct {
+	t    *testing.T
+	sock string
+	pane string
+}
+
+// needTmux skips the test when tmux is missing (CI installs it).
+func needTmux(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed")
+	}
+}
+
+// buildCutover builds the program into a temporary folder.
+func buildCutover(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cutover")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// wizardEnv is an environment in which no inventory and no journal of the user's is
+// found: state, config and home all in fresh folders.
+func wizardEnv(t *testing.T, extra ...string) (env []string, state string) {
+	t.Helper()
+	root := t.TempDir()
+	state = filepath.Join(root, "state")
+	env = []string{"HOME=" + filepath.Join(root, "home"), "XDG_STATE_HOME=" + state,
+		"XDG_CONFIG_HOME=" + filepath.Join(root, "config"), "TERM=tmux-256color", "COLORTERM=truecolor"}
+	return append(env, extra...), state
+}
+
+// startTmux runs argv in a new tmux server of its own (its socket in a temporary
+// folder, so the user's tmux is never touched), in a w x h pane, in folder dir, with
+// env added to an environment cleared of the test's own cutover settings. A shell in
+// the pane runs the program and then prints its exit status on the screen.
+func startTmux(t *testing.T, w, h int, dir string, env []string, argv ...string) *tmuxTerm {
+	t.Helper()
+	needTmux(t)
+	sockDir, err := os.MkdirTemp("", "cutover-tmux-") // short: socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := &tmuxTerm{t: t, sock: filepath.Join(sockDir, "s"), pane: "main:0.0"}
+	t.Cleanup(func() {
+		_ = exec.Command("tmux", "-S", tm.sock, "kill-server").Run()
+		os.RemoveAll(sockDir)
+	})
+	tm.tmux("-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", strconv.Itoa(w), "-y", strconv.Itoa(h), "sleep 600")
+	tm.tmux("set-option", "-g", "remain-on-exit", "on")
+	tm.tmux("set-option", "-g", "status", "off")
+	cmd := []string{"respawn-pane", "-k", "-t", tm.pane, "-c", dir, "sh", "-c", `"$@"; echo "[cutover exited: $?]"`, "sh",
+		"env", "-u", "CUTOVER_JOURNALS", "-u", "SSH_AUTH_SOCK", "-u", "NO_COLOR"}
+	cmd = append(cmd, env...)
+	tm.tmux(append(cmd, argv...)...)
+	return tm
+}
+
+func (tm *tmuxTerm) tmux(args ...string) string {
+	tm.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-S", tm.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		tm.t.Fatalf("tmux %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// keys sends key names as tmux knows them (Enter, Down, Tab, Escape, C-c) one by one.
+func (tm *tmuxTerm) keys(names ...string) {
+	tm.t.Helper()
+	for _, k := range names {
+		tm.tmux("send-keys", "-t", tm.pane, k)
+		time.Sleep(40 * time.Millisecond) // an escape followed at once by a key reads as alt+key
+	}
+}
+
+// text types literal text.
+func (tm *tmuxTerm) text(s string) {
+	tm.t.Helper()
+	tm.tmux("send-keys", "-t", tm.pane, "-l", s)
+}
+
+func (tm *tmuxTerm) screen() string {
+	tm.t.Helper()
+	return tm.tmux("capture-pane", "-p", "-t", tm.pane)
+}
+
+// scrollback is the screen with the lines that scrolled off it: once the program has
+// left the alternate screen, tmux's "Pane is dead" line may push its last words up.
+func (tm *tmuxTerm) scrollback() string {
+	tm.t.Helper()
+	return tm.tmux("capture-pane", "-p", "-S", "-200", "-t", tm.pane)
+}
+
+// waitFor polls the screen until it shows every one of texts.
+func (tm *tmuxTerm) waitFor(texts ...string) string {
+	tm.t.Helper()
+	deadline := time.Now().Add(tmuxWait)
+	for {
+		s := tm.screen()
+		ok := true
+		for _, x := range texts {
+			ok = ok && strings.Contains(s, x)
+		}
+		if ok {
+			return s
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("timed out waiting for %q; the screen:\n%s", texts, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (tm *tmuxTerm) format(f string) string {
+	tm.t.Helper()
+	return strings.TrimSpace(tm.tmux("display-message", "-p", "-t", tm.pane, f))
+}
+
+// exited waits for the program to end and returns its exit status, as the pane's
+// shell prints it.
+func (tm *tmuxTerm) exited() int {
+	tm.t.Helper()
+	re := regexp.MustCompile(`\[cutover exited: (\d+)\]`)
+	deadline := time.Now().Add(tmuxWait)
+	for {
+		if m := re.FindStringSubmatch(tm.scrollback()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			return n
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("the program did not exit; the screen and what scrolled off it:\n%s", tm.scrollback())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// pid is the program's process id: the child of the pane's shell.
+func (tm *tmuxTerm) pid() int {
+	tm.t.Helper()
+	shell := tm.format("#{pane_pid}")
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after the last ")".
+		rest := string(data[strings.LastIndexByte(string(data), ')')+1:])
+		if fields := strings.Fields(rest); len(fields) > 1 && fields[1] == shell {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
+			return pid
+		}
+	}
+	tm.t.Fatalf("no child of the pane's shell %s", shell)
+	return 0
+}
+
+// gone reports whether process pid has exited (it may linger as a zombie until its
+// new parent reaps it).
+func gone(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	rest := string(data[strings.LastIndexByte(string(data), ')')+1:])
+	fields := strings.Fields(rest)
+	return len(fields) == 0 || fields[0] == "Z" || fields[0] == "X"
+}
+
+// TestWizardMovesTheHubByKeystrokes is the operator's first night: no inventory, the
+// lab offer, and maestro/move-hub from home to the exported checklist, by keys alone.
+func TestWizardMovesTheHubByKeystrokes(t *testing.T) {
+	bin := buildCutover(t)
+	env, state := wizardEnv(t)
+	tm := startTmux(t, 80, 24, t.TempDir(), env, bin)
+
+	labOfferToStep3(t, tm)
+	tm.keys("c")
+	tm.waitFor("ROLE: COMMAND")
+	tm.text("new: maestro-setup install --components hub")
+	tm.keys("Enter")
+	tm.waitFor("Step 10 of 11", "waiting for you")
+	tm.keys("c")
+	tm.waitFor("ROLE: COMMAND")
+	tm.text("old: maestro-setup remove hub")
+	tm.keys("Enter")
+	tm.waitFor("type exactly: UNINSTALL HUB ON hub")
+	tm.text("UNINSTALL HUB ON hub")
+	tm.keys("Enter")
+	tm.waitFor("The run is done", "7 steps done, 4 skipped, 0 overridden")
+	tm.keys("x")
+	tm.waitFor("Checklist written to")
+	tm.keys("q")
+	if code := tm.exited(); code != 0 {
+		t.Fatalf("exit %d; the screen:\n%s", code, tm.scrollback())
+	}
+
+	jdir := filepath.Join(state, "cutover", "journals")
+	jpath := singleJournal(t, jdir)
+	j, err := journal.Read(jpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Broken != nil {
+		t.Fatalf("journal chain: %v", j.Broken)
+	}
+	st := steps.NewRunState(j.Events)
+	if !st.Ended || st.Outcome != steps.RunDone {
+		t.Fatalf("the run ended %v with %q", st.Ended, st.Outcome)
+	}
+	want := map[string]string{"stop-maestro": "done", "stop-listserv": "skipped", "install-fresh": "done", "install-add": "skipped",
+		"transfer-hub-data": "done", "point-lui-to-hub": "done", "set-hub-external-name": "skipped",
+		"set-hub-external-port": "skipped", "point-tracker-to-hub": "done", "uninstall-old-hub": "done", "start-maestro": "done"}
+	for _, ss := range st.Steps {
+		if want[ss.ID()] != ss.Status {
+			t.Errorf("step %s ended %s, want %s", ss.ID(), ss.Status, want[ss.ID()])
+		}
+	}
+	for _, ss := range st.Steps {
+		for _, d := range ss.Decisions {
+			if d.Via != "tty" {
+				t.Errorf("step %s: a decision came from %q, not the terminal", ss.ID(), d.Via)
+			}
+		}
+	}
+	md := strings.TrimSuffix(jpath, ".jsonl") + ".md"
+	if data, err := os.ReadFile(md); err != nil || !strings.Contains(string(data), "- [x]") {
+		t.Fatalf("the exported checklist %s: %v\n%s", md, err, data)
+	}
+}
+
+// labOfferToStep3 answers the lab offer, opens move-hub from home, binds new to spare,
+// goes through the form and the plan, and starts the run: it waits for step 3, the
+// first manual step.
+func labOfferToStep3(t *testing.T, tm *tmuxTerm) {
+	t.Helper()
+	tm.waitFor("No inventory found", "Start the practice lab?")
+	tm.keys("y")
+	tm.waitFor("probed at", "spare.maestro.lab", "maestro/move-hub")
+	tm.text("hub")
+	tm.waitFor("filter: hub", "> maestro/move-hub") // the best match comes first
+	tm.keys("Enter")
+	tm.waitFor("Bind each role to a host", "> new")
+	// old, lui and trk have one fitting host each and are bound already; new is spare.
+	tm.keys("Enter")
+	s := tm.waitFor("✗ hub")
+	for !regexp.MustCompile(`> ✓ spare`).MatchString(s) {
+		tm.keys("Down")
+		s = tm.screen()
+	}
+	tm.keys("Enter")
+	tm.waitFor("spare ✓")
+	tm.keys("n")
+	tm.waitFor("System database")
+	for range 4 {
+		tm.keys("Tab")
+	}
+	tm.waitFor("External HTTP port")
+	tm.keys("Enter")
+	tm.waitFor("plan review", "Nothing has run")
+	tm.keys("s")
+	tm.waitFor("Step 3 of 11", "waiting for you")
+}
+
+// tmuxLab serves the maestro lab from the test process, so it outlives the program
+// under test (a dropped console must not take the hosts with it).
+func tmuxLab(t *testing.T) *lab.Lab {
+	t.Helper()
+	sc, err := runbooks.Scenario("maestro", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("lab: %v", err)
+		}
+	})
+	return l
+}
+
+// wizardToStep3 starts a run of move-hub from the lab's run file and waits for its
+// first manual step.
+func wizardToStep3(t *testing.T, tm *tmuxTerm) {
+	t.Helper()
+	tm.waitFor("Bind each role to a host", "spare ✓")
+	tm.keys("n")
+	tm.waitFor("System database")
+	for range 4 {
+		tm.keys("Tab")
+	}
+	tm.waitFor("External HTTP port")
+	tm.keys("Enter")
+	tm.waitFor("plan review")
+	tm.keys("s")
+	tm.waitFor("Step 3 of 11", "waiting for you")
+}
+
+// TestWizardConsoleDropMidActionResumes closes the terminal (tmux kill-pane: SIGHUP and
+// a dead tty, as a dropped SSH console) while an action runs. The program finishes the
+// action, records it and exits; `cutover resume --headless` then completes the run.
+func TestWizardConsoleDropMidActionResumes(t *testing.T) {
+	bin := buildCutover(t)
+	l := tmuxLab(t)
+	env, _ := wizardEnv(t)
+	jdir := t.TempDir()
+	runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
+	tm := startTmux(t, 80, 24, t.TempDir(), env, bin, "run", "--from", runFile, "--journal-dir", jdir)
+	wizardToStep3(t, tm)
+	pid := tm.pid()
+	tm.keys("c")
+	tm.waitFor("ROLE: COMMAND")
+	// The run file suggests its answer; make it take a moment, to drop the console in it.
+	tm.keys("C-u")
+	tm.text("new: sleep 2; maestro-setup install --components hub")
+	tm.keys("Enter")
+	tm.waitFor("command: perform the manual step")
+	tm.tmux("kill-pane", "-t", tm.pane)
+
+	// The program is gone once the action's result is recorded.
+	deadline := time.Now().Add(tmuxWait)
+	for !gone(pid) {
+		if time.Now().After(deadline) {
+			t.Fatal("the program did not exit after its console dropped")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	jpath := singleJournal(t, jdir)
+	st := readState(t, jpath)
+	ss := st.Step("install-fresh")
+	if st.Ended || ss.ActionPending || !ss.ActionDone || ss.Action == nil || !ss.Action.OK {
+		t.Fatalf("after the drop: ended %v, action pending %v done %v: %+v", st.Ended, ss.ActionPending, ss.ActionDone, ss.Action)
+	}
+
+	out, err := exec.Command(bin, "resume", jpath, "--headless", "--answers", runFile).CombinedOutput()
+	if err != nil {
+		t.Fatalf("cutover resume: %v\n%s", err, out)
+	}
+	st = readState(t, jpath)
+	if !st.Ended || st.Outcome != steps.RunDone {
+		t.Fatalf("after the resume: ended %v outcome %q\n%s", st.Ended, st.Outcome, out)
+	}
+	if n := st.Step("install-fresh").ActionRuns; n != 1 {
+		t.Errorf("install-fresh ran %d times", n)
+	}
+}
+
+// TestWizardSignalsStopSafely sends SIGHUP, then (in a second run) SIGTERM, to the
+// program waiting at a manual step: it leaves the alternate screen, says how to resume,
+// exits 3, and the run resumes.
+func TestWizardSignalsStopSafely(t *testing.T) {
+	bin := buildCutover(t)
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			l := tmuxLab(t)
+			runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
+			env, _ := wizardEnv(t)
+			jdir := t.TempDir()
+			tm := startTmux(t, 80, 24, t.TempDir(), env, bin, "run", "--from", runFile, "--journal-dir", jdir)
+			wizardToStep3(t, tm)
+			if err := syscall.Kill(tm.pid(), sig); err != nil {
+				t.Fatal(err)
+			}
+			if code := tm.exited(); code != 3 {
+				t.Fatalf("exit %d after %s, want 3; the screen:\n%s", code, sig, tm.scrollback())
+			}
+			s := tm.scrollback()
+			if !strings.Contains(s, "cutover resume") || strings.Contains(s, "Step 3 of 11") {
+				t.Errorf("after %s the terminal is not restored with the resume hint:\n%s", sig, s)
+			}
+			jpath := singleJournal(t, jdir)
+			if st := readState(t, jpath); st.Ended {
+				t.Fatal("the run ended")
+			}
+			out, err := exec.Command(bin, "resume", jpath, "--headless", "--answers", runFile).CombinedOutput()
+			if err != nil {
+				t.Fatalf("cutover resume: %v\n%s", err, out)
+			}
+			if st := readState(t, jpath); st.Outcome != steps.RunDone {
+				t.Fatalf("after the resume: %q", st.Outcome)
+			}
+		})
+	}
+}
+
+func readState(t *testing.T, path string) *steps.RunState {
+	t.Helper()
+	j, err := journal.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Broken != nil {
+		t.Fatalf("%s: %v", path, j.Broken)
+	}
+	return steps.NewRunState(j.Events)
+}
+
+// TestWizardHonoursNoColor reads the screen with its attributes: under NO_COLOR there
+// is no colour sequence at all; without it there are (so the check can see them).
+func TestWizardHonoursNoColor(t *testing.T) {
+	bin := buildCutover(t)
+	colour := regexp.MustCompile(`\x1b\[[0-9;]*(38|48);`)
+	for _, noColor := range []bool{false, true} {
+		t.Run(fmt.Sprintf("NO_COLOR=%v", noColor), func(t *testing.T) {
+			var extra []string
+			if noColor {
+				extra = append(extra, "NO_COLOR=1")
+			}
+			env, _ := wizardEnv(t, extra...)
+			tm := startTmux(t, 80, 24, t.TempDir(), env, bin)
+			tm.waitFor("No inventory found")
+			screens := []string{tm.tmux("capture-pane", "-p", "-e", "-t", tm.pane)}
+			// Home, the host list, the step screen with its Markdown text.
+			labOfferToStep3(t, tm)
+			screens = append(screens, tm.tmux("capture-pane", "-p", "-e", "-t", tm.pane))
+			tm.keys("e")
+			tm.waitFor("evidence: step install-fresh")
+			screens = append(screens, tm.tmux("capture-pane", "-p", "-e", "-t", tm.pane))
+			for i, screen := range screens {
+				switch found := colour.FindString(screen); {
+				case noColor && found != "":
+					t.Errorf("NO_COLOR: colour sequence %q on screen %d:\n%q", found, i, screen)
+				case !noColor && found == "":
+					t.Errorf("without NO_COLOR screen %d has no colour at all (is the check blind?):\n%q", i, screen)
+				}
+				// Emphasis is not colour: the cursor and headings stay visible.
+				if noColor && !strings.Contains(screen, "\x1b[1m") {
+					t.Errorf("NO_COLOR: no bold on screen %d:\n%q", i, screen)
+				}
+			}
+			tm.keys("C-c")
+			tm.waitFor("Quit now?")
+			tm.keys("y")
+			if code := tm.exited(); code != 3 {
+				t.Errorf("exit %d after quitting mid-run, want 3", code)
+			}
+		})
+	}
+}
+
+// singleJournal is the one journal in dir.
+func singleJournal(t *testing.T, dir string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(m) != 1 {
+		t.Fatalf("journals in %s: %v, want exactly one", dir, m)
+	}
+	return m[0]
+}
