@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/expr-lang/expr"
-
 	"github.com/cutover/cutover/probe/ini"
 	"github.com/cutover/cutover/probe/yamlpos"
 )
@@ -88,18 +86,7 @@ func (k *SameCheck) compile(c *compiler, ch *Check) {
 // roleTmpl compiles a template that may also read role, the host it is rendered for;
 // required means it must be present and not empty.
 func (c *compiler) roleTmpl(t *Template, field string, at yamlpos.Pos, required bool) {
-	if t.IsZero() {
-		if required {
-			c.errorf(at, "%s is required", field)
-		}
-		return
-	}
-	if t.Pos.IsZero() {
-		t.Pos = at
-	}
-	if err := c.s.compileTemplate(t, true); err != nil {
-		c.errorf(err.Pos, "%s", err.Msg)
-	}
+	c.template(t, field, at, required, true)
 }
 
 func (k *SameCheck) describe(x *stepExec) string {
@@ -334,21 +321,5 @@ func (x *stepExec) renderAs(t *Template, role string) (string, error) {
 	if t == nil {
 		return "", nil
 	}
-	var b strings.Builder
-	var env any
-	for _, p := range t.parts {
-		if p.prog == nil {
-			b.WriteString(p.lit)
-			continue
-		}
-		if env == nil {
-			env = x.rb.schema.value(x.vals(), role)
-		}
-		out, err := expr.Run(p.prog, env)
-		if err != nil {
-			return "", fmt.Errorf("%s: {{ %s }}: %w", t.Pos, p.src, err)
-		}
-		b.WriteString(format(out))
-	}
-	return b.String(), nil
+	return t.renderFor(x.rb.schema, x.vals(), role)
 }

@@ -49,6 +49,11 @@ func (c *compiler) roles(rs Refs, field string, at yamlpos.Pos) {
 
 // tmpl compiles a template; required means it must be present and non-empty.
 func (c *compiler) tmpl(t *Template, field string, at yamlpos.Pos, required bool) {
+	c.template(t, field, at, required, false)
+}
+
+// template compiles t; withRole puts role, the host it is rendered for, in scope.
+func (c *compiler) template(t *Template, field string, at yamlpos.Pos, required, withRole bool) {
 	if t.IsZero() {
 		if required {
 			c.errorf(at, "%s is required", field)
@@ -58,7 +63,7 @@ func (c *compiler) tmpl(t *Template, field string, at yamlpos.Pos, required bool
 	if t.Pos.IsZero() {
 		t.Pos = at
 	}
-	if err := c.s.compileTemplate(t, false); err != nil {
+	if err := c.s.compileTemplate(t, withRole); err != nil {
 		c.errorf(err.Pos, "%s", err.Msg)
 	}
 }

@@ -472,6 +472,12 @@ func (t *Template) render(s *schema, v *Values) (string, error) {
 			return "", err
 		}
 	}
+	return t.renderFor(s, v, "")
+}
+
+// renderFor expands a compiled template with role (empty for none) as the host the
+// expressions' role refers to.
+func (t *Template) renderFor(s *schema, v *Values, role string) (string, error) {
 	var b strings.Builder
 	var env any
 	for _, p := range t.parts {
@@ -480,7 +486,7 @@ func (t *Template) render(s *schema, v *Values) (string, error) {
 			continue
 		}
 		if env == nil {
-			env = s.value(v, "")
+			env = s.value(v, role)
 		}
 		out, err := expr.Run(p.prog, env)
 		if err != nil {

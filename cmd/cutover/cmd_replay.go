@@ -29,18 +29,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	overrides := fs.Bool("replay-overrides", false, "repeat the recording's overrides (accepted failures) with their reasons; without it the replay stops where a check fails")
 	verifyOnly := fs.Bool("verify-only", false, "run no step: check the gates of the recorded steps against the hosts now, and report which still hold (nothing is written, no journal)")
 	journalPath := fs.String("journal", "", "write the new run's journal to exactly this file")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := rf.check(); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return bad("give the journal file of the run to replay")
-	}
-	path := pos[0]
-	rec, err := readRecorded(path)
+	path, rec, err := parseRecorded(fs, &rf, args, "replay")
 	if err != nil {
 		return err
 	}

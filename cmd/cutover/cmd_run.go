@@ -229,18 +229,7 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 	fs.Var(decide, "decide", "settle an action of unknown outcome: STEP=accept or STEP=rerun (repeatable)")
 	fs.Var(secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
 	allowChanged := fs.Bool("allow-changed", false, "go on even though the runbook changed since the run was recorded")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := rf.check(); err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return bad("give the journal file of the run to resume")
-	}
-	path := pos[0]
-	rec, err := readRecorded(path)
+	path, rec, err := parseRecorded(fs, &rf, args, "resume")
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 
 	"github.com/cutover/cutover/probe/inventory"
@@ -47,4 +48,21 @@ func (r *recorded) inventory(flag string) (*inventory.Inventory, error) {
 		}
 	}
 	return loadInventory(flag)
+}
+
+// parseRecorded parses a resume or replay command line, whose one positional argument
+// is the journal of the run to take up again, and reads that journal.
+func parseRecorded(fs *flag.FlagSet, rf *runFlags, args []string, verb string) (string, *recorded, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := rf.check(); err != nil {
+		return "", nil, err
+	}
+	if len(pos) != 1 {
+		return "", nil, bad("give the journal file of the run to %s", verb)
+	}
+	rec, err := readRecorded(pos[0])
+	return pos[0], rec, err
 }
