@@ -72,8 +72,10 @@ func NewRoleEnv(h *probe.Host, f *probe.Facts) RoleEnv {
 	if r.Components == nil {
 		r.Components = []string{}
 	}
-	if r.Addresses == nil {
-		r.Addresses = []string{}
+	if len(r.Addresses) == 0 {
+		// Likewise its addresses: the inventory's vars.addresses (comma or space
+		// separated), so a DNS gate can still tell that a name left the failed host.
+		r.Addresses = strings.FieldsFunc(h.Vars["addresses"], func(c rune) bool { return c == ',' || c == ' ' })
 	}
 	return r
 }

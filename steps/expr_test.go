@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -232,6 +233,13 @@ func TestNewRoleEnv(t *testing.T) {
 		if got := NewRoleEnv(&named, nil).Hostname; got != "hub.example.com" {
 			t.Errorf("host name without facts = %q, want vars.hostname", got)
 		}
+		named.Vars["addresses"] = "10.0.0.1, 2001:db8::1"
+		if got := NewRoleEnv(&named, nil).Addresses; !slices.Equal(got, []string{"10.0.0.1", "2001:db8::1"}) {
+			t.Errorf("addresses without facts = %q, want vars.addresses", got)
+		}
+		if r.Addresses == nil || len(r.Addresses) != 0 {
+			t.Errorf("addresses without facts or vars = %#v, want an empty list", r.Addresses)
+		}
 		if r.Components == nil {
 			t.Error("components must be an empty list, not nil, so that `in` and len work")
 		}
@@ -240,6 +248,11 @@ func TestNewRoleEnv(t *testing.T) {
 		r := NewRoleEnv(h, &probe.Facts{Reachable: true, Hostname: "HUB", OS: "windows", TimeZone: "CET+0100", MachineID: "m1", ClockOffset: -2 * time.Second})
 		if !r.Reachable || r.Hostname != "HUB" || r.OS != "windows" || r.TimeZone != "CET+0100" || r.MachineID != "m1" || r.ClockOffset != -2000 {
 			t.Errorf("NewRoleEnv = %+v", r)
+		}
+		named := *h
+		named.Vars = map[string]string{"addresses": "192.0.2.9"}
+		if got := NewRoleEnv(&named, &probe.Facts{Reachable: true, Addresses: []string{"10.0.0.1"}}).Addresses; !slices.Equal(got, []string{"10.0.0.1"}) {
+			t.Errorf("addresses = %q: what the host reports wins over vars.addresses", got)
 		}
 	})
 }

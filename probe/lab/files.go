@@ -85,7 +85,7 @@ func (l *Lab) knownHostsContent() []byte {
 func (l *Lab) inventoryContent() ([]byte, error) {
 	var hosts yaml.MapSlice
 	for _, h := range l.hosts {
-		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: inventoryEntry(h, h.port)})
+		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: l.inventoryEntry(h, h.port)})
 	}
 	body, err := yaml.Marshal(yaml.MapSlice{
 		{Key: "known_hosts", Value: knownHostsFile},
@@ -105,22 +105,22 @@ func (l *Lab) inventoryContent() ([]byte, error) {
 	return append([]byte(header), body...), nil
 }
 
-// hostVars are a host's inventory vars: the scenario's, plus the name the host goes by
-// in the simulated network, which runbooks use for a host that may be down and so
-// cannot tell its name itself.
-func hostVars(h *host) yaml.MapSlice {
+// hostVars are a host's inventory vars: the scenario's, plus the name and address the
+// host has in the simulated network, which stand in for its facts when it may be down
+// and so cannot tell them itself.
+func (l *Lab) hostVars(h *host) yaml.MapSlice {
 	vars := yaml.MapSlice{}
 	for _, k := range slices.Sorted(maps.Keys(h.spec.Vars)) {
-		if k != "hostname" {
+		if k != "hostname" && k != "addresses" {
 			vars = append(vars, yaml.MapItem{Key: k, Value: h.spec.Vars[k]})
 		}
 	}
-	return append(vars, yaml.MapItem{Key: "hostname", Value: h.hostname})
+	return append(vars, yaml.MapItem{Key: "addresses", Value: l.ip(h)}, yaml.MapItem{Key: "hostname", Value: h.hostname})
 }
 
 // inventoryEntry is a host's inventory entry with the given SSH port (the lab's own
 // server, or the sshd that serves the host in ServeOpenSSH).
-func inventoryEntry(h *host, port int) yaml.MapSlice {
+func (l *Lab) inventoryEntry(h *host, port int) yaml.MapSlice {
 	entry := yaml.MapSlice{
 		{Key: "address", Value: "127.0.0.1"},
 		{Key: "port", Value: port},
@@ -136,7 +136,7 @@ func inventoryEntry(h *host, port int) yaml.MapSlice {
 		}
 		entry = append(entry, yaml.MapItem{Key: "services", Value: svcs})
 	}
-	entry = append(entry, yaml.MapItem{Key: "vars", Value: hostVars(h)})
+	entry = append(entry, yaml.MapItem{Key: "vars", Value: l.hostVars(h)})
 	if len(h.spec.Groups) > 0 {
 		entry = append(entry, yaml.MapItem{Key: "groups", Value: h.spec.Groups})
 	}
