@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"text/tabwriter"
 	"time"
 
 	"github.com/cutover/cutover/probe/lab"
@@ -26,13 +27,17 @@ func cmdLab(ctx context.Context, e *env, args []string) error {
 		return badInput{err}
 	}
 	if *listFaults {
+		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		for _, f := range sc.Faults {
-			fmt.Fprintf(e.stdout, "%-22s %s\n", f.Name, f.Description)
+			fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.Description)
 		}
 		// Disruptions of the SSH side, for any host of any scenario (probe/lab/disrupt.go).
-		fmt.Fprintf(e.stdout, "%-22s %s\n", "drop:HOST:REGEX", "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change")
-		fmt.Fprintf(e.stdout, "%-22s %s\n", "drop-after:HOST:REGEX", "let a matching command run to its end, then cut HOST's connections before its exit status is sent")
-		fmt.Fprintf(e.stdout, "%-22s %s\n", "hang:HOST:REGEX", "HOST stops answering (nothing is closed) as a matching command starts")
+		fmt.Fprintf(tw, "%s\t%s\n", "drop:HOST:REGEX", "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change")
+		fmt.Fprintf(tw, "%s\t%s\n", "drop-after:HOST:REGEX", "let a matching command run to its end, then cut HOST's connections before its exit status is sent")
+		fmt.Fprintf(tw, "%s\t%s\n", "hang:HOST:REGEX", "HOST stops answering (nothing is closed) as a matching command starts")
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 		return nil
 	}
 	if *dir == "" {
