@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -261,18 +258,13 @@ func (b *bench) copyFolder() error {
 				return timed(nil, "scp", "-3", "-r", "-q", "-F", b.ssh.SSHConfig(), "h001:opt/maestro/bench-data", "h002:"+scpDst)
 			}},
 	}
-	var names []string
-	for i := range files {
-		names = append(names, fmt.Sprintf("part-%02d.bin", i))
-	}
-	tools = append(tools, tool{name: "proposed copy", cmd: "prototype in cmd/cutover-bench (copyProposed) of the change proposed for steps/copy.go",
-		run: func(int) (sample, error) { return b.copyProposed(names) }})
 	logf("verified copy of %s: cutover against scp -3 -r", human(b.o.copySize))
 	res, err := b.sideBySide(tools)
 	if err != nil {
 		return err
 	}
-	// What verifying on the target would cost instead of reading the copy back.
+	// What hashing the copy on the target costs by itself: the copy action overlaps it
+	// with the next file's transfer.
 	var sums []sample
 	for range 3 {
 		s, err := timed(nil, "ssh", "-F", b.ssh.SSHConfig(), "h002", "cd opt/maestro/bench-data && sha256sum part-*")
@@ -287,7 +279,6 @@ func (b *bench) copyFolder() error {
 	b.report.copy = &copyResult{size: b.o.copySize, files: files, tools: tools, res: res, sha: sums}
 	_ = os.RemoveAll(filepath.Join(b.lab.HostRoot("h002"), scpDst))
 	_ = os.RemoveAll(filepath.Join(dstRoot, "bench-data"))
-	_ = os.RemoveAll(filepath.Join(dstRoot, "proposed-data"))
 	return os.RemoveAll(src)
 }
 
@@ -300,102 +291,3 @@ func human(n int64) string {
 	}
 	return fmt.Sprintf("%d KiB", n>>10)
 }
-
-// copyProposed is a prototype of the change proposed for steps/copy.go (see
-// BENCHMARKS.md): the same staging copy through the operator's machine, but with
-// pkg/sftp's concurrent reads and writes actually in use (the source's WriteTo into a
-// pipe, the target's ReadFrom of a reader whose size is known), and the copy verified
-// by sha256sum on the target, one file while the next one streams, instead of being
-// read back over SFTP. Connections are opened before the clock starts, as a run's pool
-// has them open already.
-func (b *bench) copyProposed(files []string) (sample, error) {
-	inv, err := inventory.Load(b.ssh.Inventory())
-	if err != nil {
-		return sample{}, err
-	}
-	ctx := context.Background()
-	d := &sshx.Dialer{NoAgent: true}
-	st, err := d.Dial(ctx, inv.Host("h001"))
-	if err != nil {
-		return sample{}, err
-	}
-	defer st.Close()
-	dt, err := d.Dial(ctx, inv.Host("h002"))
-	if err != nil {
-		return sample{}, err
-	}
-	defer dt.Close()
-	src := filepath.Join(b.installDir("h001"), "bench-data")
-	final := filepath.Join(b.installDir("h002"), "proposed-data")
-	staging := final + ".cutover-incoming"
-	_ = os.RemoveAll(final)
-	start := time.Now()
-	if err := dt.RemoveAll(ctx, staging); err != nil {
-		return sample{}, err
-	}
-	if err := dt.MkdirAll(ctx, staging, 0o755); err != nil {
-		return sample{}, err
-	}
-	type check struct{ name, sum string }
-	checks := make(chan check, len(files))
-	verified := make(chan error, 1)
-	go func() {
-		// One sha256sum at a time on the target, overlapping the next transfer.
-		var first error
-		for c := range checks {
-			var out bytes.Buffer
-			code, err := dt.Run(ctx, "sha256sum -- "+shellQuote(filepath.Join(staging, c.name)), &out, io.Discard)
-			got, _, _ := strings.Cut(out.String(), " ")
-			if first == nil && (err != nil || code != 0 || got != c.sum) {
-				first = fmt.Errorf("verifying %s: exit %d, %v, sha256 %q, sent %q", c.name, code, err, got, c.sum)
-			}
-		}
-		verified <- first
-	}()
-	for _, name := range files {
-		in, err := st.Open(ctx, filepath.Join(src, name))
-		if err != nil {
-			return sample{}, err
-		}
-		fi, err := in.Stat()
-		if err != nil {
-			return sample{}, err
-		}
-		out, err := dt.Create(ctx, filepath.Join(staging, name), fi.Mode().Perm())
-		if err != nil {
-			return sample{}, err
-		}
-		pr, pw := io.Pipe()
-		go func() {
-			_, err := in.(io.WriterTo).WriteTo(pw)
-			pw.CloseWithError(err)
-		}()
-		sent := sha256.New()
-		n, err := io.Copy(out, io.LimitReader(io.TeeReader(pr, sent), fi.Size()))
-		_ = pr.Close()
-		_ = in.Close()
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil && n != fi.Size() {
-			err = fmt.Errorf("%s: %d of %d bytes", name, n, fi.Size())
-		}
-		if err != nil {
-			return sample{}, err
-		}
-		if err := dt.Chtimes(ctx, filepath.Join(staging, name), fi.ModTime(), fi.ModTime()); err != nil {
-			return sample{}, err
-		}
-		checks <- check{name, hex.EncodeToString(sent.Sum(nil))}
-	}
-	close(checks)
-	if err := <-verified; err != nil {
-		return sample{}, err
-	}
-	if err := dt.Rename(ctx, staging, final); err != nil {
-		return sample{}, err
-	}
-	return sample{wall: time.Since(start)}, nil
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
