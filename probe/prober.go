@@ -315,6 +315,12 @@ func Crosscheck(all []*Facts) {
 			continue
 		}
 		check := func(comp, key, want, title string) {
+			file := comp
+			for _, c := range Catalogue {
+				if c.ID == comp {
+					file = c.Marker
+				}
+			}
 			v := f.Settings[comp][key]
 			if v == "" {
 				return
@@ -324,7 +330,7 @@ func Crosscheck(all []*Facts) {
 				target = byName[strings.ToLower(shortName(v))]
 			}
 			if target != nil && !target.Has(want) {
-				f.Warnings = append(f.Warnings, fmt.Sprintf("%s in %s names %s, but no %s was found there", key, comp, v, title))
+				f.Warnings = append(f.Warnings, fmt.Sprintf("%s in %s names %s, but no %s was found there", key, file, v, title))
 			}
 		}
 		check("lui", "RegistryHubHost", "hub", "Administration Hub")

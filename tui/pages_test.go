@@ -117,7 +117,7 @@ func syntheticFacts(inv *inventory.Inventory) []*probe.Facts {
 			f.Components = nil
 		}
 		if i == 2 {
-			f.Warnings = []string{"RegistryHubHost in trk names spare.example.org, but no Administration Hub was found there"}
+			f.Warnings = []string{"RegistryHubHost in trk/tracker.ini names spare.example.org, but no Administration Hub was found there"}
 		}
 		if i == 5 {
 			f.Reachable, f.Error = false, "dial tcp 192.0.2.1:22: connect: connection refused"
@@ -140,7 +140,7 @@ func TestHomeFiltersRunbooksAndShowsHosts(t *testing.T) {
 	hp := h.top().(*home)
 	h.golden("home_warnings")
 	v := h.view()
-	for _, s := range []string{"Hosts (6)", "lui.example.org", "✗ host005", "unreachable", "⚠ trk: RegistryHubHost in trk names spare.example.org",
+	for _, s := range []string{"Hosts (6)", "lui.example.org", "✗ host005", "unreachable", "⚠ trk: RegistryHubHost in trk/tracker.ini names spare.example.org",
 		"Runbooks (2 of 2)", "maestro/move-hub", "communigate/failover"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("home lacks %q:\n%s", s, v)
