@@ -30,6 +30,7 @@ type HostKeyError struct {
 	KnownHosts string   // the host pattern to use in known_hosts ("[127.0.0.1]:2201")
 }
 
+// Error says which host key was refused and how to fix it.
 func (e *HostKeyError) Error() string {
 	files := strings.Join(e.Files, ", ")
 	if files == "" {
@@ -74,10 +75,12 @@ type UnreachableError struct {
 	Err  error
 }
 
+// Error names the host and why it could not be reached.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("%s (%s) unreachable: %v", e.Host, e.Addr, e.Err)
 }
 
+// Unwrap returns the network or SSH error underneath.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // IsConnectionError reports whether err means a host could not be reached or its key was

@@ -82,10 +82,12 @@ type StartError struct {
 	Err  error
 }
 
+// Error names the step and why it could not start.
 func (e *StartError) Error() string {
 	return fmt.Sprintf("step %s has not started: noting where its logs end failed: %v (nothing ran; try again when the host answers)", e.Step, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *StartError) Unwrap() error { return e.Err }
 
 // Sentinel errors of Advance and Decide.

@@ -51,12 +51,14 @@ type PlannedStep struct {
 // invalid parameter. The command line exits 2 for it.
 type InputError struct{ Problems []string }
 
+// Error is every problem, one per line.
 func (e *InputError) Error() string { return strings.Join(e.Problems, "\n") }
 
 // RequirementError lists role requirements the bound hosts do not meet. It is evidence
 // from the hosts, like a failed gate, so the command line exits 1 for it.
 type RequirementError struct{ Problems []string }
 
+// Error lists each unmet requirement, one per line.
 func (e *RequirementError) Error() string {
 	return "the hosts do not meet the runbook's requirements:\n  " + strings.Join(e.Problems, "\n  ")
 }
@@ -294,7 +296,7 @@ func specRoles(spec any) []string {
 	return out
 }
 
-// Describe lists, for plan review and exports, what a step does: the action (and its
+// Description lists, for plan review and exports, what a step does: the action (and its
 // exact commands or changes) and each check.
 type Description struct {
 	Text   string

@@ -42,6 +42,7 @@ type Disruption struct {
 	Pattern *regexp.Regexp
 }
 
+// String is the disruption in the form --fault takes: KIND:HOST:REGEX.
 func (d *Disruption) String() string { return d.Kind + ":" + d.Host + ":" + d.Pattern.String() }
 
 // IsDisruption reports whether a fault name is a disruption spec rather than the name of

@@ -51,6 +51,7 @@ type Error struct {
 	Msg string
 }
 
+// Error is "file:line:col: message".
 func (e *Error) Error() string {
 	if e.Pos.File == "" && e.Pos.Line == 0 {
 		return e.Msg
@@ -89,6 +90,7 @@ func (l List) Err() error {
 	return l
 }
 
+// Error is every problem, one per line.
 func (l List) Error() string {
 	msgs := make([]string, len(l))
 	for i, e := range l {

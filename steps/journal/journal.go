@@ -149,6 +149,7 @@ type ChainError struct {
 	Msg  string
 }
 
+// Error names the first line that no longer follows the chain.
 func (e *ChainError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // Read loads a journal. A damaged line other than the last is an error naming it; a

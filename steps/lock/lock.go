@@ -87,6 +87,7 @@ type Conflict struct {
 	Own bool
 }
 
+// String describes the lock held and by whom, for the refusal message.
 func (c *Conflict) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s is locked by ", c.Host)
@@ -125,6 +126,7 @@ type HeldError struct {
 	Refused bool
 }
 
+// Error lists every lock that refused the run.
 func (e *HeldError) Error() string {
 	lines := make([]string, len(e.Conflicts))
 	for i, c := range e.Conflicts {

@@ -159,6 +159,7 @@ type UnreachableError struct {
 	Facts []*probe.Facts
 }
 
+// Error names the hosts that could not be reached and why.
 func (e *UnreachableError) Error() string {
 	return "cannot reach every host of the run:\n  " + strings.Join(e.Hosts, "\n  ")
 }
