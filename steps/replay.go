@@ -123,7 +123,11 @@ func PrepareReplay(events []*Event, rb *Runbook, opts ReplayOptions) (*Replay, e
 					note("step %s: the recording overrode a failure (%s; reason: %s): not repeated, the replay stops if it fails again (--replay-overrides repeats it)", step.ID, d.On, d.Reason)
 					continue
 				}
-				get().Override = "replayed from the recording: " + d.Reason
+				x := get()
+				x.Override = "replayed from the recording: " + d.Reason
+				if d.On != "" {
+					x.OverrideOn = append(x.OverrideOn, d.On)
+				}
 			case Abort:
 				note("step %s: the recording was aborted here: the replay goes on as far as the answers take it", step.ID)
 			}

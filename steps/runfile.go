@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	yast "github.com/goccy/go-yaml/ast"
@@ -97,6 +98,15 @@ type Answer struct {
 	Pos yamlpos.Pos `yaml:"-"`
 	// Via overrides the Answerer's source label for this answer ("flag" for --decide).
 	Via string `yaml:"-"`
+	// OverrideOn limits Override to the failures it answered in a recording (OnPre,
+	// OnAction, OnGates, OnUnknown): a replay must not let an override of a pre-check
+	// pass a gate of the same step. Empty means any failure of the step (run files).
+	OverrideOn []string `yaml:"-"`
+}
+
+// overrides says whether the answer overrides a failure of the kind on.
+func (a *Answer) overrides(on string) bool {
+	return a.Override != "" && (len(a.OverrideOn) == 0 || slices.Contains(a.OverrideOn, on))
 }
 
 // UnmarshalYAML records where the answer was written.
@@ -265,7 +275,7 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 			return d, false
 		}
 	case AskCheckFailed, AskActionFailed:
-		if ans.Override == "" {
+		if !ans.overrides(p.On) {
 			return d, false
 		}
 		d.Kind, d.Reason = Override, ans.Override
@@ -275,7 +285,7 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 			d.Kind = Accept
 		case ans.Unknown == "rerun":
 			d.Kind = Rerun
-		case ans.Override != "" && p.Allows(Override):
+		case ans.overrides(p.On) && p.Allows(Override):
 			d.Kind, d.Reason = Override, ans.Override
 		default:
 			return d, false

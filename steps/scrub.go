@@ -3,6 +3,7 @@ package steps
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
@@ -106,6 +107,11 @@ const placeholder = "[secret]"
 // are there already alone (a secret such as "e" would otherwise be found again inside
 // them).
 func redactText(s string, secrets []string) string {
+	if !slices.IsSortedFunc(secrets, longestFirst) {
+		// A secret that is a prefix of another ("Winter", "Winter2024!") must not be
+		// replaced first, or the rest of the longer one would be left in clear.
+		secrets = slices.SortedFunc(slices.Values(secrets), longestFirst)
+	}
 	parts := strings.Split(s, placeholder)
 	for i, p := range parts {
 		for _, sec := range secrets {
@@ -117,3 +123,5 @@ func redactText(s string, secrets []string) string {
 	}
 	return strings.Join(parts, placeholder)
 }
+
+func longestFirst(a, b string) int { return len(b) - len(a) }

@@ -19,6 +19,7 @@ package lock
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,6 +241,7 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 		ec       probe.ExclusiveCreator
 		paths    []string
 		existing string
+		raw      []byte // the existing lock as judged
 		conflict *Conflict
 	}
 	looks := make([]look, 0, len(hosts))
@@ -262,7 +264,7 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 			if err != nil {
 				return nil, fmt.Errorf("reading the lock of %s (%s): %w", h.Name, p, err)
 			}
-			lk.existing, lk.conflict = p, judge(h.Name, p, raw, me, alive)
+			lk.existing, lk.raw, lk.conflict = p, raw, judge(h.Name, p, raw, me, alive)
 			break
 		}
 		if c := lk.conflict; c != nil && (opts.Break == "" || c.Alive == Alive) {
@@ -278,25 +280,33 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 	var fresh []held
 	fail := func(err error) (*Set, error) {
 		_ = s.release(context.WithoutCancel(ctx), fresh)
+		if len(s.Broken) > 0 {
+			// Broken locks stay broken; the operator must hear of them even though the
+			// run that broke them never starts (and so journals nothing).
+			var names []string
+			for _, b := range s.Broken {
+				names = append(names, b.Host+" ("+b.Path+")")
+			}
+			err = fmt.Errorf("%w\n  (before this, the stale locks of %s were broken: %s)", err, strings.Join(names, ", "), opts.Break)
+		}
 		return nil, err
 	}
 	for _, lk := range looks {
 		h, t := lk.h, lk.t
-		switch {
-		case lk.existing != "" && lk.conflict == nil:
-			// Ours (the same run, its process gone or this one): take it over.
-			if err := writeLock(ctx, t, lk.existing, content); err != nil {
-				return fail(fmt.Errorf("taking over the lock of %s (%s): %w", h.Name, lk.existing, err))
+		if lk.existing != "" {
+			// Ours to take over (the same run, its process gone), or breakable and asked
+			// for. Either way the old lock is moved aside, not overwritten, and the new
+			// one created exclusively below: of two processes doing this at once (two
+			// resumes of one journal, two operators breaking one stale lock) exactly one
+			// wins, and the other finds the winner's lock.
+			if err := setAside(ctx, t, lk.existing, lk.raw, me.RunID); err != nil {
+				return fail(fmt.Errorf("replacing the lock of %s (%s): %w", h.Name, lk.existing, err))
 			}
-			s.held = append(s.held, held{h, lk.existing})
-			s.TookOver = append(s.TookOver, h.Name)
-			continue
-		case lk.conflict != nil:
-			// Breakable (its owner is gone or cannot be known) and asked for.
-			if err := t.Remove(ctx, lk.existing); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return fail(fmt.Errorf("breaking the lock of %s (%s): %w", h.Name, lk.existing, err))
+			if lk.conflict == nil {
+				s.TookOver = append(s.TookOver, h.Name)
+			} else {
+				s.Broken = append(s.Broken, Broken{Host: h.Name, Path: lk.existing, Owner: lk.conflict.Owner, Raw: lk.conflict.Raw, Reason: opts.Break})
 			}
-			s.Broken = append(s.Broken, Broken{Host: h.Name, Path: lk.existing, Owner: lk.conflict.Owner, Raw: lk.conflict.Raw, Reason: opts.Break})
 		}
 		p, err := create(ctx, t, lk.ec, lk.paths, content)
 		if errors.Is(err, fs.ErrExist) {
@@ -316,6 +326,33 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 		s.held = append(s.held, held{h, p})
 	}
 	return s, nil
+}
+
+// setAside moves the lock at p, judged as raw, out of the way under a name of its own,
+// and removes it. If what it moved is not what was judged (another process replaced the
+// lock meanwhile), it puts it back and refuses: a lock is only ever removed by the
+// process that judged that very lock.
+func setAside(ctx context.Context, t probe.Transport, p string, raw []byte, runID string) error {
+	var nonce [6]byte
+	_, _ = rand.Read(nonce[:])
+	aside := fmt.Sprintf("%s.replaced-%s-%x", p, runID, nonce)
+	if err := t.Rename(ctx, p, aside); err != nil {
+		if _, serr := t.Stat(ctx, p); errors.Is(serr, fs.ErrNotExist) {
+			return nil // someone else moved it first; the exclusive create decides
+		}
+		return err
+	}
+	moved, err := readLock(ctx, t, aside)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(moved, raw) {
+		if err := t.Rename(ctx, aside, p); err != nil {
+			return fmt.Errorf("the lock changed while it was being replaced, and putting it back failed (it is at %s): %w", aside, err)
+		}
+		return errors.New("the lock changed while it was being replaced: another cutover run took it; look again")
+	}
+	return t.Remove(ctx, aside)
 }
 
 // judge decides what an existing lock means for me: nil when it is mine to take over.
@@ -355,7 +392,13 @@ func create(ctx context.Context, t probe.Transport, ec probe.ExclusiveCreator, p
 	var last error
 	for _, p := range paths {
 		if dir := path.Dir(p); dir != "." {
-			if fi, err := t.Stat(ctx, dir); err != nil || !fi.IsDir() {
+			fi, err := t.Stat(ctx, dir)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				// Unreadable is not absent: falling back to another place here would let
+				// two runs lock the same host in two places.
+				return p, fmt.Errorf("looking at %s: %w", dir, err)
+			}
+			if err != nil || !fi.IsDir() {
 				last = fmt.Errorf("folder %s does not exist", dir)
 				continue
 			}
@@ -385,18 +428,6 @@ func readLock(ctx context.Context, t probe.Transport, p string) ([]byte, error) 
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, 64<<10))
-}
-
-func writeLock(ctx context.Context, t probe.Transport, p string, content []byte) error {
-	w, err := t.Create(ctx, p, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(content); err != nil {
-		_ = w.Close()
-		return err
-	}
-	return w.Close()
 }
 
 // Hosts are the hosts locked, in order.
@@ -444,8 +475,11 @@ func (s *Set) release(ctx context.Context, hs []held) error {
 			continue
 		}
 		o := &Owner{}
-		if err != nil || json.Unmarshal(bytes.TrimSpace(raw), o) != nil || o.RunID != s.owner.RunID {
-			continue // not ours any more (broken and taken by someone else): leave it
+		if err != nil || json.Unmarshal(bytes.TrimSpace(raw), o) != nil || o.RunID != s.owner.RunID ||
+			o.PID != s.owner.PID || o.Machine != s.owner.Machine {
+			// Not ours any more: broken and taken by someone else, or taken over by a
+			// resume of this run elsewhere. Leave it.
+			continue
 		}
 		if err := t.Remove(ctx, h.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("releasing the lock of %s (%s): %w", h.host.Name, h.path, err))

@@ -288,3 +288,59 @@ func mustHostname(t *testing.T) string {
 	}
 	return h
 }
+
+// TestBreakRace: of many operators breaking one stale lock at once, exactly one ends up
+// holding the host. (Removing the judged lock and then creating would let a second
+// breaker remove the first one's fresh lock and both runs go ahead.)
+func TestBreakRace(t *testing.T) {
+	for round := range 20 {
+		hs, pool := hosts(t, "a")
+		stale := owner("run-stale")
+		stale.Machine, stale.PID = "elsewhere", 4242
+		write(t, hs[0], &stale)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var won []string
+		for i := range 8 {
+			wg.Go(func() {
+				run := fmt.Sprintf("run-%d", i)
+				if _, err := lock.Acquire(context.Background(), pool, hs, owner(run), lock.Options{Break: "stale since yesterday"}); err == nil {
+					mu.Lock()
+					won = append(won, run)
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(won) != 1 {
+			t.Fatalf("round %d: %d runs broke the stale lock and went ahead (%v), want 1", round, len(won), won)
+		}
+		if got := read(t, hs[0]).RunID; got != won[0] {
+			t.Fatalf("round %d: the lock belongs to %s, but %s went ahead", round, got, won[0])
+		}
+		if left, _ := filepath.Glob(filepath.Join(hs[0].InstallDir, lock.FileName+".*")); len(left) != 0 {
+			t.Errorf("round %d: set-aside locks left behind: %v", round, left)
+		}
+	}
+}
+
+// TestReleaseLeavesAResumersLock: a run's process releases only a lock it holds itself;
+// once a resume of the same run elsewhere has taken the lock over, the first process
+// ending must not unlock the host under it.
+func TestReleaseLeavesAResumersLock(t *testing.T) {
+	ctx := context.Background()
+	hs, pool := hosts(t, "a")
+	set, err := lock.Acquire(ctx, pool, hs, owner("run-1"), lock.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumer := owner("run-1")
+	resumer.Machine, resumer.PID = "jumphost", 777
+	write(t, hs[0], &resumer)
+	if err := set.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(hs[0]) || read(t, hs[0]).Machine != "jumphost" {
+		t.Error("releasing removed the lock a resume on another machine holds")
+	}
+}

@@ -1,0 +1,34 @@
+package steps
+
+import "testing"
+
+// TestReplayedOverrideAnswersOnlyWhatItAnswered: an override recorded for failed
+// pre-checks must not pass the step's failed gates in a replay, while an override in a
+// run file (no recorded target) answers any failure of its step.
+func TestReplayedOverrideAnswersOnlyWhatItAnswered(t *testing.T) {
+	failed := func(on string) *Prompt {
+		return &Prompt{Step: "s1", Kind: AskCheckFailed, On: on, Choices: []DecisionKind{Retry, Override, Abort}}
+	}
+	replayed := &Answerer{Via: "replay", Answers: map[string]*Answer{
+		"s1": {Override: "replayed from the recording: disk nearly full", OverrideOn: []string{OnPre}},
+	}}
+	if d, ok := replayed.Decide(failed(OnGates)); ok {
+		t.Errorf("a recorded pre-check override answered a failed gate: %+v", d)
+	}
+	if d, ok := replayed.Decide(failed(OnPre)); !ok || d.Kind != Override {
+		t.Errorf("the recorded pre-check override did not answer failed pre-checks: %+v, %v", d, ok)
+	}
+	runFile := &Answerer{Via: "runfile", Answers: map[string]*Answer{"s1": {Override: "known noise"}}}
+	if d, ok := runFile.Decide(failed(OnGates)); !ok || d.Kind != Override {
+		t.Errorf("a run file's override did not answer a failed gate: %+v, %v", d, ok)
+	}
+}
+
+// TestRedactLongestSecretFirst: of two secrets where one begins the other, the longer
+// is replaced whole.
+func TestRedactLongestSecretFirst(t *testing.T) {
+	got := redactText("token=Winter2024!x9 pin=Winter", []string{"Winter", "Winter2024!x9"})
+	if want := "token=[secret] pin=[secret]"; got != want {
+		t.Errorf("redactText = %q, want %q", got, want)
+	}
+}
