@@ -32,3 +32,19 @@ func TestRedactLongestSecretFirst(t *testing.T) {
 		t.Errorf("redactText = %q, want %q", got, want)
 	}
 }
+
+// TestSkipAnswersAnyQuestionOfAnOptionalStep: a recorded or written skip of an optional
+// step answers its failed pre-checks too, not only its confirmation; a step that is not
+// optional is never skipped.
+func TestSkipAnswersAnyQuestionOfAnOptionalStep(t *testing.T) {
+	optional := &Prompt{Step: "s1", Kind: AskCheckFailed, On: OnPre, Optional: true, Choices: []DecisionKind{Retry, Override, Skip, Abort}}
+	a := &Answerer{Via: "replay", Answers: map[string]*Answer{"s1": {Skip: "no external database here"}}}
+	if d, ok := a.Decide(optional); !ok || d.Kind != Skip || d.Reason != "no external database here" {
+		t.Errorf("a skip did not answer the failed pre-checks of an optional step: %+v, %v", d, ok)
+	}
+	required := &Prompt{Step: "s2", Kind: AskCheckFailed, On: OnPre, Choices: []DecisionKind{Retry, Override, Abort}}
+	a = &Answerer{Via: "replay", Answers: map[string]*Answer{"s2": {Skip: "whatever"}}}
+	if d, ok := a.Decide(required); ok {
+		t.Errorf("a step that cannot be skipped was answered: %+v", d)
+	}
+}

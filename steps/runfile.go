@@ -264,11 +264,16 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 	if ans.Via != "" {
 		d.Via = ans.Via
 	}
+	if ans.Skip != "" && p.Allows(Skip) {
+		// A skip answers whatever an optional step asks first: its confirmation, failed
+		// pre-checks or a failed action. (A step that asks nothing runs.)
+		d.Kind, d.Reason = Skip, ans.Skip
+		a.used[key] = true
+		return d, true
+	}
 	switch p.Kind {
 	case AskConfirm:
 		switch {
-		case ans.Skip != "" && p.Allows(Skip):
-			d.Kind, d.Reason = Skip, ans.Skip
 		case ans.Confirm || ans.Run != nil || ans.Phrase != "":
 			d.Kind, d.Phrase, d.Run = Confirm, ans.Phrase, ans.Run
 		default:

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +50,22 @@ func (rf *runFlags) register(fs interface {
 	fs.StringVar(&rf.breakLock, "break-lock", "", "break host locks left by a run whose process is gone, giving the `REASON` (journaled); a live run's lock is never broken")
 	fs.DurationVar(&rf.keepalive, "keepalive", 10*time.Second, "check every SSH connection this often; a host that stops answering is noticed within keepalive + keepalive-timeout")
 	fs.DurationVar(&rf.keepaliveTimeout, "keepalive-timeout", 15*time.Second, "how long a keepalive may go unanswered before the host counts as unreachable")
+}
+
+// headlessOnly refuses the named flags when they were given without --headless: the
+// wizard asks for these itself, and silently dropping one (a --break-lock, a --role)
+// would leave the operator believing it applied.
+func headlessOnly(fs *flag.FlagSet, names ...string) error {
+	var given []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(names, f.Name) {
+			given = append(given, "--"+f.Name)
+		}
+	})
+	if len(given) == 0 {
+		return nil
+	}
+	return bad("%s only apply with --headless; the wizard asks for these itself (it takes -i, --from and --journal-dir)", strings.Join(given, ", "))
 }
 
 // check refuses flag values that make no sense.
@@ -162,6 +180,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !rf.headless {
+		if err := headlessOnly(fs, "role", "set", "preset", "answers", "journal", "break-lock", "keepalive", "keepalive-timeout", "json", "v"); err != nil {
+			return err
+		}
 		return wizard(ctx, e, wizardOptions{inv: inv, runbook: rb.ID, runFile: runf, journalDir: rf.journalDir})
 	}
 	e.signals()
@@ -263,6 +284,9 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 		return badInput{err}
 	}
 	if !rf.headless {
+		if err := headlessOnly(fs, "answers", "decide", "set", "allow-changed", "break-lock", "keepalive", "keepalive-timeout", "json", "v"); err != nil {
+			return err
+		}
 		return wizard(ctx, e, wizardOptions{inv: inv, resume: path, journalDir: rf.journalDir})
 	}
 	e.signals()

@@ -392,6 +392,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad parameter", append(run(inv), "--set", "database=oracle"), 2, []string{"parameter database: expected one of internal, external"}, ""},
 		{"bad host parameter", append(run(inv), "--set", "hub_host=spare:8080"), 2, []string{"carries a port"}, ""},
 		{"not headless", []string{"run", "--from", l.runFile()}, 2, []string{"use --headless"}, ""},
+		{"wizard would drop flags", []string{"run", "maestro/move-hub", "-i", inv, "--role", "old=hub", "--break-lock", "gone since noon"}, 2, []string{"--break-lock, --role only apply with --headless"}, ""},
 		{"inventory syntax", run(badYAML), 2, nil, regexp.QuoteMeta(badYAML) + `:\d+:\d+`},
 		{"inventory type", run(badType), 2, []string{"expected a whole number"}, regexp.QuoteMeta(badType) + `:4:\d+`},
 		{"missing inventory", run(filepath.Join(t.TempDir(), "none.yaml")), 2, []string{"none.yaml"}, ""},

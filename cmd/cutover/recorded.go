@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"os"
+	"strings"
 
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/runbooks"
@@ -43,7 +44,12 @@ func readRecorded(path string) (*recorded, error) {
 func (r *recorded) inventory(flag string) (*inventory.Inventory, error) {
 	if flag == "" {
 		flag = r.st.Session.Inventory
-		if _, err := os.Stat(flag); err != nil {
+		switch _, err := os.Stat(flag); {
+		case flag == "":
+			return nil, bad("the journal names no inventory: give -i INVENTORY")
+		case strings.HasPrefix(flag, inventory.SSHPrefix):
+			// ssh:ALIAS,... is resolved through ssh_config again, not read from a file.
+		case err != nil:
 			return nil, bad("the recorded inventory %s is gone: give -i INVENTORY", flag)
 		}
 	}

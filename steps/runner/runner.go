@@ -274,8 +274,8 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 	op, machine := Operator()
 	// The journal names the inventory for resume, which may run from another folder.
 	invFile := c.Inventory.File
-	if abs, err := filepath.Abs(invFile); err == nil {
-		invFile = abs
+	if abs, err := filepath.Abs(invFile); err == nil && !strings.HasPrefix(invFile, inventory.SSHPrefix) {
+		invFile = abs // "ssh:hub1,hub2" names aliases, not a file
 	}
 	rec := &releaser{Recorder: w, locks: locks}
 	e, err := steps.Start(plan, rec, steps.Options{
