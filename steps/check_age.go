@@ -121,9 +121,19 @@ func (k *FileAgeCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		return r
 	}
 	now := x.hostClock(h, x.now())
-	age := max(now.Sub(fi.ModTime()), 0)
-	r.Evidence = []string{fmt.Sprintf("%s:%s: modified %s, %s ago (at most %s allowed; host clock)",
-		h.Name, p, stamp(fi.ModTime()), age.Round(time.Second), maxAge)}
+	age := now.Sub(fi.ModTime())
+	// A time ahead of the host's clock (written while the clock was ahead, or set by
+	// hand) says nothing about how old the file is: it fails beyond the clock slack
+	// instead of counting as brand new.
+	ahead := -age > x.clockSlack(h)
+	age = max(age, 0)
+	if ahead {
+		r.Evidence = []string{fmt.Sprintf("%s:%s: modified %s, %s in the future by the host clock (now %s)",
+			h.Name, p, stamp(fi.ModTime()), fi.ModTime().Sub(now).Round(time.Second), stamp(now))}
+	} else {
+		r.Evidence = []string{fmt.Sprintf("%s:%s: modified %s, %s ago (at most %s allowed; host clock)",
+			h.Name, p, stamp(fi.ModTime()), age.Round(time.Second), maxAge)}
+	}
 	data, start, err := readRange(ctx, t, p, 0, fi.Size(), stampTail)
 	if err != nil {
 		return errResult(fmt.Errorf("reading %s:%s: %w", h.Name, p, err), h.Name)
@@ -137,7 +147,10 @@ func (k *FileAgeCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		}
 	}
 	var problems []string
-	if age > maxAge+x.clockSlack(h) {
+	if ahead {
+		problems = append(problems, fmt.Sprintf("last modified %s in the future by the host's clock, so its age cannot be told (was the clock ahead when it was written?)",
+			fi.ModTime().Sub(now).Round(time.Second)))
+	} else if age > maxAge+x.clockSlack(h) {
 		problems = append(problems, fmt.Sprintf("last modified %s ago, more than %s", age.Round(time.Second), maxAge))
 	}
 	for _, pat := range k.Contains {

@@ -313,10 +313,29 @@ func copyFile(ctx context.Context, st, dt probe.Transport, src, dst string, fi f
 	if n != fi.Size() {
 		return nil, fmt.Errorf("%s changed while it was copied: %d bytes read, %d listed", src, n, fi.Size())
 	}
+	// The read stops at the listed size, so a file that grew or was rewritten meanwhile
+	// would pass verification as the prefix it was: look at the source again.
+	now, err := st.Stat(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("%s: looking at the source again after copying: %w", src, err)
+	}
+	if now.Size() != fi.Size() || !sameModTime(now.ModTime(), fi.ModTime()) {
+		return nil, fmt.Errorf("%s changed while it was copied (listed %d bytes modified %s, now %d bytes modified %s): stop whatever writes it and run the copy again",
+			src, fi.Size(), stamp(fi.ModTime()), now.Size(), stamp(now.ModTime()))
+	}
 	if err := dt.Chtimes(ctx, dst, fi.ModTime(), fi.ModTime()); err != nil {
 		return nil, err
 	}
 	return sent.Sum(nil), nil
+}
+
+// sameModTime compares modification times at the precision both have: SFTP gives whole
+// seconds, a local file nanoseconds.
+func sameModTime(a, b time.Time) bool {
+	if a.Nanosecond() == 0 || b.Nanosecond() == 0 {
+		return a.Unix() == b.Unix()
+	}
+	return a.Equal(b)
 }
 
 // verifyJob is a copied file waiting to be checked.

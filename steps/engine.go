@@ -180,7 +180,14 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 	if len(events) > 0 {
 		e.seq = events[len(events)-1].Seq
 	}
-	if err := e.emit(&Event{Type: EvResume, Message: "resumed by " + opts.Operator}); err != nil {
+	resume := &Event{Type: EvResume, Message: "resumed by " + opts.Operator}
+	if cur := st.Current(); cur != nil && e.preStale(cur) {
+		// Naming the step makes the fold forget its pre-check results (RunState.Apply):
+		// the guard they passed may no longer hold, so they run again before the action.
+		resume.Step = cur.ID()
+		resume.Message += "; the pre-checks of step " + cur.ID() + " run again before its action"
+	}
+	if err := e.emit(resume); err != nil {
 		return nil, err
 	}
 	if replanned {
@@ -189,6 +196,20 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 		}
 	}
 	return e, nil
+}
+
+// preStale reports whether a step's pre-check results would let its action start on
+// evidence from before an interruption: the step has an action (or an answer command)
+// that has not started in this attempt, and pre-checks that already have results.
+func (e *Engine) preStale(st *StepState) bool {
+	s := e.rb.Step(st.ID())
+	if s == nil || st.Status != StepRunning || st.SkipAsked || len(st.Pre) == 0 {
+		return false
+	}
+	if s.Action == nil && st.Answer == nil {
+		return false
+	}
+	return st.Action == nil && !st.ActionPending && !st.ActionDone
 }
 
 // Note records a remark in the journal (a lock taken or broken, with its reason).
@@ -359,6 +380,9 @@ type Prompt struct {
 	Phrase string
 	// Optional means the step may be skipped, with a reason.
 	Optional bool
+	// Checked means at least one of the step's gates applies to these hosts, so a
+	// confirmation is checked against them (a replay answers only such steps by itself).
+	Checked bool
 	// Manual means the operator does the step by hand.
 	Manual bool
 	// Failed lists the checks that failed; Gates all gate results (for unknown outcomes).
@@ -392,6 +416,7 @@ const (
 	phGate
 	phEnd
 	phFinish
+	phReplan
 )
 
 // where works out what comes next from the state alone. It is the single place that
@@ -406,6 +431,9 @@ func (e *Engine) where() (phase, int, *Prompt) {
 	}
 	s := e.rb.Step(st.ID())
 	if st.Status == StepPending {
+		if e.state.factsSincePlan {
+			return phReplan, 0, nil
+		}
 		if st.Planned.Skip {
 			return phSkip, 0, nil
 		}
@@ -474,6 +502,16 @@ func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, fail
 			p.Gates = append(p.Gates, r)
 		}
 	}
+	for _, g := range s.Gates {
+		if g.When == nil {
+			p.Checked = true
+			break
+		}
+		if ok, err := g.When.eval(e.rb.schema, x.vals(), ""); err == nil && ok {
+			p.Checked = true
+			break
+		}
+	}
 	for _, f := range failed {
 		p.Unreachable = p.Unreachable || f.Unreachable
 	}
@@ -532,6 +570,11 @@ func (e *Engine) Decide(d Decision) error {
 			if _, ok := e.plan.Roles[d.Run.Role]; !ok {
 				return fmt.Errorf("answer command: unknown role %q", d.Run.Role)
 			}
+			if redactText(d.Run.Command, e.env.secrets) != d.Run.Command {
+				// The command is journaled as typed, so that a resume or replay can run it
+				// again; a secret in it would reach the journal.
+				return errors.New("answer command: it contains the value of a secret parameter, which would be journaled; do the step by hand, or have the command read the secret from a file on the host")
+			}
 			if !p.Manual {
 				return errors.New("only a manual step can be performed by an answer command")
 			}
@@ -582,7 +625,16 @@ func (e *Engine) Advance(ctx context.Context) error {
 		return ErrFinished
 	case phFinish:
 		return e.emit(&Event{Type: EvRunEnd, Status: RunDone, Message: "every step is done"})
+	case phReplan:
+		return e.replan()
 	case phSkip:
+		if s := e.rb.Step(st.ID()); s != nil && s.When != nil && usesFacts(s.When.Src) {
+			// The step is skipped for what the hosts looked like: a host that was down may
+			// answer by now, and then the step may be needed after all.
+			if ev := e.cameBack(ctx); ev != nil {
+				return e.emit(ev)
+			}
+		}
 		return e.emit(&Event{Type: EvStepEnd, Step: st.ID(), Status: StepSkipped, Message: st.Planned.Reason})
 	}
 	s := e.rb.Step(st.ID())
@@ -768,6 +820,26 @@ func (e *Engine) cameBack(ctx context.Context) *Event {
 			return &Event{Type: EvFacts, Facts: f, Message: h.Name + " answers again"}
 		}
 	}
+	return nil
+}
+
+// replan records the plan again once a host that was down answers (its facts were
+// learnt): a step not started yet that was skipped because of what the hosts looked like
+// then runs if its condition now holds (the primary's fencing, once the primary answers).
+// A step already planned to run keeps running: new facts add work, they never drop it,
+// since a step it would replace may be behind already (fence-down-sync stops the sync
+// job on the standby when fence-sync, which would have stopped it on both, was skipped).
+// Steps that started or ended keep their fate.
+func (e *Engine) replan() error {
+	next, added := e.plan.replanned(e.state)
+	msg := "planned again with the new facts: no step changes"
+	if len(added) > 0 {
+		msg = "planned again with the new facts: now run " + strings.Join(added, ", ")
+	}
+	if err := e.emit(&Event{Type: EvPlan, Plan: next, Message: msg}); err != nil {
+		return err
+	}
+	e.plan.Steps = next
 	return nil
 }
 

@@ -19,9 +19,11 @@ type Inputs struct {
 }
 
 // Plan is a runbook bound to hosts and parameters, with every step kept or skipped and
-// the reason. It is computed once, at the start of a run, and recorded in the journal:
-// a resumed run follows the recorded plan even though the facts have since changed (the
-// Hub is now on the new server, which is the point).
+// the reason. It is computed at the start of a run and recorded in the journal: a
+// resumed run follows the recorded plan even though the facts have since changed (the
+// Hub is now on the new server, which is the point). The one exception is a host that
+// was down at the start and answers during the run: the steps not started yet that its
+// absence skipped are planned again (Engine.replan).
 type Plan struct {
 	Runbook *Runbook
 	// Roles maps each role to its host.
@@ -199,6 +201,26 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 		p.Steps = append(p.Steps, ps)
 	}
 	return p, nil
+}
+
+// replanned decides again, with the plan's current facts, the steps of st that have not
+// started and were skipped by their condition; it returns the new plan and the steps
+// that now run. A condition that cannot be evaluated leaves its step as planned.
+func (p *Plan) replanned(st *RunState) ([]PlannedStep, []string) {
+	vals := p.values()
+	var next []PlannedStep
+	var added []string
+	for _, ss := range st.Steps {
+		ps := ss.Planned
+		if s := p.Runbook.Step(ps.ID); s != nil && s.When != nil && ss.Status == StepPending && ps.Skip {
+			if ok, err := s.When.eval(p.Runbook.schema, vals, ""); err == nil && ok {
+				ps.Skip, ps.Reason, ps.Undecided = false, "", false
+				added = append(added, ps.ID)
+			}
+		}
+		next = append(next, ps)
+	}
+	return next, added
 }
 
 func presetIDs(rb *Runbook) []string {

@@ -116,6 +116,9 @@ func PrepareReplay(events []*Event, rb *Runbook, opts ReplayOptions) (*Replay, e
 				}
 				x := get()
 				x.Confirm, x.Phrase, x.Run = true, d.Phrase, d.Run
+				// Gates may all be conditioned off on the hosts of the replay: then too it
+				// stops for an operator (Answerer.Decide).
+				x.NeedsCheck = step.Manual && d.Run == nil
 			case Skip:
 				get().Skip = d.Reason
 			case Override:

@@ -102,6 +102,10 @@ type Answer struct {
 	// OnAction, OnGates, OnUnknown): a replay must not let an override of a pre-check
 	// pass a gate of the same step. Empty means any failure of the step (run files).
 	OverrideOn []string `yaml:"-"`
+	// NeedsCheck answers a manual step only when one of its gates applies: a replayed
+	// confirmation of work done by hand must be checked against the hosts, never taken
+	// on the recording's word.
+	NeedsCheck bool `yaml:"-"`
 }
 
 // overrides says whether the answer overrides a failure of the kind on.
@@ -274,6 +278,8 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 	switch p.Kind {
 	case AskConfirm:
 		switch {
+		case ans.NeedsCheck && p.Manual && ans.Run == nil && !p.Checked:
+			return d, false
 		case ans.Confirm || ans.Run != nil || ans.Phrase != "":
 			d.Kind, d.Phrase, d.Run = Confirm, ans.Phrase, ans.Run
 		default:

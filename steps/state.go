@@ -2,8 +2,10 @@ package steps
 
 import (
 	"fmt"
-	"github.com/cutover/cutover/probe"
+	"strings"
 	"time"
+
+	"github.com/cutover/cutover/probe"
 )
 
 // Step statuses.
@@ -77,6 +79,9 @@ type RunState struct {
 	LastSeq int
 	// Notes are the run's remarks in order: locks taken, locks broken with the reason.
 	Notes []Note
+	// factsSincePlan is set when a host's facts were learnt after the plan was recorded:
+	// the engine plans the steps not started yet again (Engine.replan).
+	factsSincePlan bool
 }
 
 // Note is a remark the journal keeps.
@@ -113,16 +118,33 @@ func (rs *RunState) Apply(ev *Event) {
 				rs.Session.Facts = map[string]*probe.Facts{}
 			}
 			rs.Session.Facts[ev.Facts.Name] = ev.Facts
+			rs.factsSincePlan = true
 		}
 	case EvPlan:
+		// A plan recorded mid-run (a host that was down answers again, see Engine.replan)
+		// changes only the steps that have not started: a step that started or ended keeps
+		// the fate it was run under, and its state.
+		old := rs.byID
 		rs.Steps, rs.byID = nil, map[string]*StepState{}
 		for _, p := range ev.Plan {
-			s := &StepState{Planned: p, Status: StepPending}
+			s := old[p.ID]
+			switch {
+			case s == nil:
+				s = &StepState{Planned: p, Status: StepPending}
+			case s.Status == StepPending:
+				s.Planned = p
+			}
 			rs.Steps = append(rs.Steps, s)
 			rs.byID[p.ID] = s
 		}
+		rs.factsSincePlan = false
 	case EvResume:
 		rs.Resumes++
+		// The resume names the step whose pre-checks were passed but whose action has not
+		// started: hours may have gone by, so they are evaluated again before it runs.
+		if st != nil && !st.ActionPending && !st.ActionDone {
+			st.freshPre()
+		}
 	case EvStepStart:
 		if st == nil {
 			return
@@ -189,8 +211,11 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 		case OnPre:
 			st.Pre = map[int]*CheckResult{}
 		case OnAction:
+			// The action runs again: what the pre-checks proved before the failed attempt
+			// (the primary stopped, say) is proved again first.
 			st.ActionPending, st.ActionDone, st.Action = false, false, nil
 			st.Gates = map[int]*CheckResult{}
+			st.freshPre()
 		default:
 			st.Gates = map[int]*CheckResult{}
 		}
@@ -228,8 +253,22 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 			st.Action = &a
 		}
 	case Rerun:
+		// Run again, maybe hours after the pre-checks passed: they are evaluated again first.
 		st.ActionPending, st.ActionDone, st.Action = false, false, nil
 		st.Gates = map[int]*CheckResult{}
+		st.freshPre()
+	}
+}
+
+// freshPre forgets the pre-check results of the attempt, and the operator's overrides
+// of failed ones: they answered evidence that is no longer current.
+func (s *StepState) freshPre() {
+	s.ensureMaps()
+	s.Pre = map[int]*CheckResult{}
+	for k := range s.Overrides {
+		if strings.HasPrefix(k, "pre/") {
+			delete(s.Overrides, k)
+		}
 	}
 }
 

@@ -19,7 +19,6 @@ package lock
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -295,11 +294,11 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 		h, t := lk.h, lk.t
 		if lk.existing != "" {
 			// Ours to take over (the same run, its process gone), or breakable and asked
-			// for. Either way the old lock is moved aside, not overwritten, and the new
-			// one created exclusively below: of two processes doing this at once (two
+			// for. Either way the old lock is removed, not overwritten, and the new one
+			// created exclusively below: of two processes doing this at once (two
 			// resumes of one journal, two operators breaking one stale lock) exactly one
 			// wins, and the other finds the winner's lock.
-			if err := setAside(ctx, t, lk.existing, lk.raw, me.RunID); err != nil {
+			if err := setAside(ctx, t, lk.ec, lk.existing, lk.raw, me); err != nil {
 				return fail(fmt.Errorf("replacing the lock of %s (%s): %w", h.Name, lk.existing, err))
 			}
 			if lk.conflict == nil {
@@ -328,31 +327,37 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 	return s, nil
 }
 
-// setAside moves the lock at p, judged as raw, out of the way under a name of its own,
-// and removes it. If what it moved is not what was judged (another process replaced the
-// lock meanwhile), it puts it back and refuses: a lock is only ever removed by the
-// process that judged that very lock.
-func setAside(ctx context.Context, t probe.Transport, p string, raw []byte, runID string) error {
-	var nonce [6]byte
-	_, _ = rand.Read(nonce[:])
-	aside := fmt.Sprintf("%s.replaced-%s-%x", p, runID, nonce)
-	if err := t.Rename(ctx, p, aside); err != nil {
-		if _, serr := t.Stat(ctx, p); errors.Is(serr, fs.ErrNotExist) {
-			return nil // someone else moved it first; the exclusive create decides
-		}
-		return err
+// setAside removes the lock at p, judged as raw, so that a new one can be created in
+// its place. Only one process at a time may do this for a given lock: it first creates
+// p.breaking exclusively, then removes the lock only if it is still the very lock it
+// judged. Of two operators breaking one stale lock (or two resumes taking over one run's
+// lock) the second finds either the mutex, a changed lock, or no lock, and then the
+// exclusive create decides; a lock is never removed by a process that did not judge it.
+func setAside(ctx context.Context, t probe.Transport, ec probe.ExclusiveCreator, p string, raw []byte, me Owner) error {
+	mutex := p + ".breaking"
+	w, err := ec.CreateExclusive(ctx, mutex, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("another cutover run is replacing this lock right now (%s exists; if no run is, remove that file)", mutex)
 	}
-	moved, err := readLock(ctx, t, aside)
 	if err != nil {
 		return err
 	}
-	if !bytes.Equal(moved, raw) {
-		if err := t.Rename(ctx, aside, p); err != nil {
-			return fmt.Errorf("the lock changed while it was being replaced, and putting it back failed (it is at %s): %w", aside, err)
-		}
+	_, werr := fmt.Fprintf(w, "%s, pid %d, run %s\n", me.Operator, me.PID, me.RunID)
+	if err := errors.Join(werr, w.Close()); err != nil {
+		_ = t.Remove(ctx, mutex)
+		return err
+	}
+	defer func() { _ = t.Remove(context.WithoutCancel(ctx), mutex) }()
+	cur, err := readLock(ctx, t, p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // removed meanwhile; the exclusive create decides
+	case err != nil:
+		return err
+	case !bytes.Equal(cur, raw):
 		return errors.New("the lock changed while it was being replaced: another cutover run took it; look again")
 	}
-	return t.Remove(ctx, aside)
+	return t.Remove(ctx, p)
 }
 
 // judge decides what an existing lock means for me: nil when it is mine to take over.
@@ -421,7 +426,24 @@ func create(ctx context.Context, t probe.Transport, ec probe.ExclusiveCreator, p
 	return "", fmt.Errorf("no place for the lock file: %w (set the host variable %s in the inventory)", last, HostVar)
 }
 
+// readLock reads the lock at p. A lock is created empty and written a moment later, so
+// an empty file is read again a few times before it counts as empty: judged while it
+// is being written, a live lock would look like junk that --break-lock may remove.
 func readLock(ctx context.Context, t probe.Transport, p string) ([]byte, error) {
+	for wait := 20 * time.Millisecond; ; wait *= 2 {
+		raw, err := readLockOnce(ctx, t, p)
+		if err != nil || len(raw) > 0 || wait > 500*time.Millisecond {
+			return raw, err
+		}
+		select {
+		case <-ctx.Done():
+			return raw, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+func readLockOnce(ctx context.Context, t probe.Transport, p string) ([]byte, error) {
 	f, err := t.Open(ctx, p)
 	if err != nil {
 		return nil, err
