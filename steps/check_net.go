@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cutover/cutover/probe"
@@ -385,9 +387,63 @@ type probeResult struct {
 	from, to string
 	port     int
 	open     bool
-	err      error // the attempt's error (refused, timed out)
+	err      error // the attempt's error: refused or timed out, so the target was not reached
+	unknown  error // an error that tells nothing about the target (the name did not resolve, forwarding refused)
 	hostErr  error // the vantage host itself could not be reached
 	took     time.Duration
+}
+
+// notReached says what a failed attempt to open a TCP connection shows of its target:
+// "refused" (the address answered that nothing listens), "timeout" (the connection had
+// not opened when the time was up), "no route" (no host answers at that address: how a
+// switched-off machine on the same network looks), or "" when the attempt shows nothing
+// of the target: the name did not resolve, the vantage host's sshd would not forward the
+// connection ("administratively prohibited"), the request was malformed. Only the first
+// three are evidence that a host is silent; the others are "cannot tell".
+func notReached(err error) string {
+	if err == nil {
+		return ""
+	}
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
+		return ""
+	}
+	// A connection opened over SSH ("direct-tcpip") fails with the server's reason and
+	// message: x/crypto/ssh writes "ssh: rejected: REASON (MESSAGE)". Only "connect
+	// failed" is about the target; its message is the server's own connect error.
+	const rejected = "ssh: rejected: "
+	if msg := err.Error(); strings.Contains(msg, rejected) {
+		rest := msg[strings.LastIndex(msg, rejected)+len(rejected):]
+		if !strings.HasPrefix(rest, "connect failed (") {
+			return ""
+		}
+		detail := strings.ToLower(rest)
+		switch {
+		case strings.Contains(detail, "no such host") || strings.Contains(detail, "unknown host") ||
+			strings.Contains(detail, "name or service") || strings.Contains(detail, "name resolution"):
+			return ""
+		case strings.Contains(detail, "connection refused"):
+			return "refused"
+		case strings.Contains(detail, "timed out") || strings.Contains(detail, "timeout"):
+			return "timeout"
+		case strings.Contains(detail, "no route to host") || strings.Contains(detail, "host is down"):
+			return "no route"
+		}
+		return ""
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ETIMEDOUT):
+		return "timeout"
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.EHOSTDOWN):
+		// A switched-off machine on the vantage host's own network: nobody answers the
+		// ARP request, which is what a timeout says further away.
+		return "no route"
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return "timeout"
+	}
+	return ""
 }
 
 // tryMatrix opens every connection concurrently (a few at a time per vantage host).
@@ -414,13 +470,16 @@ func tryMatrix(ctx context.Context, x *stepExec, from []string, to []string, por
 					t0 := time.Now()
 					conn, derr := t.DialTCP(dctx, net.JoinHostPort(target, strconv.Itoa(port)))
 					pr := probeResult{from: h.Name, to: target, port: port, took: time.Since(t0)}
-					if derr == nil {
+					switch {
+					case derr == nil:
 						pr.open = true
 						conn.Close()
-					} else if probe.IsConnectionError(derr) {
+					case probe.IsConnectionError(derr):
 						pr.hostErr = derr
-					} else {
+					case notReached(derr) != "":
 						pr.err = derr
+					default:
+						pr.unknown = derr
 					}
 					mu.Lock()
 					out = append(out, pr)
@@ -470,6 +529,8 @@ func matrix(results []probeResult) []string {
 		switch {
 		case r.hostErr != nil:
 			cells = append(cells, fmt.Sprintf("%d ? (%s unreachable)", r.port, r.from))
+		case r.unknown != nil:
+			cells = append(cells, fmt.Sprintf("%d ? (%s: cannot tell)", r.port, shortNetErr(r.unknown)))
 		case r.open:
 			cells = append(cells, fmt.Sprintf("%d open", r.port))
 		default:
@@ -477,6 +538,12 @@ func matrix(results []probeResult) []string {
 		}
 	}
 	flush()
+	// What the cells marked "cannot tell" failed with, in full.
+	for _, r := range results {
+		if r.hostErr == nil && r.unknown != nil {
+			lines = append(lines, fmt.Sprintf("%s -> %s:%d: cannot tell: %v", r.from, r.to, r.port, r.unknown))
+		}
+	}
 	return lines
 }
 
@@ -487,14 +554,15 @@ func shortNetErr(err error) string {
 	}
 	s := strings.ToLower(err.Error())
 	switch {
-	case strings.Contains(s, "refused"):
-		return "REFUSED"
-	case strings.Contains(s, "timeout") || strings.Contains(s, "deadline"):
-		return "TIMEOUT"
-	case strings.Contains(s, "unknown host") || strings.Contains(s, "no such host") || strings.Contains(s, "not a host"):
-		return "NO-SUCH-HOST"
 	case strings.Contains(s, "prohibited"):
 		return "PROHIBITED"
+	case strings.Contains(s, "unknown host") || strings.Contains(s, "no such host") || strings.Contains(s, "not a host") ||
+		strings.Contains(s, "name or service") || strings.Contains(s, "name resolution"):
+		return "NO-SUCH-HOST"
+	case strings.Contains(s, "refused"):
+		return "REFUSED"
+	case strings.Contains(s, "timeout") || strings.Contains(s, "timed out") || strings.Contains(s, "deadline"):
+		return "TIMEOUT"
 	}
 	return "FAILED"
 }
@@ -512,7 +580,7 @@ func (k *ReachCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	results := tryMatrix(ctx, x, roles, to, k.Ports, timeout)
 	r := CheckResult{Hosts: hostNames(x, k.From), Evidence: matrix(results)}
 	wantOpen := k.Expect != "closed"
-	var bad []string
+	var bad, unknown []string
 	for _, pr := range results {
 		if pr.hostErr != nil {
 			r.Status, r.Unreachable = Error, true
@@ -522,9 +590,18 @@ func (k *ReachCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		if pr.open != wantOpen {
 			bad = append(bad, fmt.Sprintf("%s->%s:%d", pr.from, pr.to, pr.port))
 		}
+		if pr.unknown != nil {
+			unknown = append(unknown, fmt.Sprintf("%s->%s:%d", pr.from, pr.to, pr.port))
+		}
 	}
 	total := len(results)
 	switch {
+	case len(unknown) > 0 && !wantOpen:
+		// "Closed" must be shown by a refusal or a timeout: a name that does not
+		// resolve or a forwarding the vantage host refuses says nothing about the target.
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("%d of %d cannot tell whether the connection opens (%s), so they do not count as closed",
+			len(unknown), total, strings.Join(firstN(unknown, 6), ", "))
 	case len(bad) == 0 && wantOpen:
 		r.Status, r.Summary = Pass, fmt.Sprintf("all %d connections open", total)
 	case len(bad) == 0:
@@ -594,48 +671,70 @@ func (k *OutageCheck) describe(x *stepExec) string {
 	return s
 }
 
-// verdict reads a matrix: which vantage points reach the target on any port.
+// verdict reads a matrix: which vantage points reach the target on any port. A vantage
+// point reaches it when one connection opened; it does not reach it only when every
+// attempt was refused or timed out. A vantage point that could not be asked, or whose
+// attempts failed in a way that says nothing of the target (a name that does not
+// resolve, a forwarding its sshd refuses), makes the verdict "unknown": "down" is given
+// only on the word of every vantage point.
 func verdict(results []probeResult, target string) (string, string) {
-	reach := map[string]bool{}
+	reach, tellsNothing := map[string]bool{}, map[string]bool{}
 	var order, unknown []string
+	why := map[string]string{}
 	for _, r := range results {
 		if _, seen := reach[r.from]; !seen {
 			order = append(order, r.from)
 			reach[r.from] = false
 		}
-		if r.hostErr != nil {
+		switch {
+		case r.hostErr != nil:
 			if !slices.Contains(unknown, r.from) {
 				unknown = append(unknown, r.from)
+				why[r.from] = "could not be asked"
 			}
-			continue
+		case r.open:
+			reach[r.from] = true
+		case r.unknown != nil:
+			tellsNothing[r.from] = true
 		}
-		reach[r.from] = reach[r.from] || r.open
 	}
 	var yes, no []string
 	for _, f := range order {
-		if slices.Contains(unknown, f) {
-			continue
-		}
-		if reach[f] {
+		switch {
+		case slices.Contains(unknown, f):
+		case reach[f]:
 			yes = append(yes, f)
-		} else {
+		case tellsNothing[f]:
+			unknown = append(unknown, f)
+			why[f] = "cannot tell (its attempts were neither refused nor timed out)"
+		default:
 			no = append(no, f)
 		}
 	}
-	note := ""
 	if len(unknown) > 0 {
-		note = fmt.Sprintf(" (%s could not be asked)", strings.Join(unknown, ", "))
+		parts := make([]string, len(unknown))
+		for i, f := range unknown {
+			parts[i] = f + " " + why[f]
+		}
+		text := fmt.Sprintf("cannot tell whether %s is down: %s", target, strings.Join(parts, "; "))
+		if len(yes) > 0 {
+			text += fmt.Sprintf("; %s reach it", strings.Join(yes, ", "))
+		}
+		if len(no) > 0 {
+			text += fmt.Sprintf("; %s do not", strings.Join(no, ", "))
+		}
+		return "unknown", text + " (every vantage point must be asked)"
 	}
 	switch {
 	case len(yes) == 0 && len(no) == 0:
-		return "unknown", "no vantage point could be asked" + note
+		return "unknown", "no vantage point could be asked"
 	case len(yes) == 0:
-		return "down", fmt.Sprintf("%s is down: none of %s reaches it%s", target, strings.Join(no, ", "), note)
+		return "down", fmt.Sprintf("%s is down: none of %s reaches it", target, strings.Join(no, ", "))
 	case len(no) == 0:
-		return "up", fmt.Sprintf("%s is up: %s reach it%s", target, strings.Join(yes, ", "), note)
+		return "up", fmt.Sprintf("%s is up: %s reach it", target, strings.Join(yes, ", "))
 	}
-	return "partition", fmt.Sprintf("the network is split, %s is not down: %s reach it, %s cannot (the link between them is cut)%s",
-		target, strings.Join(yes, ", "), strings.Join(no, ", "), note)
+	return "partition", fmt.Sprintf("the network is split, %s is not down: %s reach it, %s cannot (the link between them is cut)",
+		target, strings.Join(yes, ", "), strings.Join(no, ", "))
 }
 
 func (k *OutageCheck) eval(ctx context.Context, x *stepExec) CheckResult {

@@ -2,11 +2,17 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cutover/cutover/probe"
@@ -15,19 +21,25 @@ import (
 // ProvenStoppedCheck is a split-brain guard: it passes only when a service is shown not
 // to run on a host, by the host itself and by every vantage point. The host's status
 // command (the inventory's) must say "stopped", and from each vantage host none of the
-// service's URLs may get an HTTP answer (any answer at all, an error page included,
-// means something serves there). Whatever cannot be told counts as running: a host that
-// does not answer over SSH, a status command that says neither running nor stopped, a
-// vantage point that cannot be asked. A failover that starts the standby beside a
-// primary that still runs corrupts the data both write to, so "we could not tell" is a
-// refusal, never a pass; an operator who knows better (the primary's power is cut)
-// overrides with that reason, which every export shows.
+// service's URLs may get an answer: a TCP connection that opens is an answer (something
+// listens there, an error page or a dropped request included). A URL counts as silent
+// only when its connection was refused or had not opened when its time was up.
+// Whatever cannot be told counts as running: a host that does not answer over SSH, a
+// status command that says neither running nor stopped, a vantage point that cannot be
+// asked, a URL whose name does not resolve or whose connection the vantage host's sshd
+// will not forward. A failover that starts the standby beside a primary that still runs
+// corrupts the data both write to, so "we could not tell" is a refusal, never a pass; an
+// operator who knows better (the primary's power is cut) overrides with that reason,
+// which every export shows.
 type ProvenStoppedCheck struct {
 	Role    Ref    `yaml:"role"`
 	Service string `yaml:"service"`
 	// From are the vantage points that try the URLs: the operator's machine, the
 	// standby, a third host.
-	From Refs        `yaml:"from"`
+	From Refs `yaml:"from"`
+	// URLs are the service's URLs on the host. One template may give several, separated
+	// by spaces (one per address of the host): probe a failed primary by its addresses,
+	// since its name may point elsewhere once traffic is redirected.
 	URLs []*Template `yaml:"urls"`
 	// Timeout bounds each request (default 5s).
 	Timeout Duration `yaml:"timeout"`
@@ -59,9 +71,13 @@ func (k *ProvenStoppedCheck) compile(c *compiler, ch *Check) {
 }
 
 func (k *ProvenStoppedCheck) describe(x *stepExec) string {
-	urls := make([]string, len(k.URLs))
-	for i, u := range k.URLs {
-		urls[i] = x.mustRender(u)
+	var urls []string
+	for _, u := range k.URLs {
+		urls = append(urls, strings.Fields(x.mustRender(u))...)
+	}
+	if k.IfUnreachable == "stopped-if-silent" {
+		return fmt.Sprintf("%s is proven stopped on %s: its status says stopped, or it does not answer over SSH and every connection from %s to %s is refused or times out (what cannot be told counts as running)",
+			k.Service, x.host(k.Role.Name).Name, strings.Join(hostNames(x, k.From), ", "), strings.Join(urls, ", "))
 	}
 	return fmt.Sprintf("%s is proven stopped on %s: its status says stopped and none of %s gets an answer from %s (what cannot be told counts as running)",
 		k.Service, x.host(k.Role.Name).Name, strings.Join(hostNames(x, k.From), ", "), strings.Join(urls, ", "))
@@ -72,18 +88,28 @@ type vantageView struct {
 	host    string
 	lines   []string
 	answers []string // URLs that answered
-	unknown string   // why this vantage point could not be asked
+	// cannotTell are URLs whose connection failed in a way that shows nothing of the
+	// host (a name that does not resolve, forwarding refused): unknown, not silent.
+	cannotTell []string
+	// dropped are URLs whose connection opened and was closed at once, without a byte.
+	dropped []string
+	unknown string // why this vantage point could not be asked
 }
 
 func (k *ProvenStoppedCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	h := x.host(k.Role.Name)
-	urls := make([]string, len(k.URLs))
-	for i, u := range k.URLs {
+	var urls []string
+	for _, u := range k.URLs {
 		s, err := x.render(u)
 		if err != nil {
 			return errResult(err, h.Name)
 		}
-		urls[i] = s
+		urls = append(urls, strings.Fields(s)...)
+	}
+	if len(urls) == 0 {
+		return CheckResult{Status: Fail, Hosts: []string{h.Name}, Final: true,
+			Summary:  fmt.Sprintf("%s may still run on %s: there is no URL to try it at (unknown counts as running)", k.Service, h.Name),
+			Evidence: []string{"the urls render to nothing", "verdict: MAY BE RUNNING: the standby must not start"}}
 	}
 	timeout := cmpDur(k.Timeout.D, 5*time.Second)
 	roles := distinctRoles(x, k.From)
@@ -122,6 +148,12 @@ func (k *ProvenStoppedCheck) eval(ctx context.Context, x *stepExec) CheckResult 
 			reasons = append(reasons, fmt.Sprintf("%s could not be asked (unknown counts as running)", v.host))
 		case len(v.answers) > 0:
 			reasons = append(reasons, fmt.Sprintf("%s gets an answer from %s", v.host, strings.Join(v.answers, ", ")))
+		case len(v.dropped) > 0 && state != "stopped":
+			// Only the host's own "stopped" explains a port that accepts and closes; a
+			// host that is silent over SSH and accepts connections is not switched off.
+			reasons = append(reasons, fmt.Sprintf("%s has its connections to %s accepted (the host is on)", v.host, strings.Join(v.dropped, ", ")))
+		case len(v.cannotTell) > 0:
+			reasons = append(reasons, fmt.Sprintf("%s cannot tell whether %s answers (unknown counts as running)", v.host, strings.Join(v.cannotTell, ", ")))
 		default:
 			quiet = append(quiet, v.host)
 		}
@@ -133,7 +165,18 @@ func (k *ProvenStoppedCheck) eval(ctx context.Context, x *stepExec) CheckResult 
 		return r
 	}
 	r.Status = Pass
-	r.Summary = fmt.Sprintf("%s is proven stopped on %s: its status says stopped and none of %s gets an answer", k.Service, h.Name, strings.Join(quiet, ", "))
+	if state == "stopped" {
+		r.Summary = fmt.Sprintf("%s is proven stopped on %s: its status says stopped and none of %s gets an answer",
+			k.Service, h.Name, strings.Join(quiet, ", "))
+		if dropped := slices.ContainsFunc(views, func(v vantageView) bool { return len(v.dropped) > 0 }); dropped {
+			r.Summary += " (a port that accepts a connection and closes it at once, without a byte, is read as a stopped server's)"
+		}
+	} else {
+		// stopped-if-silent: the status could not be read, so the pass rests on silence.
+		r.Summary = fmt.Sprintf("%s is proven stopped on %s: it does not answer over SSH (its status could not be read), "+
+			"and none of %s gets an answer from it (every connection refused or timed out)",
+			k.Service, h.Name, strings.Join(quiet, ", "))
+	}
 	r.Evidence = append(r.Evidence, "verdict: proven stopped")
 	return r
 }
@@ -176,30 +219,114 @@ func (k *ProvenStoppedCheck) look(ctx context.Context, x *stepExec, role string,
 		return v
 	}
 	for _, u := range urls {
-		status, _, took, err := httpGet(ctx, t, u, timeout)
+		a := tryURL(ctx, t, u, timeout)
 		switch {
-		case probe.IsConnectionError(err):
-			v.unknown = err.Error()
-			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: could not be asked: %v", v.host, u, err))
+		case probe.IsConnectionError(a.err):
+			v.unknown = a.err.Error()
+			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: could not be asked: %v", v.host, u, a.err))
 			return v
-		case err != nil:
-			why := shortNetErr(err)
-			if why == "FAILED" {
-				why = err.Error()
-			}
-			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: no answer (%s)", v.host, u, why))
-		default:
+		case a.status > 0:
 			v.answers = append(v.answers, u)
-			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: ANSWERS %d %s in %s", v.host, u, status, http.StatusText(status), took))
+			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: ANSWERS %d %s in %s", v.host, u, a.status, http.StatusText(a.status), a.took))
+		case a.opened && a.dropped:
+			// Accepted and closed at once, without a byte. Where the host is silent over
+			// SSH this is an answer (the host is on); where its own status says stopped,
+			// it is a listener left bound with nothing behind it (eval decides).
+			v.dropped = append(v.dropped, u)
+			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: ACCEPTS the connection, then closes it at once without an answer (%v)", v.host, u, a.err))
+		case a.opened:
+			// Something accepted the connection and kept it (an HTTP timeout, a TLS
+			// failure): that is an answer, whatever came after.
+			v.answers = append(v.answers, u)
+			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: ANSWERS: the connection opened, then %v (after %s)", v.host, u, a.err, a.took))
+		case a.silent != "":
+			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: no answer (%s)", v.host, u, strings.ToUpper(a.silent)))
+		default:
+			v.cannotTell = append(v.cannotTell, u)
+			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: CANNOT TELL (%s): %v", v.host, u, shortNetErr(a.err), a.err))
 		}
 	}
 	return v
 }
 
+// urlAttempt is what one request to a URL from a host showed.
+type urlAttempt struct {
+	opened  bool          // a TCP connection to the URL's host and port opened
+	dropped bool          // it opened and the other end closed it before sending a byte
+	status  int           // the HTTP status of an answer, 0 without one
+	silent  string        // "refused" or "timeout" when the connection did not open for that reason
+	took    time.Duration // until the answer or the failure
+	err     error
+}
+
+// tryURL opens the TCP connection to a URL's host from t itself, then makes the request
+// over it: what it returns tells a connection that opened (something listens) from one
+// refused or timed out (silent) and from a failure that shows nothing of the target.
+func tryURL(ctx context.Context, t probe.Transport, raw string, timeout time.Duration) urlAttempt {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return urlAttempt{err: err}
+	}
+	port := u.Port()
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return urlAttempt{err: fmt.Errorf("%q is not an http or https URL", raw)}
+	case u.Hostname() == "":
+		return urlAttempt{err: fmt.Errorf("%q names no host", raw)}
+	case ValidHostName(u.Hostname()) != nil:
+		// A placeholder ("<primary.addresses>": no address known) or a typo.
+		return urlAttempt{err: fmt.Errorf("%q names no host that can be tried: %w", raw, ValidHostName(u.Hostname()))}
+	case port == "" && u.Scheme == "https":
+		port = "443"
+	case port == "":
+		port = "80"
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t0 := time.Now()
+	conn, err := t.DialTCP(ctx, net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return urlAttempt{silent: notReached(err), took: time.Since(t0).Round(time.Millisecond), err: err}
+	}
+	var once sync.Once
+	client := &http.Client{
+		Transport: &http.Transport{
+			DialContext: func(context.Context, string, string) (net.Conn, error) {
+				c := net.Conn(nil)
+				once.Do(func() { c = conn })
+				if c == nil {
+					return nil, errors.New("the request wanted a second connection")
+				}
+				return c, nil
+			},
+			DisableKeepAlives: true,
+			Proxy:             nil,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
+	if err != nil {
+		conn.Close()
+		return urlAttempt{opened: true, err: err}
+	}
+	req.Header.Set("User-Agent", "cutover")
+	resp, err := client.Do(req)
+	a := urlAttempt{opened: true, took: time.Since(t0).Round(time.Millisecond), err: err}
+	once.Do(func() { conn.Close() }) // the request never used it
+	if err != nil {
+		a.dropped = ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET))
+		return a
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	a.status = resp.StatusCode
+	return a
+}
+
 // silentEverywhere reports whether every vantage point was asked and none got an answer.
 func silentEverywhere(views []vantageView) bool {
 	for _, v := range views {
-		if v.unknown != "" || len(v.answers) > 0 {
+		if v.unknown != "" || len(v.answers) > 0 || len(v.cannotTell) > 0 || len(v.dropped) > 0 {
 			return false
 		}
 	}

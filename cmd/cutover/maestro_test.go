@@ -260,8 +260,11 @@ func checkFailedOver(t *testing.T, l *testLab, r result) {
 		t.Error("Maestro runs on the primary")
 	}
 	for _, s := range []string{"primary is down: none of ops, standby, witness reaches it; held for",
-		"fence-autostart      skip:", "PASS  No vantage point reaches the primary",
-		"maestro is proven stopped on primary", "from ops, http://maestro.ha.lab/lui/ answers 200"} {
+		"fence-autostart      skip:", "PASS  cutover still gets no SSH answer from the primary",
+		"PASS  No vantage point reaches the primary, on SSH or Maestro's ports",
+		"PASS  Before traffic moves, the switched-off primary is silent to every vantage point",
+		"maestro is proven stopped on primary: it does not answer over SSH (its status could not be read)",
+		"from ops, http://maestro.ha.lab/lui/ answers 200"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("output lacks %q", s)
 		}
@@ -385,7 +388,7 @@ func TestMaestroFaultsStopAtTheirGate(t *testing.T) {
 			"assess-outage", "The primary is down as seen from every vantage point, for the whole threshold",
 			[]string{"standby -> primary.ha.lab: 80 REFUSED", "ops -> primary.ha.lab: 80 open", "witness -> primary.ha.lab: 80 open", "verdict: partition"}},
 		{"failover: primary still running", "maestro-ha", "maestro/failover", []string{"primary-still-running"}, nil,
-			"start-standby", "Maestro is proven not to run on the primary (split-brain guard)",
+			"redirect-traffic", "Before traffic moves, Maestro is proven not to run on the primary (split-brain guard)",
 			[]string{"primary$ maestroctl status  (exit 0: running)", "verdict: MAY BE RUNNING"}},
 		{"failover: stale sync", "maestro-ha", "maestro/failover", []string{"primary-down", "stale-sync"}, nil,
 			"check-standby-copy", "The standby's copy is recent enough", []string{"9h0m"}},
@@ -444,16 +447,20 @@ func failedCheck(t *testing.T, jpath, step, name string) *steps.CheckResult {
 }
 
 // TestFailoverSplitBrainGuardUnderPartition: an operator overrides the partition verdict
-// and goes on; the split-brain guard still refuses to start the standby, since the
-// primary runs and two vantage points get its answers. Maestro never starts there.
+// and goes on; the split-brain guard refuses to redirect traffic, and, overridden there
+// too, still refuses to start the standby, since the primary runs and two vantage points
+// get its answers at its address. Maestro never starts there.
 func TestFailoverSplitBrainGuardUnderPartition(t *testing.T) {
 	t.Parallel()
 	l := startScenario(t, "maestro-ha", "partition")
-	answers := answersFile(t, "maestro/failover", "  assess-outage:\n    override: \"rehearsing a failover against the verdict (drill 7)\"\n")
+	answers := answersFile(t, "maestro/failover", "  assess-outage:\n    override: \"rehearsing a failover against the verdict (drill 7)\"\n"+
+		"  redirect-traffic:\n    override: \"rehearsing a failover against the guard (drill 7)\"\n"+
+		"    run: {role: operator, command: \"lab-dns set maestro.ha.lab 10.77.1.20\"}\n")
 	r, _ := runOf(t, l, "maestro/failover", "--answers", answers)
-	wantCode(t, r, 1, "stopped at step start-standby", "Maestro is proven not to run on the primary (split-brain guard)",
-		"its status command says maestro runs", "ops gets an answer from http://primary.ha.lab:80/lui/",
-		"witness gets an answer from", "standby -> http://primary.ha.lab:80/lui/: no answer (REFUSED)")
+	wantCode(t, r, 1, "FAIL  Before traffic moves, Maestro is proven not to run on the primary (split-brain guard)",
+		"stopped at step start-standby", "Maestro is proven not to run on the primary (split-brain guard)",
+		"its status command says maestro runs", "ops gets an answer from http://10.77.1.10:80/lui/",
+		"witness gets an answer from", "standby -> http://10.77.1.10:80/lui/: no answer (REFUSED)")
 	entries, err := l.Audit()
 	if err != nil {
 		t.Fatal(err)
