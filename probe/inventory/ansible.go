@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -56,6 +58,7 @@ type ansGroup struct {
 	name     string
 	pos      yamlpos.Pos
 	hosts    []string
+	hostSet  map[string]bool // hosts, for adding many without a quadratic search
 	children []string
 	vars     map[string]ansVar
 }
@@ -71,7 +74,15 @@ type ansInv struct {
 	groups map[string]*ansGroup
 	hosts  map[string]*ansHost
 	order  []string // host names in order of first appearance
+	names  int      // host names the patterns expanded to so far, duplicates included
 	errs   yamlpos.List
+}
+
+// expand expands a host pattern within what is left of the inventory's maxHostNames.
+func (a *ansInv) expand(pattern string) ([]string, error) {
+	names, err := expandHostPattern(pattern, maxHostNames-a.names)
+	a.names += len(names)
+	return names, err
 }
 
 func newAnsInv(file string) *ansInv {
@@ -98,7 +109,11 @@ func (a *ansInv) addHost(group, name string, pos yamlpos.Pos) *ansHost {
 		a.order = append(a.order, name)
 	}
 	g := a.groups[group]
-	if !slices.Contains(g.hosts, name) {
+	if !g.hostSet[name] {
+		if g.hostSet == nil {
+			g.hostSet = map[string]bool{}
+		}
+		g.hostSet[name] = true
 		g.hosts = append(g.hosts, name)
 	}
 	return h
@@ -208,7 +223,7 @@ func (a *ansInv) iniHostLine(group, line string, pos yamlpos.Pos) {
 		}
 		vars[k] = ansVar{val: v, pos: tp}
 	}
-	names, err := expandHostPattern(pattern)
+	names, err := a.expand(pattern)
 	if err != nil {
 		a.errs.Add(pos, "host %q: %v", pattern, err)
 		return
@@ -299,7 +314,7 @@ func ParseAnsibleYAML(file string, data []byte) (*Inventory, error) {
 
 func (a *ansInv) inChildGroup(host string) bool {
 	for _, g := range a.groups {
-		if g.name != "all" && g.name != "ungrouped" && slices.Contains(g.hosts, host) {
+		if g.name != "all" && g.name != "ungrouped" && g.hostSet[host] {
 			return true
 		}
 	}
@@ -336,7 +351,7 @@ func (a *ansInv) yamlGroup(name string, key, n ast.Node, depth int) {
 		case "hosts":
 			a.yamlMapping(kv.Value, "hosts of "+name, func(hk, hv ast.Node) {
 				pattern := hk.GetToken().Value
-				names, err := expandHostPattern(pattern)
+				names, err := a.expand(pattern)
 				if err != nil {
 					a.errs.Add(a.at(hk), "host %q: %v", pattern, err)
 					return
@@ -393,15 +408,19 @@ func (a *ansInv) yamlVars(n ast.Node, what string) map[string]ansVar {
 
 // build resolves groups and variables into hosts.
 func (a *ansInv) build(data []byte) (*Inventory, error) {
-	sum := sha256.Sum256(data)
-	inv := &Inventory{File: a.file, Digest: hex.EncodeToString(sum[:])}
+	ssh, err := readSSHConfig("", UserSSHConfig(), systemSSHConfig)
+	if err != nil {
+		return nil, err
+	}
+	// The hosts are resolved through the ssh configuration too, so its files are part of
+	// what a resume compares.
+	sum := sha256.New()
+	sum.Write(data)
+	ssh.digest(sum)
+	inv := &Inventory{File: a.file, Digest: hex.EncodeToString(sum.Sum(nil))}
 	depth, parents := a.depths()
 	if len(a.order) == 0 && len(a.errs) == 0 {
 		a.errs.Add(yamlpos.Pos{File: a.file, Line: 1, Col: 1}, "no hosts in this Ansible inventory")
-	}
-	ssh, err := readSSHConfig("", UserSSHConfig(), SystemSSHConfig)
-	if err != nil {
-		return nil, err
 	}
 	type pending struct {
 		h     *probe.Host
@@ -545,7 +564,7 @@ func (a *ansInv) groupsOf(host string, parents map[string][]string) []string {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(a.groups)) {
-		if slices.Contains(a.groups[name].hosts, host) {
+		if a.groups[name].hostSet[host] {
 			add(name)
 		}
 	}
@@ -571,16 +590,26 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 		}
 		return ansVar{}, false
 	}
+	noJinja := func(key string, v ansVar) {
+		// A list's JSON holds its items' text, so one check covers every item.
+		if s := scalar(v.val); strings.Contains(s, "{{") {
+			a.errs.Add(v.pos, "%s of %s is a Jinja template (%q): cutover does not evaluate templates; give the value itself", key, name, s)
+		}
+	}
 	str := func(keys ...string) (string, yamlpos.Pos, bool) {
 		v, ok := get(keys...)
 		if !ok {
 			return "", yamlpos.Pos{}, false
 		}
-		s := scalar(v.val)
-		if strings.Contains(s, "{{") {
-			a.errs.Add(v.pos, "%s of %s is a Jinja template (%q): cutover does not evaluate templates; give the value itself", keys[0], name, s)
+		noJinja(keys[0], v)
+		return scalar(v.val), v.pos, true
+	}
+	list := func(key string) (ansVar, bool) {
+		v, ok := get(key)
+		if ok {
+			noJinja(key, v)
 		}
-		return s, v.pos, true
+		return v, ok
 	}
 	dest := name
 	if s, _, ok := str("ansible_host", "ansible_ssh_host"); ok && s != "" {
@@ -649,7 +678,7 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 			}
 		}
 	}
-	if v, ok := get("cutover_identity"); ok {
+	if v, ok := list("cutover_identity"); ok {
 		for _, f := range listValue(v.val) {
 			ids = append(ids, ExpandPath(base, f))
 		}
@@ -659,7 +688,7 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 		h.IdentityFiles = append(ids, h.IdentityFiles...)
 		h.IdentityFiles = slices.Compact(h.IdentityFiles)
 	}
-	if v, ok := get("cutover_known_hosts"); ok {
+	if v, ok := list("cutover_known_hosts"); ok {
 		h.KnownHosts = nil
 		for _, f := range listValue(v.val) {
 			h.KnownHosts = appendNew(h.KnownHosts, ExpandPath(base, f))
@@ -694,7 +723,7 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 		h.Vars[k] = scalar(v.val)
 	}
 	var jumps []ansVar
-	if v, ok := get("cutover_jump"); ok {
+	if v, ok := list("cutover_jump"); ok {
 		jumps = append(jumps, v)
 		sawJump = true
 	}
@@ -845,13 +874,20 @@ func parseSSHArgs(s string) (sshArgs, error) {
 			}
 			o.jump = j
 		case "userknownhostsfile":
-			o.knownHosts = append(o.knownHosts, strings.Fields(v)...)
+			// As in ssh_config, "none" and /dev/null name no file rather than an empty
+			// one: the other known_hosts files (by default ~/.ssh/known_hosts) apply,
+			// and host keys are still checked.
+			for _, f := range strings.Fields(v) {
+				if !strings.EqualFold(f, "none") && f != os.DevNull {
+					o.knownHosts = append(o.knownHosts, f)
+				}
+			}
 		case "identityfile":
 			o.identities = append(o.identities, v)
 		case "port":
-			n, err := strconv.Atoi(v)
+			n, err := sshPort(v)
 			if err != nil {
-				return fmt.Errorf("-o Port=%s: not a number", v)
+				return fmt.Errorf("-o Port=%s: %v", v, err)
 			}
 			o.port = n
 		case "user":
@@ -894,15 +930,24 @@ func sshFlag(o *sshArgs, flag, v string, option func(string) error) error {
 	case "-i":
 		o.identities = append(o.identities, v)
 	case "-p":
-		n, err := strconv.Atoi(v)
+		n, err := sshPort(v)
 		if err != nil {
-			return fmt.Errorf("-p %s: not a number", v)
+			return fmt.Errorf("-p %s: %v", v, err)
 		}
 		o.port = n
 	case "-l":
 		o.user = v
 	}
 	return nil
+}
+
+// sshPort reads a port given to ssh.
+func sshPort(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, errors.New("expected a port number from 1 to 65535")
+	}
+	return n, nil
 }
 
 // token is a word of a line and the column it starts at.
@@ -990,69 +1035,112 @@ func unquote(s string) string {
 	return s
 }
 
+// maxHostNames caps the host names the ranges of one inventory expand to, counted
+// before duplicates are merged. Ranges multiply (a[0:99999][0:99999] is 10^10 names), so
+// capping each range alone does not bound the work.
+const maxHostNames = 100000
+
 // expandHostPattern expands Ansible's ranges: web[01:03] is web01, web02, web03;
-// db-[a:c] is db-a, db-b, db-c; [1:10:2] steps by 2.
-func expandHostPattern(p string) ([]string, error) {
-	i := strings.IndexByte(p, '[')
-	if i < 0 {
-		if strings.IndexByte(p, ']') >= 0 {
+// db-[a:c] is db-a, db-b, db-c; [1:10:2] steps by 2. It refuses to make more than limit
+// names, counting before it makes any.
+func expandHostPattern(p string, limit int) ([]string, error) {
+	type segment struct {
+		text  string             // literal text before the range
+		count int                // how many items the range has; 0 after the last range
+		item  func(k int) string // the range's k-th item
+	}
+	var segs []segment
+	total := 1
+	for rest := p; ; {
+		i := strings.IndexByte(rest, '[')
+		if i < 0 {
+			if strings.IndexByte(rest, ']') >= 0 {
+				return nil, fmt.Errorf("unmatched ]")
+			}
+			segs = append(segs, segment{text: rest})
+			break
+		}
+		if strings.IndexByte(rest[:i], ']') >= 0 {
 			return nil, fmt.Errorf("unmatched ]")
 		}
-		return []string{p}, nil
+		j := strings.IndexByte(rest[i:], ']')
+		if j < 0 {
+			return nil, fmt.Errorf("unmatched [")
+		}
+		j += i
+		count, item, err := hostRange(rest[i+1 : j])
+		if err != nil {
+			return nil, err
+		}
+		if count > limit/total {
+			return nil, fmt.Errorf("expands to more host names than the %d an inventory may have", maxHostNames)
+		}
+		total *= count
+		segs = append(segs, segment{text: rest[:i], count: count, item: item})
+		rest = rest[j+1:]
 	}
-	j := strings.IndexByte(p[i:], ']')
-	if j < 0 {
-		return nil, fmt.Errorf("unmatched [")
+	out := make([]string, 0, total)
+	var build func(k int, prefix string)
+	build = func(k int, prefix string) {
+		s := segs[k]
+		if s.item == nil {
+			out = append(out, prefix+s.text)
+			return
+		}
+		for n := 0; n < s.count; n++ {
+			build(k+1, prefix+s.text+s.item(n))
+		}
 	}
-	j += i
-	parts := strings.Split(p[i+1:j], ":")
+	build(0, "")
+	return out, nil
+}
+
+// hostRange reads the inside of one range, start:end or start:end:step, numbers or
+// single letters: how many items it has and the k-th one. Bounds are checked so that no
+// arithmetic overflows.
+func hostRange(spec string) (int, func(k int) string, error) {
+	parts := strings.Split(spec, ":")
 	if len(parts) < 2 || len(parts) > 3 {
-		return nil, fmt.Errorf("range [%s]: expected [start:end] or [start:end:step]", p[i+1:j])
+		return 0, nil, fmt.Errorf("range [%s]: expected [start:end] or [start:end:step]", spec)
 	}
 	step := 1
 	if len(parts) == 3 {
 		n, err := strconv.Atoi(parts[2])
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("range [%s]: step must be a positive number", p[i+1:j])
+			return 0, nil, fmt.Errorf("range [%s]: step must be a positive number", spec)
 		}
 		step = n
 	}
-	var items []string
 	lo, hi := parts[0], parts[1]
-	if a, err1 := strconv.Atoi(lo); err1 == nil {
-		b, err2 := strconv.Atoi(hi)
-		if err2 != nil || b < a {
-			return nil, fmt.Errorf("range [%s]: expected start <= end", p[i+1:j])
+	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
+	switch {
+	case digits(lo) && digits(hi):
+		a, err1 := strconv.ParseInt(lo, 10, 64)
+		b, err2 := strconv.ParseInt(hi, 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, nil, fmt.Errorf("range [%s] is too large", spec)
 		}
-		if (b-a)/step > 100000 {
-			return nil, fmt.Errorf("range [%s] is too large", p[i+1:j])
+		if b < a {
+			return 0, nil, fmt.Errorf("range [%s]: expected start <= end", spec)
+		}
+		// Both are at least 0, so b-a cannot overflow, and a+k*step stays within b.
+		count := (b-a)/int64(step) + 1
+		if count > maxHostNames {
+			return 0, nil, fmt.Errorf("range [%s] is too large", spec)
 		}
 		width := 0
 		if len(lo) > 1 && lo[0] == '0' {
 			width = len(lo)
 		}
-		for n := a; n <= b; n += step {
-			items = append(items, fmt.Sprintf("%0*d", width, n))
+		return int(count), func(k int) string { return fmt.Sprintf("%0*d", width, a+int64(k)*int64(step)) }, nil
+	case len(lo) == 1 && len(hi) == 1 && !digits(lo) && !digits(hi):
+		if lo[0] > hi[0] {
+			return 0, nil, fmt.Errorf("range [%s]: expected start <= end", spec)
 		}
-	} else if len(lo) == 1 && len(hi) == 1 && lo[0] <= hi[0] {
-		for c := lo[0]; c <= hi[0]; c += byte(step) {
-			items = append(items, string(c))
-			if int(c)+step > 255 {
-				break
-			}
-		}
-	} else {
-		return nil, fmt.Errorf("range [%s]: expected numbers or single letters", p[i+1:j])
+		count := (int(hi[0])-int(lo[0]))/step + 1
+		return count, func(k int) string { return string(lo[0] + byte(k*step)) }, nil
+	case (digits(lo) || len(lo) == 1) && (digits(hi) || len(hi) == 1):
+		return 0, nil, fmt.Errorf("range [%s]: expected numbers or single letters, not both", spec)
 	}
-	rest, err := expandHostPattern(p[j+1:])
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, it := range items {
-		for _, r := range rest {
-			out = append(out, p[:i]+it+r)
-		}
-	}
-	return out, nil
+	return 0, nil, fmt.Errorf("range [%s]: expected numbers or single letters", spec)
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
@@ -303,5 +304,136 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHostRangesAreBounded: ranges multiply, so the names a whole inventory expands to
+// are capped, not only each range's; and bounds near the largest integer neither
+// overflow nor loop for ever. Each case runs under a deadline, as a runaway expansion
+// would otherwise hang the test binary.
+func TestHostRangesAreBounded(t *testing.T) {
+	isolate(t)
+	inventory.SetSystemSSHConfig(t, filepath.Join(t.TempDir(), "none"))
+	for _, c := range []struct {
+		name, text string
+		want       []string // empty: loads
+	}{
+		{"product", "[g]\na[0:99999][0:99999]\n", []string{"r.ini:2:", "more host names than the 100000"}},
+		{"total", "[g]\nx[0:49999]\ny[0:49999]\nz[0:9]\n", []string{"r.ini:4:", "more host names than the 100000"}},
+		{"yaml", "all:\n  hosts:\n    \"a[0:999][0:999]\": {}\n", []string{"r.ini:3:", "more host names"}},
+		{"overflow", "h[9223372036854775806:9223372036854775807]\n", nil},
+		{"too large for int64", "h[0:99999999999999999999]\n", []string{"r.ini:1:", "too large"}},
+		{"sign", "h[-1:2]\n", []string{"r.ini:1:", "expected numbers or single letters"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "r.ini")
+			writeFile(t, file, c.text)
+			type result struct {
+				inv *inventory.Inventory
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				inv, err := inventory.Load(file)
+				done <- result{inv, err}
+			}()
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("Load did not finish within 5s")
+			}
+			if len(c.want) == 0 {
+				if r.err != nil {
+					t.Fatal(r.err)
+				}
+				if got, want := r.inv.Names(), []string{"h9223372036854775806", "h9223372036854775807"}; !slices.Equal(got, want) {
+					t.Errorf("hosts = %v, want %v", got, want)
+				}
+				return
+			}
+			if r.err == nil {
+				t.Fatal("Load succeeded")
+			}
+			msg := strings.ReplaceAll(r.err.Error(), filepath.Dir(file)+"/", "")
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error lacks %q:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
+
+// TestAnsibleSSHArgChecks: -o UserKnownHostsFile=/dev/null leaves the default
+// known_hosts in force (host keys are still checked), ports are checked, and the
+// cutover_* list variables refuse Jinja templates like the others.
+func TestAnsibleSSHArgChecks(t *testing.T) {
+	isolate(t)
+	inventory.SetSystemSSHConfig(t, filepath.Join(t.TempDir(), "none"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ok.ini")
+	writeFile(t, file, `a ansible_ssh_common_args="-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no"
+b ansible_ssh_extra_args="-o UserKnownHostsFile='/dev/null kh'"
+`)
+	inv := load(t, file)
+	if kh := inv.Host("a").KnownHosts; kh != nil {
+		t.Errorf("a: known_hosts = %v, want the default (nil)", kh)
+	}
+	if kh, want := inv.Host("b").KnownHosts, []string{filepath.Join(dir, "kh")}; !slices.Equal(kh, want) {
+		t.Errorf("b: known_hosts = %v, want %v", kh, want)
+	}
+
+	file = filepath.Join(dir, "bad.ini")
+	writeFile(t, file, `a1 ansible_ssh_common_args="-p 70000"
+a2 ansible_ssh_extra_args="-o Port=0"
+a3 ansible_ssh_common_args="-p0"
+a4 cutover_known_hosts="{{ kh }}"
+a5 cutover_identity="~/.ssh/a,{{ key }}"
+a6 cutover_jump="{{ bastion }}"
+`)
+	_, err := inventory.Load(file)
+	if err == nil {
+		t.Fatal("Load succeeded")
+	}
+	msg := strings.ReplaceAll(err.Error(), dir+"/", "")
+	for _, w := range []string{
+		"bad.ini:1:", "-p 70000: expected a port number from 1 to 65535",
+		"bad.ini:2:", "-o Port=0: expected a port number",
+		"bad.ini:3:", "-p 0: expected a port number",
+		"bad.ini:4:", "cutover_known_hosts of a4 is a Jinja template",
+		"bad.ini:5:", "cutover_identity of a5 is a Jinja template",
+		"bad.ini:6:", "cutover_jump of a6 is a Jinja template",
+	} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("error lacks %q:\n%s", w, msg)
+		}
+	}
+}
+
+// TestAnsibleDigestCoversSSHConfig: an Ansible inventory's hosts are resolved through
+// ~/.ssh/config, the system configuration and the files they include, so a change in
+// any of them changes the digest a resume compares.
+func TestAnsibleDigestCoversSSHConfig(t *testing.T) {
+	home := isolate(t)
+	sys := filepath.Join(t.TempDir(), "ssh_config")
+	inventory.SetSystemSSHConfig(t, sys)
+	writeFile(t, sys, "Host *\n  Port 22\n")
+	writeFile(t, filepath.Join(home, ".ssh", "config"), "Include conf.d/*\n")
+	writeFile(t, filepath.Join(home, ".ssh", "conf.d", "hub"), "Host hub1\n  User one\n")
+	file := filepath.Join(t.TempDir(), "inv.ini")
+	writeFile(t, file, "hub1\n")
+	before := load(t, file).Digest
+	for _, f := range []struct{ path, text string }{
+		{filepath.Join(home, ".ssh", "conf.d", "hub"), "Host hub1\n  User two\n"},
+		{filepath.Join(home, ".ssh", "config"), "Include conf.d/*\nHost x\n"},
+		{sys, "Host *\n  Port 2222\n"},
+	} {
+		writeFile(t, f.path, f.text)
+		after := load(t, file).Digest
+		if after == before {
+			t.Errorf("changing %s left the digest as it was", f.path)
+		}
+		before = after
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +27,8 @@ import (
 // IdentityFile, UserKnownHostsFile, GlobalKnownHostsFile, ProxyJump, and a ProxyCommand
 // of the form "ssh -W %h:%p [user@]jumphost". Include, Host patterns with * ? and !,
 // and "Match host"/"Match all" behave as in OpenSSH (first value wins; IdentityFile
-// accumulates). Ignored, because cutover's own policy applies: StrictHostKeyChecking
+// accumulates). Other Match blocks are an error in the user's files and skipped in the
+// system-wide ones. Ignored, because cutover's own policy applies: StrictHostKeyChecking
 // (host keys are always verified), IdentitiesOnly (agent keys are offered first, then
 // the files), ciphers, MACs and key exchange lists.
 
@@ -39,13 +42,17 @@ type sshConfig struct {
 }
 
 type sshConfigFile struct {
-	path     string
-	cfg      *sshconfig.Config
-	includes map[*sshconfig.Include][]*sshConfigFile
+	path      string
+	data      []byte // as read, for the inventory's digest
+	cfg       *sshconfig.Config
+	includes  map[*sshconfig.KV][]*sshConfigFile
+	subs      []*sshConfigFile // every included file, in the order they are read
+	hostLines []int            // the line of each Host or Match line: cfg.Hosts[1:]
 }
 
 // setting is one value from a config file and where it was written.
 type setting struct {
+	key string // the keyword as looked up
 	val string
 	pos yamlpos.Pos
 }
@@ -61,6 +68,15 @@ func UserSSHConfig() string {
 
 // SystemSSHConfig is the system-wide client configuration.
 const SystemSSHConfig = "/etc/ssh/ssh_config"
+
+// systemSSHConfig is SystemSSHConfig; tests point it at a file of their own.
+var systemSSHConfig = SystemSSHConfig
+
+// includeKey replaces the Include keyword before the ssh_config parser sees a file: the
+// parser would otherwise read the included files itself, with its own notion of where
+// relative paths lead and failing on what parseSSHConfigFile tolerates in system files.
+// The Include lines then arrive as settings of this name, in place.
+const includeKey = "CutoverInclude"
 
 // readSSHConfig parses config files; those that do not exist are skipped unless
 // required. A file that does not parse is an error naming file:line.
@@ -81,7 +97,7 @@ func readSSHConfig(required string, optional ...string) (*sshConfig, error) {
 			}
 			return nil, fmt.Errorf("inventory: %w", err)
 		}
-		f, err := parseSSHConfigFile(p, data, p == SystemSSHConfig, 0)
+		f, err := parseSSHConfigFile(p, data, p == systemSSHConfig, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -90,10 +106,70 @@ func readSSHConfig(required string, optional ...string) (*sshConfig, error) {
 	return c, nil
 }
 
+// digest writes the content of every file parsed, included ones too, to w: a change in
+// any of them changes what the hosts resolve to.
+func (c *sshConfig) digest(w io.Writer) {
+	var walk func(f *sshConfigFile)
+	walk = func(f *sshConfigFile) {
+		_, _ = w.Write(f.data)
+		for _, sub := range f.subs {
+			walk(sub)
+		}
+	}
+	for _, f := range c.files {
+		walk(f)
+	}
+}
+
+// prepareSSHConfig rewrites data, line for line, into what the ssh_config parser reads:
+// Include becomes includeKey, and in system-wide files a Match block the parser does not
+// support (anything but "Match all" and "Match host PATTERNS") is blanked up to the next
+// Host or Match line. Fedora and RHEL ship "Match final all" in
+// /etc/ssh/ssh_config.d/50-redhat.conf, a file the user does not control, and it sets
+// nothing cutover reads; in the user's own files such a block stays an error. It also
+// returns the line numbers of the Host and Match lines that remain.
+func prepareSSHConfig(data []byte, system bool) ([]byte, []int) {
+	lines := bytes.Split(data, []byte("\n"))
+	var hostLines []int
+	skipping := false
+	for i, line := range lines {
+		trimmed := bytes.TrimLeft(line, " \t")
+		end := bytes.IndexAny(trimmed, " \t=")
+		if end < 0 {
+			end = len(trimmed)
+		}
+		kw := string(trimmed[:end])
+		switch {
+		case strings.EqualFold(kw, "host"):
+			skipping = false
+		case strings.EqualFold(kw, "match"):
+			skipping = false
+			args := strings.Fields(strings.TrimLeft(string(trimmed[end:]), " \t="))
+			if i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "#") }); i >= 0 {
+				args = args[:i]
+			}
+			supported := (len(args) == 1 && strings.EqualFold(args[0], "all")) ||
+				(len(args) == 2 && strings.EqualFold(args[0], "host"))
+			skipping = system && !supported
+		case strings.EqualFold(kw, "include") && !skipping:
+			lines[i] = slices.Concat(line[:len(line)-len(trimmed)], []byte(includeKey), trimmed[end:])
+		}
+		if skipping {
+			lines[i] = nil
+			continue
+		}
+		if strings.EqualFold(kw, "host") || strings.EqualFold(kw, "match") {
+			hostLines = append(hostLines, i+1)
+		}
+	}
+	return bytes.Join(lines, []byte("\n")), hostLines
+}
+
 // parseSSHConfigData parses one file; ssh_config's parser panics with "(line, col):
 // message", which becomes a positioned error.
-func parseSSHConfigData(path string, data []byte) (f *sshConfigFile, err error) {
-	cfg, err := sshconfig.DecodeBytes(data)
+func parseSSHConfigData(path string, data []byte, system bool) (f *sshConfigFile, err error) {
+	prepared, hostLines := prepareSSHConfig(data, system)
+	cfg, err := sshconfig.DecodeBytes(prepared)
 	if err != nil {
 		msg := err.Error()
 		pos := yamlpos.Pos{File: path, Line: 1, Col: 1}
@@ -107,35 +183,33 @@ func parseSSHConfigData(path string, data []byte) (f *sshConfigFile, err error) 
 		msg = strings.TrimPrefix(msg, "ssh_config: ")
 		return nil, yamlpos.Errorf(pos, "ssh_config: %s", msg)
 	}
-	return &sshConfigFile{path: path, cfg: cfg}, nil
+	if len(hostLines) != len(cfg.Hosts)-1 {
+		hostLines = nil // not expected; aliases() then falls back to the settings' lines
+	}
+	return &sshConfigFile{path: path, data: data, cfg: cfg, hostLines: hostLines}, nil
 }
 
 // parseSSHConfigFile parses a file and the files its Include lines name, which are
 // resolved here (relative to ~/.ssh, or /etc/ssh for the system file) so that settings
 // read from them keep their own file and line.
 func parseSSHConfigFile(path string, data []byte, system bool, depth int) (*sshConfigFile, error) {
-	f, err := parseSSHConfigData(path, data)
+	f, err := parseSSHConfigData(path, data, system)
 	if err != nil {
 		return nil, err
 	}
 	for _, h := range f.cfg.Hosts {
 		for _, n := range h.Nodes {
-			inc, ok := n.(*sshconfig.Include)
-			if !ok {
+			inc, ok := n.(*sshconfig.KV)
+			if !ok || !strings.EqualFold(inc.Key, includeKey) {
 				continue
 			}
 			if depth >= 16 {
 				return nil, yamlpos.Errorf(sshPos(path, inc.Pos()), "Include nests deeper than 16 files")
 			}
 			if f.includes == nil {
-				f.includes = map[*sshconfig.Include][]*sshConfigFile{}
+				f.includes = map[*sshconfig.KV][]*sshConfigFile{}
 			}
-			line := strings.TrimSpace(inc.String())
-			if i := strings.Index(line, " #"); i >= 0 {
-				line = line[:i]
-			}
-			fields := strings.Fields(strings.TrimLeft(strings.TrimPrefix(strings.TrimSpace(line), "Include"), " ="))
-			for _, pattern := range fields {
+			for _, pattern := range strings.Fields(inc.Value) {
 				switch {
 				case filepath.IsAbs(pattern):
 				case strings.HasPrefix(pattern, "~/"):
@@ -158,6 +232,7 @@ func parseSSHConfigFile(path string, data []byte, system bool, depth int) (*sshC
 						return nil, err
 					}
 					f.includes[inc] = append(f.includes[inc], sub)
+					f.subs = append(f.subs, sub)
 				}
 			}
 		}
@@ -167,7 +242,13 @@ func parseSSHConfigFile(path string, data []byte, system bool, depth int) (*sshC
 
 // get returns the first value of key for alias, as ssh does.
 func (c *sshConfig) get(alias, key string) (setting, bool) {
-	all := c.collect(alias, key, true)
+	return c.first(alias, key)
+}
+
+// first returns the first value of any of keys for alias, in the order ssh reads them:
+// ProxyJump and ProxyCommand exclude each other, and whichever comes first applies.
+func (c *sshConfig) first(alias string, keys ...string) (setting, bool) {
+	all := c.collect(alias, keys, true)
 	if len(all) == 0 {
 		return setting{}, false
 	}
@@ -176,37 +257,42 @@ func (c *sshConfig) get(alias, key string) (setting, bool) {
 
 // getAll returns every value of key for alias, in the order ssh reads them.
 func (c *sshConfig) getAll(alias, key string) []setting {
-	return c.collect(alias, key, false)
+	return c.collect(alias, []string{key}, false)
 }
 
-func (c *sshConfig) collect(alias, key string, first bool) []setting {
+func (c *sshConfig) collect(alias string, keys []string, first bool) []setting {
 	var out []setting
 	for _, f := range c.files {
-		if f.collect(alias, key, first, &out) {
+		if f.collect(alias, keys, first, &out) {
 			return out
 		}
 	}
 	return out
 }
 
-// collect appends the values of key for alias in f (and the files it includes); it
+// collect appends the values of keys for alias in f (and the files it includes); it
 // reports whether first is set and a value was found.
-func (f *sshConfigFile) collect(alias, key string, first bool, out *[]setting) bool {
+func (f *sshConfigFile) collect(alias string, keys []string, first bool, out *[]setting) bool {
 	for _, h := range f.cfg.Hosts {
 		if !h.Matches(alias) {
 			continue
 		}
 		for _, n := range h.Nodes {
-			switch t := n.(type) {
-			case *sshconfig.KV:
-				if strings.EqualFold(t.Key, key) {
-					*out = append(*out, setting{val: t.Value, pos: sshPos(f.path, t.Pos())})
-				}
-			case *sshconfig.Include:
-				for _, sub := range f.includes[t] {
-					if sub.collect(alias, key, first, out) {
+			kv, ok := n.(*sshconfig.KV)
+			if !ok {
+				continue
+			}
+			if strings.EqualFold(kv.Key, includeKey) {
+				for _, sub := range f.includes[kv] {
+					if sub.collect(alias, keys, first, out) {
 						return true
 					}
+				}
+				continue
+			}
+			for _, k := range keys {
+				if strings.EqualFold(kv.Key, k) {
+					*out = append(*out, setting{key: k, val: kv.Value, pos: sshPos(f.path, kv.Pos())})
 				}
 			}
 			if first && len(*out) > 0 {
@@ -238,7 +324,9 @@ func (c *sshConfig) aliases() []setting {
 			}
 			seen[s] = true
 			pos := yamlpos.Pos{File: f.path}
-			if len(h.Nodes) > 0 {
+			if k := slices.Index(f.cfg.Hosts, h); k > 0 && k <= len(f.hostLines) {
+				pos.Line, pos.Col = f.hostLines[k-1], 1
+			} else if len(h.Nodes) > 0 {
 				// The Host line itself has no position; its first setting is below it.
 				if np := h.Nodes[0].Pos(); np.Line > 1 {
 					pos.Line, pos.Col = np.Line-1, 1
@@ -296,15 +384,21 @@ func (r *sshResolver) host(name, alias, user string, port int, at yamlpos.Pos, d
 	}
 	h.KnownHosts = r.knownHosts(alias, tokens)
 
+	// As in OpenSSH, the first of ProxyJump and ProxyCommand applies and the other is
+	// ignored, "none" included.
 	jump, jumpAt, ok := "", yamlpos.Pos{}, false
-	if s, found := r.cfg.get(alias, "ProxyJump"); found {
-		jump, jumpAt, ok = s.val, s.pos, true
-	} else if s, found := r.cfg.get(alias, "ProxyCommand"); found && !strings.EqualFold(s.val, "none") {
-		j, err := proxyCommandJump(s.val)
-		if err != nil {
-			r.errs.Add(s.pos, "ProxyCommand for %s: %v", alias, err)
-		} else {
-			jump, jumpAt, ok = j, s.pos, true
+	if s, found := r.cfg.first(alias, "ProxyJump", "ProxyCommand"); found {
+		switch {
+		case s.key == "ProxyJump":
+			jump, jumpAt, ok = s.val, s.pos, true
+		case strings.EqualFold(s.val, "none"):
+		default:
+			j, err := proxyCommandJump(s.val)
+			if err != nil {
+				r.errs.Add(s.pos, "ProxyCommand for %s: %v", alias, err)
+			} else {
+				jump, jumpAt, ok = j, s.pos, true
+			}
 		}
 	}
 	if ok && !strings.EqualFold(jump, "none") {
@@ -498,7 +592,7 @@ func LoadSSHAliases(list string) (*Inventory, error) {
 	if len(aliases) == 0 {
 		return nil, yamlpos.Errorf(arg, "no host aliases after %q: write ssh:ALIAS[,ALIAS...]", SSHPrefix)
 	}
-	cfg, err := readSSHConfig("", UserSSHConfig(), SystemSSHConfig)
+	cfg, err := readSSHConfig("", UserSSHConfig(), systemSSHConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -527,11 +621,7 @@ func sshInventory(file string, cfg *sshConfig, aliases []setting, content []byte
 	// The digest covers every file read, so a resume notices a change in any of them.
 	sum := sha256.New()
 	sum.Write(content)
-	for _, f := range cfg.files {
-		if data, err := os.ReadFile(f.path); err == nil {
-			sum.Write(data)
-		}
-	}
+	cfg.digest(sum)
 	inv := &Inventory{File: file, Digest: hex.EncodeToString(sum.Sum(nil))}
 	seen := map[string]bool{}
 	for _, a := range aliases {

@@ -127,3 +127,108 @@ Host d
 		t.Errorf("empty alias list: %v", err)
 	}
 }
+
+// TestSystemMatchBlocksAreSkipped: Fedora and RHEL ship "Match final all" in
+// /etc/ssh/ssh_config.d/50-redhat.conf. In the system-wide files a Match block cutover
+// cannot evaluate is skipped; in the user's own files it stays a file:line error.
+func TestSystemMatchBlocksAreSkipped(t *testing.T) {
+	home := isolate(t)
+	etc := t.TempDir()
+	sys := filepath.Join(etc, "ssh_config")
+	inventory.SetSystemSSHConfig(t, sys)
+	writeFile(t, sys, "Include "+filepath.Join(etc, "ssh_config.d", "*.conf")+"\nHost *\n  SendEnv LANG\n")
+	writeFile(t, filepath.Join(etc, "ssh_config.d", "50-redhat.conf"), `# as shipped by Fedora
+Match final all
+	Include /etc/crypto-policies/back-ends/openssh.config
+	GSSAPIAuthentication yes
+	User wrong
+Match canonical host *
+	Port 1
+Host *
+	User sysuser
+`)
+	inv, err := inventory.Load("ssh:hub1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := inv.Host("hub1"); h.User != "sysuser" || h.Port != 22 {
+		t.Errorf("hub1 = %s@%s, want sysuser@hub1:22 (the Match blocks skipped, the Host * after them read)", h.User, h.Addr())
+	}
+	file := filepath.Join(t.TempDir(), "inv.ini")
+	writeFile(t, file, "hub1\n")
+	if inv := load(t, file); inv.Host("hub1").User != "sysuser" {
+		t.Errorf("Ansible host hub1 user = %q, want sysuser", inv.Host("hub1").User)
+	}
+
+	writeFile(t, filepath.Join(home, ".ssh", "config"), "Host hub1\n  HostName 10.0.0.1\nMatch final all\n  User me\n")
+	for _, src := range []string{"ssh:hub1", filepath.Join(home, ".ssh", "config")} {
+		_, err := inventory.Load(src)
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(home, ".ssh", "config")+":3:") ||
+			!strings.Contains(err.Error(), `unsupported Match criterion "final"`) {
+			t.Errorf("Load(%s) = %v, want config:3: unsupported Match criterion", src, err)
+		}
+	}
+}
+
+// TestSSHDigestCoversIncludes: the digest of ssh:ALIAS changes with an included file.
+func TestSSHDigestCoversIncludes(t *testing.T) {
+	home := isolate(t)
+	inventory.SetSystemSSHConfig(t, filepath.Join(t.TempDir(), "none"))
+	writeFile(t, filepath.Join(home, ".ssh", "config"), "Include conf.d/*.conf\n")
+	inc := filepath.Join(home, ".ssh", "conf.d", "web.conf")
+	writeFile(t, inc, "Host web\n  HostName 10.2.0.1\n")
+	digest := func() string {
+		inv, err := inventory.Load("ssh:web")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inv.Digest
+	}
+	before := digest()
+	writeFile(t, inc, "Host web\n  HostName 10.2.0.2\n")
+	if digest() == before {
+		t.Error("changing an included file left the digest as it was")
+	}
+}
+
+// TestProxyJumpOrProxyCommandFirstWins: OpenSSH takes whichever of ProxyJump and
+// ProxyCommand it reads first and ignores the other, "none" included.
+func TestProxyJumpOrProxyCommandFirstWins(t *testing.T) {
+	home := isolate(t)
+	inventory.SetSystemSSHConfig(t, filepath.Join(t.TempDir(), "none"))
+	writeFile(t, filepath.Join(home, ".ssh", "config"), `Host viacmd
+  ProxyCommand ssh -W %h:%p cmdjump
+Host direct
+  ProxyCommand none
+Host viajump
+  ProxyJump jumpjump
+Host via* direct
+  ProxyJump starjump
+  ProxyCommand ssh -W %h:%p starcmd
+`)
+	inv, err := inventory.Load("ssh:viacmd,direct,viajump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"viacmd": "cmdjump", "direct": "", "viajump": "jumpjump"} {
+		var got []string
+		for _, j := range inv.Host(name).Jump {
+			got = append(got, j.Address)
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s jumps through %v, want %q", name, got, want)
+		}
+	}
+}
+
+// TestLastHostLineHasItsLine: a Host line with nothing under it, at the end of the file,
+// is still reported at its own line.
+func TestLastHostLineHasItsLine(t *testing.T) {
+	home := isolate(t)
+	file := filepath.Join(home, "hosts.conf")
+	writeFile(t, file, "Host good\n  HostName 10.0.0.1\n\n# a comment\nHost bad,name\n")
+	_, err := inventory.Load(file)
+	if err == nil || !strings.Contains(err.Error(), file+":5:") {
+		t.Errorf("err = %v, want it at %s:5", err, file)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	yaml "github.com/goccy/go-yaml"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+	"golang.org/x/sys/unix"
 )
 
 // Serving a lab with OpenSSH: the same simulated hosts (their folders, scripts and
@@ -258,7 +260,7 @@ func (o *OpenSSH) handOver() error {
 	return osshChown(filepath.Join(o.lab.dir, hostsDir), o.user, true)
 }
 
-// chownTo gives path (and with recursive, everything below it) to the account name.
+// osshChown gives path (and with recursive, everything below it) to the account name.
 func osshChown(path, name string, recursive bool) error {
 	u, err := user.Lookup(name)
 	if err != nil {
@@ -267,14 +269,82 @@ func osshChown(path, name string, recursive bool) error {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	if !recursive {
-		return os.Chown(path, uid, gid)
+		return os.Lchown(path, uid, gid)
 	}
-	return filepath.WalkDir(path, func(p string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	return chownTree(path, uid, gid)
+}
+
+// chownHook, when set (by tests), is called after each path is handed over: the moment
+// a process of the account could first change what it owns.
+var chownHook func(path string)
+
+// chownTree gives the folder path and everything below it to uid:gid. Root does this,
+// and the account may already be running processes (sessions of an earlier serve), so
+// nothing is looked up by path after the walk starts: each folder is opened relative to
+// its parent without following symlinks (O_NOFOLLOW), entries are changed relative to
+// their folder without following them (AT_SYMLINK_NOFOLLOW), and a folder's contents
+// are handed over before the folder itself. Walking top-down by path, a process of the
+// account could swap a folder it had just been given for a symlink and have root's
+// chown follow it out of the lab.
+func chownTree(path string, uid, gid int) error {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("lab: opening %s: %w", path, err)
+	}
+	dir := os.NewFile(uintptr(fd), path)
+	defer dir.Close()
+	return chownDir(dir, path, uid, gid, 0)
+}
+
+func chownDir(dir *os.File, path string, uid, gid, depth int) error {
+	if depth > 64 {
+		return fmt.Errorf("lab: %s: folders nest deeper than 64", path)
+	}
+	entries, err := dir.ReadDir(-1)
+	if err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	dfd := int(dir.Fd())
+	for _, e := range entries {
+		name, p := e.Name(), filepath.Join(path, e.Name())
+		if e.IsDir() {
+			fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			if err == nil {
+				sub := os.NewFile(uintptr(fd), p)
+				err = chownDir(sub, p, uid, gid, depth+1)
+				sub.Close()
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if !errors.Is(err, unix.ELOOP) && !errors.Is(err, unix.ENOTDIR) {
+				return fmt.Errorf("lab: opening %s: %w", p, err)
+			}
+			// No longer a folder: handed over as what it now is, not followed.
 		}
-		return os.Lchown(p, uid, gid)
-	})
+		var st unix.Stat_t
+		if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("lab: %s: %w", p, err)
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFREG && st.Nlink > 1 && int(st.Uid) != uid {
+			// A hard link could be a second name of a file outside the lab.
+			return fmt.Errorf("lab: %s has %d hard links: not handing it to uid %d", p, st.Nlink, uid)
+		}
+		if err := unix.Fchownat(dfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return fmt.Errorf("lab: chown %s: %w", p, err)
+		}
+		if chownHook != nil {
+			chownHook(p)
+		}
+	}
+	if err := unix.Fchown(dfd, uid, gid); err != nil {
+		return fmt.Errorf("lab: chown %s: %w", path, err)
+	}
+	if chownHook != nil {
+		chownHook(path)
+	}
+	return nil
 }
 
 // writeCommon writes the session wrapper, one environment file per host and the
@@ -463,6 +533,8 @@ func (o *OpenSSH) start(s *sshdServer) error {
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	var stderr bytes.Buffer
 	s.cmd.Stderr = &stderr
+	// Processes sshd starts inherit its stderr; Wait must not wait for the last of them.
+	s.cmd.WaitDelay = 2 * time.Second
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("lab: starting %s: %w", o.sshd, err)
 	}
@@ -523,11 +595,34 @@ func osshTail(path string, n int) string {
 // Close stops every sshd instance and the sessions they run.
 func (o *OpenSSH) Close() error {
 	o.once.Do(func() {
+		var listeners []int
 		for _, s := range o.servers {
-			if s.cmd == nil || s.cmd.Process == nil {
-				continue
+			if s.cmd != nil && s.cmd.Process != nil {
+				listeners = append(listeners, s.cmd.Process.Pid)
 			}
-			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		}
+		// sshd puts each connection in a session of its own (setsid), out of reach of
+		// the listener's process group: its processes are signalled one by one. They
+		// also hold the listener's stderr, so Wait would not return while they run.
+		sessions := descendants(listeners)
+		for _, pid := range listeners {
+			_ = syscall.Kill(-pid, syscall.SIGTERM)
+		}
+		for _, pid := range sessions {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+		// What sessions started in the background may have left them (setsid, nohup).
+		// Everything the dedicated account runs is the lab's: end it all. Only that
+		// account: with another login account (a user's own, when not root) nothing is
+		// swept.
+		if o.user == OpenSSHUser && os.Geteuid() == 0 {
+			if u, err := user.Lookup(o.user); err == nil {
+				if uid, err := strconv.Atoi(u.Uid); err == nil && uid != 0 {
+					if err := killUID(uid, 5*time.Second); err != nil {
+						o.closeErr = err
+					}
+				}
+			}
 		}
 		for _, s := range o.servers {
 			if s.done == nil {
@@ -542,6 +637,106 @@ func (o *OpenSSH) Close() error {
 		}
 	})
 	return o.closeErr
+}
+
+// killUID sends SIGKILL to every process whose real or effective user id is uid, as
+// read from /proc, until none is left (a process may fork while it is swept) or
+// timeout passes. It never signals a process of another user, nor this one.
+func killUID(uid int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		pids, err := uidProcesses(uid)
+		if err != nil {
+			return err
+		}
+		if len(pids) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("lab: %d processes of uid %d still run after %v: %v", len(pids), uid, timeout, pids)
+		}
+		for _, pid := range pids {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// descendants lists the processes below pids (children, their children, ...), from
+// the parent ids in /proc.
+func descendants(pids []int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+		i := bytes.LastIndexByte(data, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(data[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], pid)
+		}
+	}
+	var out []int
+	queue := slices.Clone(pids)
+	for len(queue) > 0 {
+		pid := queue[0]
+		queue = queue[1:]
+		for _, c := range children[pid] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// uidProcesses lists the live processes (not zombies, which only wait to be reaped)
+// whose real or effective user id is uid.
+func uidProcesses(uid int) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
+	want := strconv.Itoa(uid)
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue // the process has exited
+		}
+		var ids []string
+		zombie := false
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+				ids = strings.Fields(v) // real, effective, saved, filesystem
+			} else if v, ok := strings.CutPrefix(line, "State:"); ok {
+				zombie = strings.HasPrefix(strings.TrimSpace(v), "Z")
+			}
+		}
+		if !zombie && len(ids) >= 2 && (ids[0] == want || ids[1] == want) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids, nil
 }
 
 // Inventory is DIR/openssh/inventory.yaml: the lab's hosts at their sshd ports.

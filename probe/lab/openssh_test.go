@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -221,6 +222,67 @@ Host *
 			}
 		}
 	})
+
+	// Last, as it closes the servers: sshd runs each connection in a session of its own,
+	// so what a session leaves running is outside the listener's process group.
+	t.Run("Close ends what sessions left running", func(t *testing.T) {
+		u, err := user.Lookup(o.User())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := d.Dial(ctx, inv.Hosts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// One left in the background of an open session, one detached and orphaned.
+		if code, err := tr.Run(ctx, "setsid sleep 301 </dev/null >/dev/null 2>&1 & sleep 302 </dev/null >/dev/null 2>&1 &", nil, nil); code != 0 || err != nil {
+			t.Fatalf("Run = %d, %v", code, err)
+		}
+		if n := len(processesOf(t, u.Uid, "sleep")); n < 2 {
+			t.Fatalf("%d sleep processes of %s before Close, want at least 2", n, o.User())
+		}
+		if err := o.Close(); err != nil {
+			t.Error(err)
+		}
+		_ = tr.Close()
+		if left := processesOf(t, u.Uid, ""); len(left) > 0 {
+			t.Errorf("after Close, %s still runs: %v", o.User(), left)
+		}
+	})
+}
+
+// processesOf lists the live processes whose real user id is uid and whose name (comm)
+// is name (any, when empty), as "pid name".
+func processesOf(t *testing.T, uid, name string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		var comm, state, real string
+		for _, line := range strings.Split(string(data), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			switch f := strings.Fields(v); {
+			case len(f) == 0:
+			case k == "Name":
+				comm = f[0]
+			case k == "State":
+				state = f[0]
+			case k == "Uid":
+				real = f[0]
+			}
+		}
+		if real == uid && state != "Z" && (name == "" || comm == name) {
+			out = append(out, e.Name()+" "+comm)
+		}
+	}
+	return out
 }
 
 func logins(t *testing.T, o *lab.OpenSSH) map[string]int {

@@ -34,20 +34,28 @@ func verifier(h *probe.Host) (ssh.HostKeyCallback, []string, error) {
 	// The lookup key is "host:port"; the database normalises it the way OpenSSH writes
 	// entries ("host" for port 22, "[host]:port" otherwise).
 	addr := h.Addr()
-	var algos []string
-	if known := db.HostKeyAlgorithms(addr); len(known) > 0 {
-		// Ask for the key types on file first: a host with an ecdsa and an ed25519 key
-		// would otherwise present ecdsa (x/crypto's preference) and fail against an
-		// ed25519-only entry. The other types stay allowed, so a host that no longer has
-		// any key of the types on file is reported as changed rather than as having "no
-		// common algorithm".
-		rest := slices.DeleteFunc(ssh.SupportedAlgorithms().HostKeys, func(a string) bool { return slices.Contains(known, a) })
-		algos = append(known, rest...)
+	var authorities []ssh.PublicKey // @cert-authority keys for the host
+	for _, k := range db.HostKeys(addr) {
+		if k.Cert {
+			authorities = append(authorities, k.PublicKey)
+		}
 	}
+	algos := hostKeyAlgorithms(db.HostKeyAlgorithms(addr), len(authorities) > 0)
 
 	check := db.HostKeyCallback()
 	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := check(hostname, remote, key)
+		if cert, ok := key.(*ssh.Certificate); ok && err != nil && strings.Contains(err.Error(), "ssh: no authorities for hostname") {
+			// No @cert-authority entry vouches for the certificate. As OpenSSH does, check
+			// the key it certifies as a plain key, so that the host is reported as unknown
+			// or changed with the fingerprint its console shows; a certificate from a
+			// revoked authority stays refused, as in OpenSSH.
+			if rerr := check(hostname, remote, cert.SignatureKey); isRevoked(rerr) {
+				err = rerr
+			} else {
+				err = check(hostname, remote, cert.Key)
+			}
+		}
 		if err == nil {
 			return nil
 		}
@@ -64,17 +72,51 @@ func verifier(h *probe.Host) (ssh.HostKeyCallback, []string, error) {
 		}
 		keyErr, ok := errors.AsType[*xknownhosts.KeyError](err)
 		if !ok {
-			return err // a certificate problem, say: x/crypto's message is the best there is
+			return err // an invalid certificate, say: x/crypto's message is the best there is
 		}
 		e.Problem = probe.KeyUnknown
-		if len(keyErr.Want) > 0 {
-			e.Problem = probe.KeyChanged
-		}
 		for _, k := range keyErr.Want {
+			// x/crypto lists @cert-authority entries among the keys on file; an authority
+			// is not the host's key, so only plain entries make the key "changed".
+			if slices.ContainsFunc(authorities, func(a ssh.PublicKey) bool { return string(a.Marshal()) == string(k.Key.Marshal()) }) {
+				continue
+			}
+			e.Problem = probe.KeyChanged
 			e.Known = append(e.Known, knownKey(k))
 		}
 		return e
 	}, algos, nil
+}
+
+// hostKeyAlgorithms is the host key algorithms to ask for, given the types on file for
+// the host (known) and whether a @cert-authority entry covers it.
+//
+// The types on file come first: a host with an ecdsa and an ed25519 key would otherwise
+// present ecdsa (x/crypto's preference) and fail against an ed25519-only entry. The
+// other plain types stay allowed, so a host that no longer has any key of the types on
+// file is reported as changed rather than as having "no common algorithm". Certificate
+// types are asked for only when an authority could vouch for one: x/crypto prefers them,
+// and a host with a certificate would present it and be refused with "no authorities"
+// instead of being reported as unknown or changed.
+func hostKeyAlgorithms(known []string, authority bool) []string {
+	// ssh-rsa (SHA-1 signatures) is last, as in x/crypto's defaults, for old hosts.
+	all := append(ssh.SupportedAlgorithms().HostKeys, ssh.KeyAlgoRSA)
+	algos := slices.Clone(known)
+	for _, a := range all {
+		if (authority || !isCertAlgo(a)) && !slices.Contains(algos, a) {
+			algos = append(algos, a)
+		}
+	}
+	return algos
+}
+
+// isCertAlgo reports whether a names a certificate host key algorithm
+// ("ssh-ed25519-cert-v01@openssh.com").
+func isCertAlgo(a string) bool { return strings.Contains(a, "-cert-v01@openssh.com") }
+
+func isRevoked(err error) bool {
+	_, ok := errors.AsType[*xknownhosts.RevokedError](err)
+	return ok
 }
 
 // knownHostsFiles returns those of h's known_hosts files (by default
@@ -99,8 +141,15 @@ func knownHostsFiles(h *probe.Host) ([]string, error) {
 	return exist, nil
 }
 
-// fingerprint is a key as ssh-keygen -l shows it: "ssh-ed25519 SHA256:...".
-func fingerprint(k ssh.PublicKey) string { return k.Type() + " " + ssh.FingerprintSHA256(k) }
+// fingerprint is a key as ssh-keygen -l shows it: "ssh-ed25519 SHA256:...". A
+// certificate is shown as the key it certifies: what ssh-keygen -l shows for the host's
+// key file, and what stays the same when the certificate is renewed.
+func fingerprint(k ssh.PublicKey) string {
+	if cert, ok := k.(*ssh.Certificate); ok {
+		k = cert.Key
+	}
+	return k.Type() + " " + ssh.FingerprintSHA256(k)
+}
 
 // knownKey is a known_hosts entry's key and where it is written.
 func knownKey(k xknownhosts.KnownKey) string {

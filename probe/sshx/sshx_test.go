@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -693,4 +694,91 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// hostCert certifies key as a host certificate for 127.0.0.1, signed by ca.
+func hostCert(t *testing.T, key, ca ssh.Signer) ssh.Signer {
+	t.Helper()
+	cert := &ssh.Certificate{
+		Key: key.PublicKey(), CertType: ssh.HostCert, KeyId: "test host",
+		ValidPrincipals: []string{"127.0.0.1"}, ValidBefore: ssh.CertTimeInfinity,
+	}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewCertSigner(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestHostCertificate: a host that has a certificate (as an sshd with HostCertificate
+// does) is verified through a @cert-authority entry when there is one; without one it
+// is reported as an unknown or changed key, with the fingerprint of the key it
+// certifies, never as unreachable with x/crypto's "no authorities for hostname".
+func TestHostCertificate(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ca, _ := newEd25519(t)
+	otherCA, _ := newEd25519(t)
+	hostKey, _ := newEd25519(t)
+	ecdsaKey := newECDSA(t)
+	srv := startServer(t, []ssh.PublicKey{f.clientKey.PublicKey()}, hostKey, hostCert(t, hostKey, ca))
+	pattern := xknownhosts.Normalize(srv.addr)
+	authority := func(k ssh.Signer) string { return "@cert-authority " + pattern + " " + authorizedKey(k) }
+	f.host.Port = srv.port
+	d := &Dialer{NoAgent: true}
+	dialErr := func(name string, lines ...string) error {
+		f.host.KnownHosts = []string{writeFile(t, f.dir, name, lines...)}
+		tr, err := d.Dial(context.Background(), f.host)
+		if err == nil {
+			_ = tr.Close()
+		}
+		return err
+	}
+	wantProblem := func(name string, err error, want probe.HostKeyProblem, presented ssh.Signer) {
+		t.Helper()
+		hk, ok := errors.AsType[*probe.HostKeyError](err)
+		if !ok || hk.Problem != want {
+			t.Errorf("%s: err = %v, want HostKeyError %v", name, err, want)
+			return
+		}
+		if hk.Presented != fingerprint(presented.PublicKey()) || strings.Contains(hk.Presented, "cert") {
+			t.Errorf("%s: presented %q, want the certified key %s", name, hk.Presented, fingerprint(presented.PublicKey()))
+		}
+	}
+
+	// No entry for the host at all.
+	wantProblem("no entry", dialErr("kh_none", xknownhosts.Line([]string{"192.0.2.1"}, hostKey.PublicKey())), probe.KeyUnknown, hostKey)
+	// Only an authority that did not sign the certificate, and no plain entry.
+	wantProblem("other authority", dialErr("kh_other", authority(otherCA)), probe.KeyUnknown, hostKey)
+	// The authority that signed it.
+	f.host.KnownHosts = []string{writeFile(t, f.dir, "kh_ca", authority(ca))}
+	tr := dial(t, d, f.host)
+	if got, want := tr.HostKey(), fingerprint(hostKey.PublicKey()); got != want {
+		t.Errorf("HostKey() = %s, want the certified key %s", got, want)
+	}
+	// Another authority, but the host's key on file: accepted, as by OpenSSH.
+	if err := dialErr("kh_plain", authority(otherCA), xknownhosts.Line([]string{srv.addr}, hostKey.PublicKey())); err != nil {
+		t.Errorf("plain key on file: %v", err)
+	}
+	// A certificate from a revoked authority is refused even so.
+	err := dialErr("kh_revoked", authority(otherCA), "@revoked * "+authorizedKey(ca), xknownhosts.Line([]string{srv.addr}, hostKey.PublicKey()))
+	if hk, ok := errors.AsType[*probe.HostKeyError](err); !ok || hk.Problem != probe.KeyRevoked {
+		t.Errorf("revoked authority: err = %v, want KeyRevoked", err)
+	}
+
+	// The key type on file is gone and the host now has an ecdsa key and certificate.
+	srv2 := startServer(t, []ssh.PublicKey{f.clientKey.PublicKey()}, ecdsaKey, hostCert(t, ecdsaKey, ca))
+	f.host.Port = srv2.port
+	err = dialErr("kh_gone", xknownhosts.Line([]string{srv2.addr}, hostKey.PublicKey()))
+	wantProblem("type gone", err, probe.KeyChanged, ecdsaKey)
+	if hk, ok := errors.AsType[*probe.HostKeyError](err); ok && (len(hk.Known) != 1 || !strings.Contains(hk.Known[0], ssh.FingerprintSHA256(hostKey.PublicKey()))) {
+		t.Errorf("type gone: known = %v, want the ed25519 entry", hk.Known)
+	}
+}
+
+func authorizedKey(k ssh.Signer) string {
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k.PublicKey())))
 }
