@@ -38,14 +38,23 @@ var maestroWeb = []maestroWebComponent{
 func maestroEndpoints() []lab.Endpoint {
 	out := make([]lab.Endpoint, 0, len(maestroWeb))
 	for _, c := range maestroWeb {
-		out = append(out, lab.Endpoint{Name: c.id + "-web", Port: c.port, Handler: componentWeb(c)})
+		out = append(out, lab.Endpoint{Name: c.id + "-web", Port: c.port, Handler: componentWeb(c), Listening: c.serves})
 	}
 	return out
 }
 
+// serves says whether the component's web server listens on h: it is installed there
+// and the simulated Maestro runs. Otherwise its port refuses connections, as a stopped
+// Tomcat's does.
+func (c maestroWebComponent) serves(h lab.HostData) bool {
+	_, installed := os.Stat(filepath.Join(h.InstallDir, filepath.FromSlash(c.ini)))
+	_, running := os.Stat(filepath.Join(h.Root, "var", "maestro.running"))
+	return installed == nil && running == nil
+}
+
 // componentWeb answers as the component's Tomcat would: a page under its path while
 // the simulated Maestro runs on the host and the component is installed there, "not
-// found" elsewhere. A stopped server answers nothing: the connection is dropped.
+// found" elsewhere. A stopped server's port refuses connections (serves).
 func componentWeb(c maestroWebComponent) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := lab.ServingOf(r)
@@ -53,9 +62,8 @@ func componentWeb(c maestroWebComponent) http.Handler {
 			http.Error(w, "not served by the practice lab", http.StatusInternalServerError)
 			return
 		}
-		_, installed := os.Stat(filepath.Join(s.Host.InstallDir, filepath.FromSlash(c.ini)))
-		_, running := os.Stat(filepath.Join(s.Host.Root, "var", "maestro.running"))
-		if installed != nil || running != nil {
+		if !c.serves(s.Host) {
+			// Stopped between the connect and the request.
 			dropConnection(w)
 			return
 		}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,9 +90,7 @@ type vantageView struct {
 	// cannotTell are URLs whose connection failed in a way that shows nothing of the
 	// host (a name that does not resolve, forwarding refused): unknown, not silent.
 	cannotTell []string
-	// dropped are URLs whose connection opened and was closed at once, without a byte.
-	dropped []string
-	unknown string // why this vantage point could not be asked
+	unknown    string // why this vantage point could not be asked
 }
 
 func (k *ProvenStoppedCheck) eval(ctx context.Context, x *stepExec) CheckResult {
@@ -148,10 +145,6 @@ func (k *ProvenStoppedCheck) eval(ctx context.Context, x *stepExec) CheckResult 
 			reasons = append(reasons, fmt.Sprintf("%s could not be asked (unknown counts as running)", v.host))
 		case len(v.answers) > 0:
 			reasons = append(reasons, fmt.Sprintf("%s gets an answer from %s", v.host, strings.Join(v.answers, ", ")))
-		case len(v.dropped) > 0 && state != "stopped":
-			// Only the host's own "stopped" explains a port that accepts and closes; a
-			// host that is silent over SSH and accepts connections is not switched off.
-			reasons = append(reasons, fmt.Sprintf("%s has its connections to %s accepted (the host is on)", v.host, strings.Join(v.dropped, ", ")))
 		case len(v.cannotTell) > 0:
 			reasons = append(reasons, fmt.Sprintf("%s cannot tell whether %s answers (unknown counts as running)", v.host, strings.Join(v.cannotTell, ", ")))
 		default:
@@ -168,9 +161,6 @@ func (k *ProvenStoppedCheck) eval(ctx context.Context, x *stepExec) CheckResult 
 	if state == "stopped" {
 		r.Summary = fmt.Sprintf("%s is proven stopped on %s: its status says stopped and none of %s gets an answer",
 			k.Service, h.Name, strings.Join(quiet, ", "))
-		if dropped := slices.ContainsFunc(views, func(v vantageView) bool { return len(v.dropped) > 0 }); dropped {
-			r.Summary += " (a port that accepts a connection and closes it at once, without a byte, is read as a stopped server's)"
-		}
 	} else {
 		// stopped-if-silent: the status could not be read, so the pass rests on silence.
 		r.Summary = fmt.Sprintf("%s is proven stopped on %s: it does not answer over SSH (its status could not be read), "+
@@ -229,10 +219,9 @@ func (k *ProvenStoppedCheck) look(ctx context.Context, x *stepExec, role string,
 			v.answers = append(v.answers, u)
 			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: ANSWERS %d %s in %s", v.host, u, a.status, http.StatusText(a.status), a.took))
 		case a.opened && a.dropped:
-			// Accepted and closed at once, without a byte. Where the host is silent over
-			// SSH this is an answer (the host is on); where its own status says stopped,
-			// it is a listener left bound with nothing behind it (eval decides).
-			v.dropped = append(v.dropped, u)
+			// Accepted and closed at once, without a byte: something listens there (a
+			// stopped server's port refuses), so it counts as an answer.
+			v.answers = append(v.answers, u)
 			v.lines = append(v.lines, fmt.Sprintf("%s -> %s: ACCEPTS the connection, then closes it at once without an answer (%v)", v.host, u, a.err))
 		case a.opened:
 			// Something accepted the connection and kept it (an HTTP timeout, a TLS
@@ -326,7 +315,7 @@ func tryURL(ctx context.Context, t probe.Transport, raw string, timeout time.Dur
 // silentEverywhere reports whether every vantage point was asked and none got an answer.
 func silentEverywhere(views []vantageView) bool {
 	for _, v := range views {
-		if v.unknown != "" || len(v.answers) > 0 || len(v.cannotTell) > 0 || len(v.dropped) > 0 {
+		if v.unknown != "" || len(v.answers) > 0 || len(v.cannotTell) > 0 {
 			return false
 		}
 	}

@@ -39,15 +39,23 @@ func ServingOf(r *http.Request) *Serving {
 
 // servingContext is the base context of an endpoint's HTTP server.
 func (l *Lab) servingContext(h *host, e *endpoint) func(net.Listener) context.Context {
-	s := &Serving{
-		Host: HostData{Name: h.name, Hostname: h.hostname, Root: h.root, InstallDir: h.installDir, Port: h.port,
-			Endpoints: map[string]string{}},
-		Name: e.spec.Name, Port: e.spec.Port, lab: l, h: h,
-	}
-	for _, x := range h.endpoints {
-		s.Host.Endpoints[x.spec.Name] = x.addr
-	}
+	s := &Serving{Host: hostData(h), Name: e.spec.Name, Port: e.spec.Port, lab: l, h: h}
 	return func(net.Listener) context.Context { return context.WithValue(context.Background(), servingKey{}, s) }
+}
+
+// hostData is what endpoint code may know of h.
+func hostData(h *host) HostData {
+	d := HostData{Name: h.name, Hostname: h.hostname, Root: h.root, InstallDir: h.installDir, Port: h.port,
+		Endpoints: map[string]string{}}
+	for _, x := range h.endpoints {
+		d.Endpoints[x.spec.Name] = x.addr
+	}
+	return d
+}
+
+// stopped reports whether e's simulated service does not listen right now.
+func (e *endpoint) stopped(h *host) bool {
+	return e.spec.Listening != nil && !e.spec.Listening(hostData(h))
 }
 
 // Dial opens a TCP connection from the serving host to addr ("name:port" with a

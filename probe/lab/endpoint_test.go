@@ -107,3 +107,38 @@ func TestEndpointsKnowTheirHostAndNamesRouteByDNS(t *testing.T) {
 		t.Errorf("the endpoint does not listen: %v", err)
 	}
 }
+
+// TestStoppedEndpointRefuses: while an endpoint's Listening says no (its simulated
+// service is stopped), connections to it through the simulated network are refused, by
+// name and by its real address, as a stopped server's port refuses them.
+func TestStoppedEndpointRefuses(t *testing.T) {
+	web := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "up") })
+	listening := func(h lab.HostData) bool {
+		_, err := os.Stat(filepath.Join(h.Root, "running"))
+		return err == nil
+	}
+	sc := &lab.Scenario{Name: "stopped", Hosts: []lab.HostSpec{
+		{Name: "srv", Hostname: "srv.lab", Endpoints: []lab.Endpoint{{Name: "web", Port: 80, Handler: web, Listening: listening}}},
+		{Name: "client"},
+	}}
+	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c := dialHost(t, l, "client")
+	for _, url := range []string{"http://srv.lab/", "http://" + l.Endpoint("srv", "web") + "/"} {
+		if body, err := httpVia(c, url); err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "stopped") {
+			t.Errorf("%s while stopped: %q, %v; want a refusal", url, body, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(l.HostRoot("srv"), "running"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := httpVia(c, "http://srv.lab/"); err != nil || body != "up" {
+		t.Errorf("while running: %q, %v", body, err)
+	}
+}

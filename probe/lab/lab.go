@@ -88,6 +88,10 @@ type Endpoint struct {
 	// Handler answers HTTP; nil makes a plain TCP listener that accepts connections and
 	// holds them until the client closes.
 	Handler http.Handler
+	// Listening, when set, says whether the simulated service listens right now (it
+	// reads the host's state files); while it does not, connections to the endpoint
+	// through the simulated network are refused, as a stopped server's port refuses them.
+	Listening func(HostData) bool
 }
 
 // Fault is a problem a scenario can switch on, applied after setup and before serving.

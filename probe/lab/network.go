@@ -42,6 +42,9 @@ func (l *Lab) route(from *host, target string, port int) (string, error) {
 				if e.addr == addr && l.isBlocked(from, to) {
 					return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("connect to %s: connection refused (lab: %s is blocked from %s)", addr, to.name, from.name)}
 				}
+				if e.addr == addr && e.stopped(to) {
+					return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("connect to %s: connection refused (lab: %s on %s is stopped)", addr, e.spec.Name, to.name)}
+				}
 			}
 		}
 		return addr, nil
@@ -64,6 +67,9 @@ func (l *Lab) route(from *host, target string, port int) (string, error) {
 		}
 		if l.isBlocked(from, to) {
 			return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("connect to %s:%d: connection refused (lab: %s is blocked from %s)", target, port, to.name, from.name)}
+		}
+		if e.stopped(to) {
+			return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("connect to %s:%d: connection refused (lab: %s on %s is stopped)", target, port, e.spec.Name, to.name)}
 		}
 		return e.addr, nil
 	}
