@@ -48,6 +48,37 @@ func failWith(err error) func(context.Context, string) (net.Conn, error) {
 }
 
 // closedURL is a URL on 127.0.0.1 whose port refuses connections.
+// listener accepts connections on loopback until the test ends: closing each at once
+// without a byte (drop), or keeping it open and silent.
+func listener(t *testing.T, drop bool) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if drop {
+				c.Close()
+			} else {
+				held = append(held, c)
+			}
+		}
+	}()
+	return ln
+}
+
 func closedURL(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -74,35 +105,9 @@ func TestGuardSilenceIsOnlyARefusalOrATimeout(t *testing.T) {
 	closed := closedURL(t)
 	// Accepts connections and never answers: an HTTP timeout after the TCP connection
 	// opened.
-	hang, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hang.Close()
-	go func() {
-		for {
-			c, err := hang.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
+	hang := listener(t, false)
 	// Accepts and closes at once, without a byte.
-	drop, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop.Close()
-	go func() {
-		for {
-			c, err := drop.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	drop := listener(t, true)
 
 	tests := []struct {
 		name     string
@@ -185,26 +190,8 @@ func TestGuardPassSaysWhatWasSeen(t *testing.T) {
 // an answer: a stopped server's port refuses, so something still listens there.
 func TestGuardStrictCountsAnyListenerAsAnswer(t *testing.T) {
 	f := newFixture(t)
-	drop, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drop.Close()
-	go func() {
-		for {
-			c, err := drop.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	refused, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + refused.Addr().String() + "/lui/"
-	refused.Close()
+	drop := listener(t, true)
+	closed := closedURL(t)
 	rb := guardRunbook(t, `  - id: s
     title: guard
     gates:

@@ -1,7 +1,6 @@
 package lab_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -47,14 +46,7 @@ func TestEndpointsKnowTheirHostAndNamesRouteByDNS(t *testing.T) {
 	}
 	sc := &lab.Scenario{Name: "dnsroute", Hosts: []lab.HostSpec{host("front"), host("blue"), host("green"), {Name: "client"}},
 		DNS: map[string][]string{"www.example.org": {"10.77.0.11"}, "away.example.org": {"192.0.2.7"}}}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	l := serveScenario(t, t.TempDir(), sc, lab.Options{})
 	c := dialHost(t, l, "client")
 	get := func(url string) string {
 		t.Helper()
@@ -121,14 +113,7 @@ func TestStoppedEndpointRefuses(t *testing.T) {
 		{Name: "srv", Hostname: "srv.lab", Endpoints: []lab.Endpoint{{Name: "web", Port: 80, Handler: web, Listening: listening}}},
 		{Name: "client"},
 	}}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	l := serveScenario(t, t.TempDir(), sc, lab.Options{})
 	c := dialHost(t, l, "client")
 	for _, url := range []string{"http://srv.lab/", "http://" + l.Endpoint("srv", "web") + "/"} {
 		if body, err := httpVia(c, url); err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "stopped") {

@@ -71,7 +71,13 @@ func testScenario() *lab.Scenario {
 // serve sets up and serves the test scenario in dir until the test ends.
 func serve(t *testing.T, dir string, opts lab.Options) *lab.Lab {
 	t.Helper()
-	l, err := lab.Setup(dir, testScenario(), opts)
+	return serveScenario(t, dir, testScenario(), opts)
+}
+
+// serveScenario sets up and serves sc in dir until the test ends.
+func serveScenario(t *testing.T, dir string, sc *lab.Scenario, opts lab.Options) *lab.Lab {
+	t.Helper()
+	l, err := lab.Setup(dir, sc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
