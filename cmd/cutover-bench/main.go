@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command cutover-bench measures cutover side by side with the tools operators would
 // otherwise use, on the same real OpenSSH servers (Debian's sshd on 127.0.0.1, serving
 // practice-lab hosts), and writes BENCHMARKS.md:

@@ -1,3 +1,5 @@
+//go:build linux
+
 package lab
 
 import (
@@ -38,10 +40,6 @@ import (
 // the host's folder. Logins use a dedicated account whose shell is /bin/sh and whose
 // home is empty, so no start-up file of the machine's users runs in a session.
 
-// OpenSSHUser is the account the lab's sshd instances log in as when cutover runs as
-// root. ServeOpenSSH creates it when it is missing.
-const OpenSSHUser = "cutover-lab"
-
 // Where DIR/openssh keeps what ServeOpenSSH writes.
 const (
 	openSSHDir       = "openssh"
@@ -54,24 +52,6 @@ const (
 
 // maxListen is how many ListenAddress lines one sshd accepts (MAX_LISTEN_SOCKS).
 const maxListen = 16
-
-// OpenSSHOptions control ServeOpenSSH.
-type OpenSSHOptions struct {
-	// Sshd is the sshd program; empty means /usr/sbin/sshd. It must be an absolute path
-	// (sshd re-executes itself for every connection).
-	Sshd string
-	// User is the login account. Empty means OpenSSHUser when running as root (created
-	// if missing), otherwise the current user, whose login shell then runs the sessions'
-	// commands (and whatever start-up files that shell reads).
-	User string
-	// HostsPerServer is how many hosts one sshd instance serves, 1 to 16. Zero or 1 gives
-	// every host its own instance and so its own host keys; larger values share an
-	// instance (and its keys) between hosts, for benchmarks with hundreds of hosts.
-	HostsPerServer int
-	// LogLevel is sshd's LogLevel; empty means VERBOSE, which logs each connection's
-	// local port, so Logins can count connections per host.
-	LogLevel string
-}
 
 // OpenSSH is a lab served by sshd instances. Close stops them.
 type OpenSSH struct {
