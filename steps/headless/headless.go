@@ -97,6 +97,11 @@ func FormatEvent(ev *steps.Event) []string {
 		s := ev.Session
 		return []string{head("session", fmt.Sprintf("%s: %s (run %s, operator %s)", s.Runbook, s.Title, s.RunID, s.Operator))}
 	case steps.EvPlan:
+		if ev.Message != "" {
+			// Planned again mid-run (a host that was down answers): say what changed, not
+			// the whole plan once more.
+			return []string{head("plan", ev.Message)}
+		}
 		var out []string
 		for _, p := range ev.Plan {
 			e := *ev

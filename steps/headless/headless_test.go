@@ -310,6 +310,8 @@ func TestFormatEvent(t *testing.T) {
 			[]string{"04:05:06  end       s                    skipped: not needed"}},
 		{&steps.Event{Time: at, Type: steps.EvPlan, Plan: []steps.PlannedStep{{ID: "a", Title: "A", Hosts: []string{"h1", "h2"}}, {ID: "b", Skip: true, Reason: "why not"}}},
 			[]string{"04:05:06  plan      a                    A [h1, h2]", "04:05:06  plan      b                    skip: why not"}},
+		{&steps.Event{Time: at, Type: steps.EvPlan, Plan: []steps.PlannedStep{{ID: "a", Title: "A"}, {ID: "b", Title: "B"}}, Message: "planned again with the new facts: now run b"},
+			[]string{"04:05:06  plan                           planned again with the new facts: now run b"}},
 	}
 	for _, tc := range tests {
 		got := headless.FormatEvent(tc.ev)

@@ -45,9 +45,12 @@ type Owner struct {
 	// Operator is user@machine; Machine and PID name the process that holds the lock.
 	Operator string `json:"operator"`
 	Machine  string `json:"machine"`
-	PID      int    `json:"pid"`
-	Runbook  string `json:"runbook"`
-	RunID    string `json:"run_id"`
+	// MachineID is the machine's /etc/machine-id where it has one: two machines may
+	// share a host name, and a pid means something only on its own machine.
+	MachineID string `json:"machine_id,omitempty"`
+	PID       int    `json:"pid"`
+	Runbook   string `json:"runbook"`
+	RunID     string `json:"run_id"`
 	// Journal is the run's journal on the operator's machine.
 	Journal string `json:"journal"`
 	// Since is when this process took the lock.
@@ -221,6 +224,9 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 	hosts = distinct(hosts)
 	me.Since = now().UTC()
 	me.PID = os.Getpid()
+	if me.MachineID == "" {
+		me.MachineID = machineID()
+	}
 	me.Hosts = nil
 	for _, h := range hosts {
 		me.Hosts = append(me.Hosts, h.Name)
@@ -370,7 +376,9 @@ func judge(host, p string, raw []byte, me Owner, alive func(int) bool) *Conflict
 	}
 	c.Owner = o
 	self := false
-	if o.Machine == me.Machine && o.Machine != "" && o.PID > 0 {
+	sameMachine := o.Machine == me.Machine && o.Machine != "" &&
+		(o.MachineID == "" || me.MachineID == "" || o.MachineID == me.MachineID)
+	if sameMachine && o.PID > 0 {
 		switch {
 		case o.PID == os.Getpid():
 			self, c.Alive = true, Alive
@@ -542,4 +550,17 @@ func processAlive(pid int) bool {
 		}
 	}
 	return true
+}
+
+// machineID is this machine's identity from /etc/machine-id (systemd) or
+// /var/lib/dbus/machine-id, or "" where neither exists.
+func machineID() string {
+	for _, p := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
+		if b, err := os.ReadFile(p); err == nil {
+			if id := strings.TrimSpace(string(b)); id != "" {
+				return id
+			}
+		}
+	}
+	return ""
 }

@@ -344,3 +344,25 @@ func TestReleaseLeavesAResumersLock(t *testing.T) {
 		t.Error("releasing removed the lock a resume on another machine holds")
 	}
 }
+
+// TestSameNameOtherMachine: a lock written on another machine that happens to have the
+// same host name is not judged by a pid lookup here: its owner cannot be known, so it
+// is refused, and a resume of the same run does not take it over silently.
+func TestSameNameOtherMachine(t *testing.T) {
+	ctx := context.Background()
+	hs, pool := hosts(t, "a")
+	other := owner("run-1")
+	other.MachineID, other.PID = "0123456789abcdef0123456789abcdef", 999999
+	write(t, hs[0], &other)
+	me := owner("run-1")
+	me.MachineID = "fedcba9876543210fedcba9876543210"
+	_, err := lock.Acquire(ctx, pool, hs, me, lock.Options{Alive: func(int) bool { return false }})
+	if err == nil || !strings.Contains(err.Error(), "cannot tell from here") {
+		t.Fatalf("a lock from a same-named machine: %v, want a refusal that cannot tell", err)
+	}
+	// The same machine (same id): its gone process's lock is taken over.
+	me.MachineID = other.MachineID
+	if _, err := lock.Acquire(ctx, pool, hs, me, lock.Options{Alive: func(int) bool { return false }}); err != nil {
+		t.Fatalf("the same machine: %v", err)
+	}
+}
