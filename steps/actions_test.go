@@ -598,25 +598,35 @@ func TestServiceWithoutCommand(t *testing.T) {
 	}
 }
 
-// noHashTransport is a target host without sha256sum or shasum: copies are verified by
-// reading them back.
+// noHashTransport is a target host without openssl (when noOpenSSL) and, unless
+// keepSum, without sha256sum or shasum: copies are verified by the next method down,
+// reading them back at last. asked counts the hash commands tried, by program.
 type noHashTransport struct {
 	probe.Transport
-	asked *int
+	asked   map[string]int
+	keepSum bool
 }
 
 func (n noHashTransport) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) (int, error) {
-	if strings.Contains(cmd, "sha256sum") {
-		*n.asked++
+	switch {
+	case strings.Contains(cmd, "openssl dgst"):
+		n.asked["openssl"]++
 		return 127, nil
+	case strings.Contains(cmd, "sha256sum"):
+		n.asked["sha256sum"]++
+		if !n.keepSum {
+			return 127, nil
+		}
 	}
 	return n.Transport.Run(ctx, cmd, stdout, stderr)
 }
 
-func TestCopyVerifiesByReadingBackWithoutAHashCommand(t *testing.T) {
+// TestCopyVerifiesWithSha256sumWithoutOpenSSL: a host without openssl hashes with
+// sha256sum, learnt on the first file; a corrupted copy still fails.
+func TestCopyVerifiesWithSha256sumWithoutOpenSSL(t *testing.T) {
 	for _, corrupt := range []bool{false, true} {
 		f := copyFixture(t)
-		asked := 0
+		asked := map[string]int{}
 		f.wrap = func(host string, tr probe.Transport) probe.Transport {
 			if host != "h2" {
 				return tr
@@ -624,11 +634,37 @@ func TestCopyVerifiesByReadingBackWithoutAHashCommand(t *testing.T) {
 			if corrupt {
 				tr = flipTransport{Transport: tr, match: "b.properties"}
 			}
-			return noHashTransport{Transport: tr, asked: &asked}
+			return noHashTransport{Transport: tr, asked: asked, keepSum: true}
 		}
 		rec := runAction(t, f.exec(testRunbook(t, copyRunbook), "replace", nil, nil))
-		if asked != 1 {
-			t.Errorf("the hash command was tried %d times; once is enough to learn the host has none", asked)
+		if asked["openssl"] != 1 || asked["sha256sum"] < 2 {
+			t.Errorf("hash commands tried %v; want openssl once, then sha256sum for every file", asked)
+		}
+		switch {
+		case corrupt && (rec.OK || !strings.Contains(rec.Error, "verification failed")):
+			t.Errorf("sha256sum verification missed a corrupted copy: %+v", rec)
+		case !corrupt && !rec.OK:
+			t.Errorf("sha256sum verification failed a good copy: %s", rec.Error)
+		}
+	}
+}
+
+func TestCopyVerifiesByReadingBackWithoutAHashCommand(t *testing.T) {
+	for _, corrupt := range []bool{false, true} {
+		f := copyFixture(t)
+		asked := map[string]int{}
+		f.wrap = func(host string, tr probe.Transport) probe.Transport {
+			if host != "h2" {
+				return tr
+			}
+			if corrupt {
+				tr = flipTransport{Transport: tr, match: "b.properties"}
+			}
+			return noHashTransport{Transport: tr, asked: asked}
+		}
+		rec := runAction(t, f.exec(testRunbook(t, copyRunbook), "replace", nil, nil))
+		if asked["openssl"] != 1 || asked["sha256sum"] != 1 {
+			t.Errorf("hash commands tried %v; once each is enough to learn the host has none", asked)
 		}
 		switch {
 		case corrupt && (rec.OK || !strings.Contains(rec.Error, "verification failed")):

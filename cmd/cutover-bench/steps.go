@@ -211,6 +211,12 @@ func logLine(w io.Writer, r *rand.Rand) {
 		r.IntN(60), r.IntN(60), r.IntN(1000), r.IntN(32), r.Uint64(), r.IntN(500), r.IntN(100000))
 }
 
+// The target-side hash commands the copy action uses, in the order it tries them.
+const (
+	hashOpenSSL   = "openssl dgst -sha256 -r part-*"
+	hashSha256sum = "sha256sum part-*"
+)
+
 // copyFolder measures the verified copy action against scp -3 -r.
 func (b *bench) copyFolder() error {
 	rbFile := b.path("copy.yaml")
@@ -265,20 +271,22 @@ func (b *bench) copyFolder() error {
 	if err != nil {
 		return err
 	}
-	// What hashing the copy on the target costs by itself: the copy action overlaps it
-	// with the next file's transfer.
-	var sums []sample
-	for range 3 {
-		s, err := timed(nil, "ssh", "-F", b.ssh.SSHConfig(), "h002", "cd opt/maestro/bench-data && sha256sum part-*")
-		if err != nil {
-			return err
+	// What hashing the copy on the target costs by itself, with each command the copy
+	// action may use: it overlaps that with the next file's transfer.
+	hashes := map[string][]sample{}
+	for _, cmd := range []string{hashOpenSSL, hashSha256sum} {
+		for range 3 {
+			s, err := timed(nil, "ssh", "-F", b.ssh.SSHConfig(), "h002", "cd opt/maestro/bench-data && "+cmd)
+			if err != nil {
+				return err
+			}
+			if n := strings.Count(string(s.out), "part-"); n != files {
+				return fmt.Errorf("%s on the target listed %d files, want %d", cmd, n, files)
+			}
+			hashes[cmd] = append(hashes[cmd], s)
 		}
-		sums = append(sums, s)
 	}
-	if n := strings.Count(string(sums[0].out), "part-"); n != files {
-		return fmt.Errorf("sha256sum on the target listed %d files, want %d", n, files)
-	}
-	b.report.copy = &copyResult{size: b.o.copySize, files: files, tools: tools, res: res, sha: sums}
+	b.report.copy = &copyResult{size: b.o.copySize, files: files, tools: tools, res: res, hashes: hashes}
 	_ = os.RemoveAll(filepath.Join(b.lab.HostRoot("h002"), scpDst))
 	_ = os.RemoveAll(filepath.Join(dstRoot, "bench-data"))
 	return os.RemoveAll(src)
