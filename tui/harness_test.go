@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cutover/cutover/steps/golden"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -23,8 +24,6 @@ import (
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/tui")
 
 // goldenDir is resolved before any test changes the working folder.
 var goldenDir, _ = filepath.Abs(filepath.Join("..", "testdata", "tui"))
@@ -375,23 +374,7 @@ func (h *harness) golden(name string) {
 	h.t.Helper()
 	h.checkFrame(80, 24)
 	got := normalize(h.view()) + "\n"
-	path := filepath.Join(goldenDir, name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			h.t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			h.t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		h.t.Fatalf("%v (run go test ./tui -update to create it); the screen:\n%s", err, got)
-	}
-	if string(want) != got {
-		h.t.Errorf("screen %s differs from %s (go test ./tui -update rewrites it)\n--- got:\n%s\n--- want:\n%s", name, path, got, want)
-	}
+	golden.Check(h.t, filepath.Join(goldenDir, name+".golden"), got)
 }
 
 var volatile = []struct {

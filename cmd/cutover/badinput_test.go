@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -71,7 +72,7 @@ steps:
 	}
 	from := func(p string) []string { return []string{"run", "--from", p, "--headless", "--journal-dir", dir} }
 	at := func(p string, line int, what string) string {
-		return regexp.QuoteMeta(p) + ":" + itoa(line) + `:\d+: .*` + what
+		return regexp.QuoteMeta(p) + ":" + strconv.Itoa(line) + `:\d+: .*` + what
 	}
 
 	tests := []struct {

@@ -3,8 +3,6 @@ package export_test
 import (
 	"bytes"
 	"context"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	gold "github.com/cutover/cutover/steps/golden"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
@@ -25,42 +25,9 @@ import (
 	"github.com/cutover/cutover/steps/journal"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/ instead of comparing with them")
-
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("..", "..", "testdata", filepath.FromSlash(name))
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		w, g := strings.Split(string(want), "\n"), strings.Split(got, "\n")
-		var diff strings.Builder
-		for i, shown := 0, 0; i < max(len(w), len(g)) && shown < 10; i++ {
-			var wl, gl string
-			if i < len(w) {
-				wl = w[i]
-			}
-			if i < len(g) {
-				gl = g[i]
-			}
-			if wl != gl {
-				shown++
-				fmt.Fprintf(&diff, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
-			}
-		}
-		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", p, diff.String())
-	}
+	gold.Check(t, filepath.Join("..", "..", "testdata", filepath.FromSlash(name)), got)
 }
 
 // fixedClock starts at a fixed time and moves one millisecond per reading, so every
