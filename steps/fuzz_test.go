@@ -1,7 +1,6 @@
 package steps_test
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,21 +33,14 @@ func FuzzParseRunbook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		rb, err := steps.Parse("fuzz.yaml", []byte(src))
 		if err != nil {
-			var l yamlpos.List
-			var one *yamlpos.Error
-			switch {
-			case errors.As(err, &l):
-				for _, e := range l {
-					if e.Pos.File != "fuzz.yaml" {
-						t.Fatalf("error without the file name: %v", e)
-					}
-				}
-			case errors.As(err, &one):
-				if one.Pos.File != "fuzz.yaml" {
-					t.Fatalf("error without the file name: %v", one)
-				}
-			default:
+			all := yamlpos.Errors(err)
+			if len(all) == 0 {
 				t.Fatalf("error %T without a position: %v", err, err)
+			}
+			for _, e := range all {
+				if e.Pos.File != "fuzz.yaml" {
+					t.Fatalf("error without the file name: %v", e)
+				}
 			}
 			if _, again := steps.Parse("fuzz.yaml", []byte(src)); again == nil || again.Error() != err.Error() {
 				t.Fatalf("the same runbook gave another result:\n%v\n---\n%v", err, again)

@@ -553,15 +553,8 @@ func rbWantErrAt(t *testing.T, err error, pos, msg string) {
 	if err == nil {
 		t.Fatalf("Parse succeeded, want %s: ...%s...", pos, msg)
 	}
-	var all []*yamlpos.Error
-	var l yamlpos.List
-	var one *yamlpos.Error
-	switch {
-	case errors.As(err, &l):
-		all = l
-	case errors.As(err, &one):
-		all = []*yamlpos.Error{one}
-	default:
+	all := yamlpos.Errors(err)
+	if len(all) == 0 {
 		t.Fatalf("error %T %v has no position", err, err)
 	}
 	for _, e := range all {

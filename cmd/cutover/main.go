@@ -166,8 +166,6 @@ func exitCode(err error) int {
 	var q quiet
 	var bi badInput
 	var ie *steps.InputError
-	var ye *yamlpos.Error
-	var yl yamlpos.List
 	var re *steps.RequirementError
 	var ue *runner.UnreachableError
 	switch {
@@ -177,7 +175,7 @@ func exitCode(err error) int {
 		return headless.ExitInterrupted
 	case errors.As(err, &ue), probe.IsConnectionError(err):
 		return headless.ExitUnreachable
-	case errors.As(err, &bi), errors.As(err, &ie), errors.As(err, &ye), errors.As(err, &yl):
+	case errors.As(err, &bi), errors.As(err, &ie), len(yamlpos.Errors(err)) > 0:
 		return headless.ExitBadInput
 	case errors.As(err, &re):
 		return headless.ExitNeedsOp

@@ -108,24 +108,35 @@ func (l List) Unwrap() []error {
 	return out
 }
 
-// SetFile fills in the file name of every position in err that has none, for errors
-// raised below the loader, which knows the name.
-func SetFile(err error, file string) error {
+// Errors returns the positioned errors err holds, a List's or a single one's, or nil
+// when it holds none.
+func Errors(err error) []*Error {
 	var l List
 	if errors.As(err, &l) {
-		for _, e := range l {
-			if e.Pos.File == "" {
-				e.Pos.File = file
-			}
-		}
 		return l
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		return []*Error{e}
+	}
+	return nil
+}
+
+// SetFile fills in the file name of every position in err that has none, for errors
+// raised below the loader, which knows the name.
+func SetFile(err error, file string) error {
+	all := Errors(err)
+	for _, e := range all {
 		if e.Pos.File == "" {
 			e.Pos.File = file
 		}
-		return e
+	}
+	var l List
+	switch {
+	case errors.As(err, &l):
+		return l
+	case len(all) == 1:
+		return all[0]
 	}
 	return err
 }

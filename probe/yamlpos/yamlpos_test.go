@@ -2,6 +2,7 @@ package yamlpos_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -297,5 +298,22 @@ func TestSetFileFillsOnlyMissingNames(t *testing.T) {
 	plain := errors.New("plain")
 	if yamlpos.SetFile(plain, "main.yaml") != plain {
 		t.Error("SetFile must return other errors unchanged")
+	}
+}
+
+// TestErrors: a List, a single error (wrapped or not) and an error without a position.
+func TestErrors(t *testing.T) {
+	a, b := yamlpos.Errorf(yamlpos.Pos{File: "f", Line: 1, Col: 2}, "a"), yamlpos.Errorf(yamlpos.Pos{Line: 3, Col: 4}, "b")
+	if got := yamlpos.Errors(yamlpos.List{a, b}); len(got) != 2 || got[0] != a || got[1] != b {
+		t.Errorf("Errors(List) = %v", got)
+	}
+	if got := yamlpos.Errors(fmt.Errorf("loading: %w", b)); len(got) != 1 || got[0] != b {
+		t.Errorf("Errors(wrapped) = %v", got)
+	}
+	if got := yamlpos.Errors(errors.New("plain")); got != nil {
+		t.Errorf("Errors(plain) = %v, want nil", got)
+	}
+	if err := yamlpos.SetFile(fmt.Errorf("loading: %w", b), "g"); err != b || b.Pos.File != "g" || a.Pos.File != "f" {
+		t.Errorf("SetFile = %v (%s)", err, b.Pos)
 	}
 }
