@@ -3,16 +3,13 @@ package steps_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -579,35 +576,13 @@ var backupName = regexp.MustCompile(`\.cutover-[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$`)
 // naming INI backups without their run id, which legitimately differ between runs.
 func (m *maestroLab) finalTree(t *testing.T) string {
 	t.Helper()
-	var lines []string
-	for _, h := range []string{"lui", "hub", "trk", "spare"} {
-		root := filepath.Join(m.lab.HostRoot(h), "opt", "maestro")
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			if d.IsDir() && d.Name() == "logs" {
-				return filepath.SkipDir
-			}
-			name := h + ":" + backupName.ReplaceAllString(filepath.ToSlash(rel), ".cutover-RUN")
-			if d.IsDir() {
-				lines = append(lines, name+"/")
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			lines = append(lines, fmt.Sprintf("%s %x", name, sha256.Sum256(b)))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	tree, err := m.lab.InstallTree([]string{"lui", "hub", "trk", "spare"}, func(rel string) string {
+		return backupName.ReplaceAllString(rel, ".cutover-RUN")
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
+	return tree
 }
 
 // actionCommands counts the commands of actions that change state (service starts and

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -132,41 +130,20 @@ func countLines(p string) int {
 	return bytes.Count(b, []byte("\n"))
 }
 
-// crashTree hashes every file under each host's install folder, leaving out logs and the
-// run id in backup names.
+// crashBackup matches the run id cutover puts in a backup's name.
 var crashBackup = regexp.MustCompile(`\.cutover-[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$`)
 
+// crashTree fingerprints the Maestro hosts' install folders, without logs and with the
+// run id in backup names left out.
 func crashTree(t *testing.T, l *testLab) string {
 	t.Helper()
-	var lines []string
-	for _, h := range []string{"lui", "hub", "trk", "spare"} {
-		root := filepath.Join(l.HostRoot(h), "opt", "maestro")
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			if d.IsDir() && d.Name() == "logs" {
-				return filepath.SkipDir
-			}
-			name := h + ":" + crashBackup.ReplaceAllString(filepath.ToSlash(rel), ".cutover-RUN")
-			if d.IsDir() {
-				lines = append(lines, name+"/")
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			lines = append(lines, fmt.Sprintf("%s %x", name, sha256.Sum256(b)))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	tree, err := l.InstallTree([]string{"lui", "hub", "trk", "spare"}, func(rel string) string {
+		return crashBackup.ReplaceAllString(rel, ".cutover-RUN")
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
+	return tree
 }
 
 // effect is one state-changing thing an action did, as the lab's audit log shows it.

@@ -411,3 +411,35 @@ func TestOpenSSHClient(t *testing.T) {
 		t.Errorf("ssh: %v\n%s", err, out)
 	}
 }
+
+// TestInstallTree: the fingerprint changes with a file's content, leaves logs out and
+// applies rename.
+func TestInstallTree(t *testing.T) {
+	l := serve(t, t.TempDir(), lab.Options{})
+	name := testScenario().Hosts[0].Name
+	dir := filepath.Join(l.HostRoot(name), filepath.FromSlash(testScenario().Hosts[0].InstallDir))
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "logs", "today.log"), []byte("started"), 0o644)
+	os.WriteFile(filepath.Join(dir, "a.ini.cutover-123"), []byte("x=1\n"), 0o644)
+	rename := func(rel string) string { return strings.ReplaceAll(rel, "-123", "-RUN") }
+	before, err := l.InstallTree([]string{name}, rename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(before, name+":a.ini.cutover-RUN ") || strings.Contains(before, "logs") {
+		t.Errorf("tree:\n%s", before)
+	}
+	os.WriteFile(filepath.Join(dir, "logs", "today.log"), []byte("started again"), 0o644)
+	if again, _ := l.InstallTree([]string{name}, rename); again != before {
+		t.Errorf("a log changed the tree:\n%s\n---\n%s", before, again)
+	}
+	os.WriteFile(filepath.Join(dir, "a.ini.cutover-123"), []byte("x=2\n"), 0o644)
+	if after, _ := l.InstallTree([]string{name}, rename); after == before {
+		t.Error("a changed file left the tree the same")
+	}
+	if _, err := l.InstallTree([]string{"nosuch"}, nil); err == nil {
+		t.Error("an unknown host gave no error")
+	}
+}
