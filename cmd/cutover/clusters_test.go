@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/cutover/cutover/probe/lab"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -22,27 +18,7 @@ import (
 // startCluster serves the named lab scenario in process for one test.
 func startCluster(t *testing.T, scenario string, faults ...string) *lab.Lab {
 	t.Helper()
-	sc, err := runbooks.Scenario(scenario, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{Faults: faults})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	var once sync.Once
-	t.Cleanup(func() {
-		once.Do(func() {
-			cancel()
-			if err := <-served; err != nil {
-				t.Errorf("lab: %v", err)
-			}
-		})
-	})
-	return l
+	return startScenario(t, scenario, faults...).Lab
 }
 
 func clusterRunFile(l *lab.Lab, runbook string) string {

@@ -55,15 +55,16 @@ func wantCode(t *testing.T, r result, code int, has ...string) {
 	}
 }
 
-// testLab is the maestro practice lab served in process for one test.
+// testLab is a practice lab served in process for one test.
 type testLab struct {
 	*lab.Lab
 	stop func()
 }
 
-func startLab(t *testing.T, faults ...string) *testLab {
+// startScenario serves a lab of the named scenario for one test.
+func startScenario(t *testing.T, scenario string, faults ...string) *testLab {
 	t.Helper()
-	sc, err := runbooks.Scenario("maestro", time.Now())
+	sc, err := runbooks.Scenario(scenario, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +86,12 @@ func startLab(t *testing.T, faults ...string) *testLab {
 	}
 	t.Cleanup(stop)
 	return &testLab{Lab: l, stop: stop}
+}
+
+// startLab serves the maestro scenario for one test.
+func startLab(t *testing.T, faults ...string) *testLab {
+	t.Helper()
+	return startScenario(t, "maestro", faults...)
 }
 
 func (l *testLab) runFile() string { return filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml") }

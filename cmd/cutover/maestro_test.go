@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
@@ -20,33 +16,6 @@ import (
 // End-to-end runs of the LISTSERV Maestro runbooks in their practice labs, through
 // realMain as an operator would type them: every run file to success, and every fault
 // a runbook gates stopping the run (exit 1) at the right gate with the right evidence.
-
-// startScenario serves a lab of the named scenario for one test.
-func startScenario(t *testing.T, scenario string, faults ...string) *testLab {
-	t.Helper()
-	sc, err := runbooks.Scenario(scenario, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{Faults: faults})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-served; err != nil {
-				t.Errorf("lab: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return &testLab{Lab: l, stop: stop}
-}
 
 // runOf runs the scenario's run file for runbook (maestro/NAME), with extra arguments
 // (--set, --role, --preset, --answers), and returns the result and the journal path.
