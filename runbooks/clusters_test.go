@@ -1,7 +1,6 @@
 package runbooks_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -10,9 +9,6 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
-	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/probe/lab"
-	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 )
@@ -21,31 +17,7 @@ import (
 // file for runbook id.
 func clusterPlan(t *testing.T, scenario, id string) *steps.Plan {
 	t.Helper()
-	sc, err := runbooks.Scenario(scenario, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-served })
-	inv, err := inventory.Load(l.Inventory())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := probe.NewPool(&sshx.Dialer{NoAgent: true})
-	t.Cleanup(func() { pool.Close() })
-	facts := map[string]*probe.Facts{}
-	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(ctx, inv.Hosts) {
-		if !f.Reachable {
-			t.Fatalf("%s: %s", f.Name, f.Error)
-		}
-		facts[f.Name] = f
-	}
+	l, inv, facts := runbooks.ProbedLab(t, scenario)
 	rf, err := steps.LoadRunFile(filepath.Join(l.Dir(), "runs", strings.ReplaceAll(id, "/", "-")+".yaml"))
 	if err != nil {
 		t.Fatal(err)

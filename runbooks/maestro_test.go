@@ -1,19 +1,14 @@
 package runbooks
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cutover/cutover/probe"
-	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/probe/lab"
-	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -161,32 +156,8 @@ server { listen 80; server_name c.example; location / { proxy_pass http://three:
 // installer branch follows what the new server holds, the database branch follows the
 // parameter, and each skipped step says why.
 func TestMaestroPlansFollowTheFacts(t *testing.T) {
-	sc, err := Scenario("maestro", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	defer func() { cancel(); <-served }()
-	inv, err := inventory.Load(l.Inventory())
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("SSH_AUTH_SOCK", "")
-	pool := probe.NewPool(&sshx.Dialer{NoAgent: true})
-	defer pool.Close()
-	facts := map[string]*probe.Facts{}
-	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(ctx, inv.Hosts) {
-		if !f.Reachable {
-			t.Fatalf("%s: %s", f.Name, f.Error)
-		}
-		facts[f.Name] = f
-	}
+	_, inv, facts := ProbedLab(t, "maestro")
 	plan := func(id string, roles, params map[string]string) map[string]string {
 		t.Helper()
 		rb, err := Get(id)

@@ -1,8 +1,6 @@
 package runbooks_test
 
 import (
-	"context"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
-	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 )
@@ -155,31 +151,7 @@ func TestScenarioRunFiles(t *testing.T) {
 // the fresh installation is kept (spare has no component) and the steps for hosted
 // lists, adding to an installation and external names are skipped, each saying why.
 func TestMoveHubPlanInLab(t *testing.T) {
-	sc, err := runbooks.Scenario("maestro", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	defer func() { cancel(); <-served }()
-	inv, err := inventory.Load(l.Inventory())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := probe.NewPool(&sshx.Dialer{NoAgent: true})
-	defer pool.Close()
-	facts := map[string]*probe.Facts{}
-	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(ctx, inv.Hosts) {
-		if !f.Reachable {
-			t.Fatalf("%s: %s", f.Name, f.Error)
-		}
-		facts[f.Name] = f
-	}
+	l, inv, facts := runbooks.ProbedLab(t, "maestro")
 	rf, err := steps.LoadRunFile(filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -192,17 +164,7 @@ func TestMoveHubPlanInLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, s := range plan.Steps {
-		if s.Undecided {
-			t.Errorf("step %s is undecided although every host was probed", s.ID)
-		}
-		if s.Skip {
-			got = append(got, fmt.Sprintf("skip %s: %s", s.ID, s.Reason))
-		} else {
-			got = append(got, "keep "+s.ID+" "+strings.Join(s.Hosts, ","))
-		}
-	}
+	got := planOutline(t, plan)
 	want := []string{
 		"keep stop-maestro hub,lui,spare,trk",
 		"skip stop-listserv: only needed when the internal database serves Hosted LISTSERV Lists",

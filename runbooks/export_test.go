@@ -1,0 +1,44 @@
+package runbooks
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/inventory"
+	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/sshx"
+)
+
+// ProbedLab serves a scenario's lab for one test and probes every host of it, as a run
+// would before planning; a host that does not answer fails the test.
+func ProbedLab(t *testing.T, scenario string) (*lab.Lab, *inventory.Inventory, map[string]*probe.Facts) {
+	t.Helper()
+	sc, err := Scenario(scenario, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- l.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-served })
+	inv, err := inventory.Load(l.Inventory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := probe.NewPool(&sshx.Dialer{NoAgent: true})
+	t.Cleanup(func() { pool.Close() })
+	facts := map[string]*probe.Facts{}
+	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(ctx, inv.Hosts) {
+		if !f.Reachable {
+			t.Fatalf("%s: %s", f.Name, f.Error)
+		}
+		facts[f.Name] = f
+	}
+	return l, inv, facts
+}
