@@ -8,6 +8,7 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/probe/sshx"
 )
 
@@ -19,14 +20,7 @@ func ProbedLab(t *testing.T, scenario string) (*lab.Lab, *inventory.Inventory, m
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-served })
+	l := labtest.Serve(t, sc, lab.Options{})
 	inv, err := inventory.Load(l.Inventory())
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +28,7 @@ func ProbedLab(t *testing.T, scenario string) (*lab.Lab, *inventory.Inventory, m
 	pool := probe.NewPool(&sshx.Dialer{NoAgent: true})
 	t.Cleanup(func() { pool.Close() })
 	facts := map[string]*probe.Facts{}
-	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(ctx, inv.Hosts) {
+	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(context.Background(), inv.Hosts) {
 		if !f.Reachable {
 			t.Fatalf("%s: %s", f.Name, f.Error)
 		}

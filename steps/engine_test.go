@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/probe/local"
 	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
@@ -486,19 +487,7 @@ func startMaestroLab(t *testing.T, faults ...string) *maestroLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{Faults: faults})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("lab: %v", err)
-		}
-	})
+	l := labtest.Serve(t, sc, lab.Options{Faults: faults})
 	inv, err := inventory.Load(l.Inventory())
 	if err != nil {
 		t.Fatal(err)

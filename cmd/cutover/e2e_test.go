@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
@@ -68,23 +69,7 @@ func startScenario(t *testing.T, scenario string, faults ...string) *testLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{Faults: faults})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-served; err != nil {
-				t.Errorf("lab: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
+	l, stop := labtest.ServeStoppable(t, sc, lab.Options{Faults: faults})
 	return &testLab{Lab: l, stop: stop}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe/lab"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -297,24 +295,7 @@ func labOfferToStep3(t *testing.T, tm *tmuxTerm) {
 // under test (a dropped console must not take the hosts with it).
 func tmuxLab(t *testing.T) *lab.Lab {
 	t.Helper()
-	sc, err := runbooks.Scenario("maestro", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("lab: %v", err)
-		}
-	})
-	return l
+	return startScenario(t, "maestro").Lab
 }
 
 // wizardToStep3 starts a run of move-hub from the lab's run file and waits for its

@@ -24,6 +24,7 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 )
 
 const helloScript = "#!/bin/sh\necho \"hello from $LAB_HOST: $*\"\n"
@@ -77,20 +78,7 @@ func serve(t *testing.T, dir string, opts lab.Options) *lab.Lab {
 // serveScenario sets up and serves sc in dir until the test ends.
 func serveScenario(t *testing.T, dir string, sc *lab.Scenario, opts lab.Options) *lab.Lab {
 	t.Helper()
-	l, err := lab.Setup(dir, sc, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return l
+	return labtest.ServeIn(t, dir, sc, opts)
 }
 
 func clientConfig(t *testing.T, l *lab.Lab) *ssh.ClientConfig {

@@ -16,6 +16,7 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/probe/local"
 	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
@@ -74,14 +75,8 @@ func TestJournalExportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := lab.Setup(t.TempDir(), sc, lab.Options{Faults: []string{"startup-db-error"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- l.Serve(ctx) }()
-	defer func() { cancel(); <-served }()
+	l := labtest.Serve(t, sc, lab.Options{Faults: []string{"startup-db-error"}})
+	ctx := context.Background()
 
 	inv, err := inventory.Load(l.Inventory())
 	if err != nil {
