@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/cutover/cutover/probe"
@@ -277,6 +277,10 @@ func tryURL(ctx context.Context, t probe.Transport, raw string, timeout time.Dur
 	if err != nil {
 		return urlAttempt{silent: notReached(err), took: time.Since(t0).Round(time.Millisecond), err: err}
 	}
+	// Counting what the other end sends tells a connection closed without a byte
+	// (whatever error the HTTP client makes of it) from one that answered.
+	rc := &readCounter{Conn: conn}
+	conn = rc
 	var once sync.Once
 	client := &http.Client{
 		Transport: &http.Transport{
@@ -303,7 +307,7 @@ func tryURL(ctx context.Context, t probe.Transport, raw string, timeout time.Dur
 	a := urlAttempt{opened: true, took: time.Since(t0).Round(time.Millisecond), err: err}
 	once.Do(func() { conn.Close() }) // the request never used it
 	if err != nil {
-		a.dropped = ctx.Err() == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET))
+		a.dropped = ctx.Err() == nil && rc.n.Load() == 0
 		return a
 	}
 	defer resp.Body.Close()
@@ -320,4 +324,16 @@ func silentEverywhere(views []vantageView) bool {
 		}
 	}
 	return len(views) > 0
+}
+
+// readCounter counts the bytes read from a connection.
+type readCounter struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (c *readCounter) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.n.Add(int64(n))
+	return n, err
 }
