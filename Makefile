@@ -60,7 +60,7 @@ demo-headless: build ## start the practice lab and run maestro/move-hub on it, h
 clean: ## remove build output
 	rm -rf bin
 
-# OpenSSH compatibility and benchmarks (issue 7). Both need root: they install Debian
+# OpenSSH compatibility and benchmarks. Both need root: they install Debian
 # packages when missing and start sshd instances with a login account of their own.
 APT_INSTALL = DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 BENCH_FLAGS ?=
@@ -84,7 +84,7 @@ bench: build ## cutover against parallel-ssh, Ansible, ssh+grep and scp on real 
 	  fi
 	$(GO) run ./cmd/cutover-bench -cutover $(BIN) -o BENCHMARKS.md $(BENCH_FLAGS)
 
-# Crash safety (issue 6): SIGKILL lab runs of maestro/move-hub at CRASH_POINTS seeded random
+# Crash safety: SIGKILL lab runs of maestro/move-hub at CRASH_POINTS seeded random
 # moments and resume each; make test runs a sample of 10, make crash the full figure.
 CRASH_POINTS ?= 120
 CRASH_SEED   ?= 1

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestBadInputEverywhere is item 9: malformed inventories, runbooks, run files, answer
+// TestBadInputEverywhere: malformed inventories, runbooks, run files, answer
 // files and flags end with exit 2 and a message that says where (file:line:col for
 // files, the flag for flags) and what is wrong, and nothing on any host changes: the
 // lab's audit log gains no line and every host's files stay as they were.

@@ -17,7 +17,7 @@ func golden(t *testing.T, name, got string) {
 	gold.Check(t, filepath.Join("..", "..", "testdata", filepath.FromSlash(name)), got)
 }
 
-// TestExportPlanGolden is A5: a plan exports as an empty checklist.
+// TestExportPlanGolden: a plan exports as an empty checklist.
 func TestExportPlanGolden(t *testing.T) {
 	t.Parallel()
 	r := cutover(t, append([]string{"export", "maestro/move-hub"}, roleArgs...)...)

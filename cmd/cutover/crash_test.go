@@ -20,7 +20,7 @@ import (
 	"github.com/cutover/cutover/steps/journal"
 )
 
-// The crash test (issue 6, item 1): the real binary runs maestro/move-hub against the
+// The crash test: the real binary runs maestro/move-hub against the
 // practice lab and is killed with SIGKILL at seeded random moments (after a random
 // number of journal lines has appeared, plus a random delay of up to 20 ms, so kills
 // land in the middle of actions as well as between events). Each killed run is resumed,

@@ -130,7 +130,7 @@ func onlyJournal(t *testing.T, dir string) string {
 	return m[0]
 }
 
-// TestRunMoveHub is A1: the lab's run file moves the Hub from hub to spare.
+// TestRunMoveHub: the lab's run file moves the Hub from hub to spare.
 func TestRunMoveHub(t *testing.T) {
 	t.Parallel()
 	l := startLab(t)
@@ -245,7 +245,7 @@ func treeOf(t *testing.T, dir string) string {
 	return b.String()
 }
 
-// TestRunStartupDBError is A2: the startup log reports crashed tables; the run stops
+// TestRunStartupDBError: the startup log reports crashed tables; the run stops
 // at start-maestro with the log's lines as evidence.
 func TestRunStartupDBError(t *testing.T) {
 	t.Parallel()
@@ -285,7 +285,7 @@ func TestRunStartupDBError(t *testing.T) {
 	}
 }
 
-// TestRunSecondForm is A3: runbook, inventory, roles and parameters on the command
+// TestRunSecondForm: runbook, inventory, roles and parameters on the command
 // line, answers from the run file.
 func TestRunSecondForm(t *testing.T) {
 	t.Parallel()
@@ -344,7 +344,7 @@ func closedPort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// TestExitCodes is A4.
+// TestExitCodes: each way a run can end gives its documented exit code.
 func TestExitCodes(t *testing.T) {
 	t.Parallel()
 	l := startLab(t)
@@ -603,7 +603,7 @@ func TestResumeDecideAccept(t *testing.T) {
 	}
 }
 
-// TestVerify is A6: an intact journal verifies; an edited middle line is named.
+// TestVerify: an intact journal verifies; an edited middle line is named.
 func TestVerify(t *testing.T) {
 	t.Parallel()
 	l := startLab(t)

@@ -20,7 +20,7 @@ import (
 	"github.com/cutover/cutover/steps/lock"
 )
 
-// Faults (issue 6): connections that drop or hang mid-action, host keys, locks, secrets.
+// Faults: connections that drop or hang mid-action, host keys, locks, secrets.
 
 // stateChanging counts the lab's state-changing commands per "host: command".
 func stateChanging(t *testing.T, l *testLab) map[string]int {
@@ -307,7 +307,7 @@ func deadPID(t *testing.T) int {
 	return cmd.Process.Pid
 }
 
-// TestLocks is item 4: one run at a time on a host; a refusal says who, since when,
+// TestLocks: one run at a time on a host; a refusal says who, since when,
 // which runbook, run and journal; a lock whose owner is gone is broken only with
 // --break-lock and a reason, which is journaled; a lock of a live process never.
 func TestLocks(t *testing.T) {
@@ -431,7 +431,7 @@ func encryptKey(t *testing.T, l *testLab, name, passphrase string) string {
 	return p
 }
 
-// TestSecretsNeverLeak is item 5: a secret parameter's value and a key passphrase typed
+// TestSecretsNeverLeak: a secret parameter's value and a key passphrase typed
 // (through SSH_ASKPASS) reach the hosts and no file cutover writes, no export and no
 // output: run, resume, export, verify and replay are all searched, with the locks held
 // mid-run.
@@ -545,7 +545,7 @@ steps:
 	}
 }
 
-// TestTamperEvidence is item 7 at the command line: a removed line and a changed line
+// TestTamperEvidence at the command line: a removed line and a changed line
 // are each reported by verify with the first line that no longer follows, and an export
 // of the tampered journal warns, on the screen and in the checklist, naming that line.
 func TestTamperEvidence(t *testing.T) {

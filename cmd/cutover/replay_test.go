@@ -13,7 +13,7 @@ import (
 	"github.com/cutover/cutover/steps/journal"
 )
 
-// Replay (issue 6, item 6).
+// Replay: recorded runs run again, headless.
 
 func decisionsVia(t *testing.T, jpath string) map[string]string {
 	t.Helper()
