@@ -3,6 +3,7 @@ package inventory
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"maps"
 	"slices"
 	"sort"
@@ -66,15 +67,48 @@ type ansInv struct {
 	groups map[string]*ansGroup
 	hosts  map[string]*ansHost
 	order  []string // host names in order of first appearance
-	names  int      // host names the patterns expanded to so far, duplicates included
 	errs   yamlpos.List
+
+	// Host patterns are counted as they are read and expanded only once the whole
+	// inventory is read and within maxHostNames, so a file that asks for too many names
+	// is refused without making any.
+	pending []hostEntry
+	names   int  // host names the patterns stand for so far, duplicates included
+	capped  bool // a pattern went over maxHostNames
 }
 
-// expand expands a host pattern within what is left of the inventory's maxHostNames.
-func (a *ansInv) expand(pattern string) ([]string, error) {
-	names, err := expandHostPattern(pattern, maxHostNames-a.names)
-	a.names += len(names)
-	return names, err
+// hostEntry is a host pattern of a group, with the variables given on its line.
+type hostEntry struct {
+	group   string
+	pattern hostPattern
+	vars    map[string]ansVar
+	pos     yamlpos.Pos
+}
+
+// hostLine counts a host pattern of group against what is left of maxHostNames and
+// keeps it for expandHosts.
+func (a *ansInv) hostLine(group, pattern string, vars map[string]ansVar, pos yamlpos.Pos) {
+	hp, err := parseHostPattern(pattern, maxHostNames-a.names)
+	if err != nil {
+		a.errs.Add(pos, "host %q: %v", pattern, err)
+		a.capped = a.capped || errors.Is(err, errTooManyNames)
+		return
+	}
+	a.names += hp.count
+	a.pending = append(a.pending, hostEntry{group: group, pattern: hp, vars: vars, pos: pos})
+}
+
+// expandHosts makes the hosts of every pattern read, in file order; nothing when the
+// patterns stand for more names than an inventory may have.
+func (a *ansInv) expandHosts() {
+	if !a.capped {
+		for _, e := range a.pending {
+			for _, name := range e.pattern.names() {
+				maps.Copy(a.addHost(e.group, name, e.pos).vars, e.vars)
+			}
+		}
+	}
+	a.pending = nil
 }
 
 func newAnsInv(file string) *ansInv {

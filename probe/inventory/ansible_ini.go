@@ -68,6 +68,7 @@ func ParseAnsibleINI(file string, data []byte) (*Inventory, error) {
 			a.groups[section].vars[k] = ansVar{val: unquote(strings.TrimSpace(stripComment(v))), pos: pos}
 		}
 	}
+	a.expandHosts()
 	// Every group hangs below "all"; hosts in no group but all are "ungrouped".
 	a.finishINI()
 	return a.build(data)
@@ -105,15 +106,7 @@ func (a *ansInv) iniHostLine(group, line string, pos yamlpos.Pos) {
 		}
 		vars[k] = ansVar{val: v, pos: tp}
 	}
-	names, err := a.expand(pattern)
-	if err != nil {
-		a.errs.Add(pos, "host %q: %v", pattern, err)
-		return
-	}
-	for _, name := range names {
-		h := a.addHost(group, name, pos)
-		maps.Copy(h.vars, vars)
-	}
+	a.hostLine(group, pattern, vars, pos)
 }
 
 // hostPort splits "host:port" (not an IPv6 address, not a range such as web[01:09]).

@@ -34,6 +34,7 @@ func ParseAnsibleYAML(file string, data []byte) (*Inventory, error) {
 		}
 		a.yamlGroup(name, kv.Key, kv.Value, 0)
 	}
+	a.expandHosts()
 	// Hosts listed in no group below all are ungrouped, as in Ansible.
 	for _, h := range all.hosts {
 		if !a.inChildGroup(h) {
@@ -85,16 +86,7 @@ func (a *ansInv) yamlGroup(name string, key, n ast.Node, depth int) {
 		case "hosts":
 			a.yamlMapping(kv.Value, "hosts of "+name, func(hk, hv ast.Node) {
 				pattern := hk.GetToken().Value
-				names, err := a.expand(pattern)
-				if err != nil {
-					a.errs.Add(a.at(hk), "host %q: %v", pattern, err)
-					return
-				}
-				vars := a.yamlVars(hv, "host "+pattern)
-				for _, hn := range names {
-					h := a.addHost(name, hn, a.at(hk))
-					maps.Copy(h.vars, vars)
-				}
+				a.hostLine(name, pattern, a.yamlVars(hv, "host "+pattern), a.at(hk))
 			})
 		case "children":
 			a.yamlMapping(kv.Value, "children of "+name, func(ck, cv ast.Node) {

@@ -11,49 +11,71 @@ import (
 // capping each range alone does not bound the work.
 const maxHostNames = 100000
 
-// expandHostPattern expands Ansible's ranges: web[01:03] is web01, web02, web03;
-// db-[a:c] is db-a, db-b, db-c; [1:10:2] steps by 2. It refuses to make more than limit
-// names, counting before it makes any.
-func expandHostPattern(p string, limit int) ([]string, error) {
-	type segment struct {
-		text  string             // literal text before the range
-		count int                // how many items the range has; 0 after the last range
-		item  func(k int) string // the range's k-th item
-	}
-	var segs []segment
+// errTooManyNames refuses a pattern that would take the inventory over maxHostNames.
+var errTooManyNames = fmt.Errorf("expands to more host names than the %d an inventory may have", maxHostNames)
+
+// hostPattern is a host name with Ansible's ranges, parsed but not expanded: web[01:03]
+// is web01, web02, web03; db-[a:c] is db-a, db-b, db-c; [1:10:2] steps by 2. Parsing
+// counts the names it stands for, so an inventory's total is checked against
+// maxHostNames before a single name is made.
+type hostPattern struct {
+	segs  []patternSegment
+	count int // how many names it expands to
+}
+
+// patternSegment is literal text followed by at most one range.
+type patternSegment struct {
+	text  string             // literal text before the range
+	count int                // how many items the range has; 0 after the last range
+	item  func(k int) string // the range's k-th item
+}
+
+// parseHostPattern reads a host pattern, refusing one that stands for more than limit
+// names.
+func parseHostPattern(p string, limit int) (hostPattern, error) {
+	var hp hostPattern
 	total := 1
 	for rest := p; ; {
 		i := strings.IndexByte(rest, '[')
 		if i < 0 {
 			if strings.IndexByte(rest, ']') >= 0 {
-				return nil, fmt.Errorf("unmatched ]")
+				return hp, fmt.Errorf("unmatched ]")
 			}
-			segs = append(segs, segment{text: rest})
+			hp.segs = append(hp.segs, patternSegment{text: rest})
 			break
 		}
 		if strings.IndexByte(rest[:i], ']') >= 0 {
-			return nil, fmt.Errorf("unmatched ]")
+			return hp, fmt.Errorf("unmatched ]")
 		}
 		j := strings.IndexByte(rest[i:], ']')
 		if j < 0 {
-			return nil, fmt.Errorf("unmatched [")
+			return hp, fmt.Errorf("unmatched [")
 		}
 		j += i
 		count, item, err := hostRange(rest[i+1 : j])
 		if err != nil {
-			return nil, err
+			return hp, err
 		}
-		if count > limit/total {
-			return nil, fmt.Errorf("expands to more host names than the %d an inventory may have", maxHostNames)
+		if limit < 1 || count > limit/total {
+			return hp, errTooManyNames
 		}
 		total *= count
-		segs = append(segs, segment{text: rest[:i], count: count, item: item})
+		hp.segs = append(hp.segs, patternSegment{text: rest[:i], count: count, item: item})
 		rest = rest[j+1:]
 	}
-	out := make([]string, 0, total)
+	if total > limit {
+		return hp, errTooManyNames
+	}
+	hp.count = total
+	return hp, nil
+}
+
+// names expands the pattern, in order.
+func (hp hostPattern) names() []string {
+	out := make([]string, 0, hp.count)
 	var build func(k int, prefix string)
 	build = func(k int, prefix string) {
-		s := segs[k]
+		s := hp.segs[k]
 		if s.item == nil {
 			out = append(out, prefix+s.text)
 			return
@@ -63,7 +85,7 @@ func expandHostPattern(p string, limit int) ([]string, error) {
 		}
 	}
 	build(0, "")
-	return out, nil
+	return out
 }
 
 // hostRange reads the inside of one range, start:end or start:end:step, numbers or
