@@ -107,12 +107,10 @@ func newEngine(plan *Plan, rec Recorder, opts Options) *Engine {
 	}
 	e := &Engine{plan: plan, rb: plan.Runbook, rec: rec, obs: opts.Observer, hard: hard, opts: opts,
 		state: &RunState{byID: map[string]*StepState{}}}
-	e.env = &runEnv{rb: plan.Runbook, values: *plan.values(), bindings: plan.Roles, facts: plan.Facts,
-		pool: opts.Pool, now: now}
+	e.env = plan.env(opts.Pool, now)
 	if opts.Observer != nil {
 		e.env.observe = opts.Observer.Progress
 	}
-	e.env.secrets = secretValues(plan.Runbook, plan.Params)
 	return e
 }
 
@@ -705,59 +703,13 @@ func (e *Engine) exec(st *StepState, s *Step) *stepExec {
 	return &stepExec{runEnv: e.env, step: s, start: st.Start, marks: st.Marks}
 }
 
-// runCheck evaluates one check, polling while it fails if the check waits. It returns
-// nil when ctx ends first.
+// runCheck evaluates one check of the current step, polling while it fails if the check
+// waits. The gates of an action of unknown outcome are looked at once: they are evidence
+// for the operator's decision, who should not wait minutes for a service that may never
+// have been started (retry looks again). It returns nil when ctx ends first.
 func (e *Engine) runCheck(ctx context.Context, st *StepState, s *Step, ch *Check, phase string, i int) *CheckResult {
-	x := e.exec(st, s)
-	base := CheckResult{Phase: phase, Index: i, Kind: ch.Kind, Name: ch.Name}
-	finish := func(r CheckResult, attempts int, waited time.Duration) *CheckResult {
-		r.Phase, r.Index, r.Kind, r.Name = base.Phase, base.Index, base.Kind, base.Name
-		if r.Name == "" {
-			r.Name = ch.Spec.describe(x)
-		}
-		r.Attempts, r.Waited, r.At = attempts, Millis(waited), e.env.now()
-		r.Summary = e.env.redact(r.Summary)
-		return &r
-	}
-	if ch.When != nil {
-		ok, err := ch.When.eval(e.rb.schema, x.vals(), "")
-		if err != nil {
-			return finish(errResult(err), 1, 0)
-		}
-		if !ok {
-			return finish(CheckResult{Status: Skipped, Summary: "not needed: " + ch.When.Src + " is false"}, 0, 0)
-		}
-	}
-	t0 := e.env.now()
-	for attempt := 1; ; attempt++ {
-		r := ch.Spec.eval(ctx, x)
-		if ctx.Err() != nil {
-			return nil
-		}
-		waited := e.env.now().Sub(t0)
-		// The gates of an action of unknown outcome are looked at once: they are evidence
-		// for the operator's decision, who should not wait minutes for a service that may
-		// never have been started (retry looks again).
-		if r.OK() || r.Final || ch.Wait == nil || (phase == "gate" && st.ActionPending) {
-			return finish(r, attempt, waited)
-		}
-		left := ch.Wait.Timeout.D - waited
-		if left <= 0 {
-			r.Summary = fmt.Sprintf("%s (still failing after %s, %s)", r.Summary, waited.Round(time.Second), plural(attempt, "attempt", "attempts"))
-			return finish(r, attempt, waited)
-		}
-		every := ch.Wait.Every.D
-		if every <= 0 {
-			every = 5 * time.Second
-		}
-		last := finish(r, attempt, waited)
-		x.progress(Progress{Phase: phase, Gate: i, Attempt: attempt, Remaining: left, Last: last})
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(min(every, left)):
-		}
-	}
+	poll := !(phase == "gate" && st.ActionPending)
+	return e.exec(st, s).evaluate(ctx, evaluation{check: ch, phase: phase, index: i, poll: poll})
 }
 
 // runAction records what is about to be done, does it, and records the outcome. The

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cutover/cutover/probe"
 )
@@ -278,11 +279,19 @@ func placeholderRole(role string, h *probe.Host) RoleEnv {
 
 // exec returns a step context for describing and evaluating without a run.
 func (p *Plan) exec(s *Step) *stepExec {
-	env := &runEnv{rb: p.Runbook, values: *p.values(), bindings: p.Roles, facts: p.Facts, secrets: secretValues(p.Runbook, p.Params)}
+	env := p.env(nil, time.Now)
 	if s == nil {
 		s = &Step{}
 	}
 	return &stepExec{runEnv: env, step: s}
+}
+
+// env is what the steps of a run of this plan work with: the values expressions see, the
+// hosts, their facts and the secrets to keep out of everything shown. The engine, the
+// verify-only replay, the preflight and plan descriptions all start from it.
+func (p *Plan) env(pool *probe.Pool, now func() time.Time) *runEnv {
+	return &runEnv{rb: p.Runbook, values: *p.values(), bindings: p.Roles, facts: p.Facts, pool: pool,
+		now: now, secrets: secretValues(p.Runbook, p.Params)}
 }
 
 // stepHosts lists the hosts a step touches, for plan review.

@@ -169,8 +169,8 @@ func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostL
 			}
 		}
 	}
-	env := &runEnv{rb: rb, values: *plan.values(), bindings: plan.Roles, facts: plan.Facts, pool: pool,
-		now: nowFunc(opts), secrets: secretValues(rb, plan.Params), runID: st.Session.RunID}
+	env := plan.env(pool, nowFunc(opts))
+	env.runID = st.Session.RunID
 	var out []GateReport
 	for _, ss := range st.Steps {
 		s := rb.Step(ss.ID())
@@ -192,7 +192,10 @@ func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostL
 		}
 		x := &stepExec{runEnv: env, step: s, start: ss.Start, marks: ss.Marks}
 		for i, ch := range s.Gates {
-			r := evalOnce(ctx, x, rb, ch, i)
+			r := x.evaluate(ctx, evaluation{check: ch, phase: "gate", index: i})
+			if r == nil {
+				return nil, ctx.Err()
+			}
 			g := rep
 			g.Result = r
 			for _, h := range ss.History {
@@ -204,34 +207,6 @@ func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostL
 		}
 	}
 	return out, nil
-}
-
-// evalOnce evaluates one gate once, as the engine's runCheck does for its first attempt.
-func evalOnce(ctx context.Context, x *stepExec, rb *Runbook, ch *Check, i int) *CheckResult {
-	var r CheckResult
-	switch {
-	case ch.When != nil:
-		ok, err := ch.When.eval(rb.schema, x.vals(), "")
-		if err != nil {
-			r = errResult(err)
-		} else if !ok {
-			r = CheckResult{Status: Skipped, Summary: "not needed: " + ch.When.Src + " is false"}
-		} else {
-			r = ch.Spec.eval(ctx, x)
-		}
-	default:
-		r = ch.Spec.eval(ctx, x)
-	}
-	r.Phase, r.Index, r.Kind, r.Name = "gate", i, ch.Kind, ch.Name
-	if r.Name == "" {
-		r.Name = ch.Spec.describe(x)
-	}
-	r.Attempts, r.At = 1, x.now()
-	r.Name, r.Summary = x.redact(r.Name), x.redact(r.Summary)
-	for j, e := range r.Evidence {
-		r.Evidence[j] = x.redact(e)
-	}
-	return &r
 }
 
 func nowFunc(opts Options) func() time.Time {
