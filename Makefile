@@ -19,13 +19,14 @@ test: ## run every test (unit, lab end-to-end over real SSH, short fuzz runs), w
 test-short: ## the quick subset, for the edit-test loop
 	$(GO) test -short -count=1 ./...
 
-lint: ## gofmt, go vet, staticcheck, and the macOS build
+lint: ## gofmt, go vet, staticcheck, and the macOS and Windows builds
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
 	$(GOBIN)/staticcheck ./...
-	@# Operators run cutover from Linux and macOS machines: keep the macOS build working.
-	GOOS=darwin $(GO) build -o /dev/null ./cmd/cutover
+	@# Operators run cutover from Linux, macOS and Windows machines: keep every build working.
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) build ./...
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

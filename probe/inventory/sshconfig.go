@@ -66,11 +66,12 @@ func UserSSHConfig() string {
 	return filepath.Join(home, ".ssh", "config")
 }
 
-// SystemSSHConfig is the system-wide client configuration.
-const SystemSSHConfig = "/etc/ssh/ssh_config"
+// SystemSSHConfig is the system-wide client configuration: ssh_config in
+// /etc/ssh, or in %ProgramData%\ssh where Windows' OpenSSH keeps it.
+func SystemSSHConfig() string { return filepath.Join(systemSSHDir(), "ssh_config") }
 
-// systemSSHConfig is SystemSSHConfig; tests point it at a file of their own.
-var systemSSHConfig = SystemSSHConfig
+// systemSSHConfig is SystemSSHConfig(); tests point it at a file of their own.
+var systemSSHConfig = SystemSSHConfig()
 
 // includeKey replaces the Include keyword before the ssh_config parser sees a file: the
 // parser would otherwise read the included files itself, with its own notion of where
@@ -216,7 +217,7 @@ func parseSSHConfigFile(path string, data []byte, system bool, depth int) (*sshC
 					home, _ := os.UserHomeDir()
 					pattern = filepath.Join(home, pattern[2:])
 				case system:
-					pattern = filepath.Join("/etc/ssh", pattern)
+					pattern = filepath.Join(systemSSHDir(), pattern)
 				default:
 					home, _ := os.UserHomeDir()
 					pattern = filepath.Join(home, ".ssh", pattern)
@@ -436,7 +437,7 @@ func (r *sshResolver) tokens(alias string, h *probe.Host) map[byte]string {
 
 // knownHosts are the files ssh would check for alias when the configuration names any:
 // UserKnownHostsFile (default ~/.ssh/known_hosts and known_hosts2) and
-// GlobalKnownHostsFile (default /etc/ssh/ssh_known_hosts and ssh_known_hosts2); "none"
+// GlobalKnownHostsFile (default ssh_known_hosts and ssh_known_hosts2 in /etc/ssh); "none"
 // and /dev/null are left out. With neither set it returns nil: cutover's default.
 func (r *sshResolver) knownHosts(alias string, tokens map[byte]string) []string {
 	var out []string
@@ -454,7 +455,7 @@ func (r *sshResolver) knownHosts(alias string, tokens map[byte]string) []string 
 		}
 	}
 	add("UserKnownHostsFile", "~/.ssh/known_hosts", "~/.ssh/known_hosts2")
-	add("GlobalKnownHostsFile", "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+	add("GlobalKnownHostsFile", filepath.Join(systemSSHDir(), "ssh_known_hosts"), filepath.Join(systemSSHDir(), "ssh_known_hosts2"))
 	if !set {
 		return nil // cutover's default, ~/.ssh/known_hosts, as for every inventory
 	}

@@ -77,7 +77,7 @@ func (l *Lab) session(h *host, nc ssh.NewChannel) {
 	}
 	s.mu.Lock()
 	if s.pgid != 0 {
-		_ = syscall.Kill(-s.pgid, syscall.SIGKILL)
+		_ = killGroup(s.pgid, killSignal)
 	}
 	s.mu.Unlock()
 	_ = ch.Close()
@@ -133,7 +133,7 @@ func (s *session) run(op, command string) {
 	cmd.Env = s.l.env(s.h)
 	cmd.Stdout = s.ch
 	cmd.Stderr = s.ch.Stderr()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	cmd.WaitDelay = outputGrace
 	start := time.Now()
 	// stdin is copied by our own goroutine rather than by exec, whose Wait would wait for
@@ -206,7 +206,7 @@ func (s *session) signal(name string) bool {
 	if !ok || s.pgid == 0 {
 		return false
 	}
-	return syscall.Kill(-s.pgid, sig) == nil
+	return killGroup(s.pgid, sig) == nil
 }
 
 // serveSFTP answers SFTP on the channel; relative paths resolve against the host root.
@@ -216,16 +216,6 @@ func (s *session) serveSFTP() {
 		_ = rs.Serve()
 		_ = rs.Close()
 	})
-}
-
-// signals are the names RFC 4254 gives signals, without "SIG".
-func signals() map[string]syscall.Signal {
-	return map[string]syscall.Signal{
-		"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "FPE": syscall.SIGFPE, "HUP": syscall.SIGHUP,
-		"ILL": syscall.SIGILL, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL, "PIPE": syscall.SIGPIPE,
-		"QUIT": syscall.SIGQUIT, "SEGV": syscall.SIGSEGV, "TERM": syscall.SIGTERM,
-		"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
-	}
 }
 
 func signalByName(name string) (syscall.Signal, bool) {

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cutover/cutover/probe/inventory"
@@ -284,26 +283,6 @@ func (sc *Scenario) pickFaults(names []string) ([]Fault, error) {
 		out = append(out, sc.Faults[i])
 	}
 	return out, nil
-}
-
-// lockDir creates dir if needed and locks it for as long as the lab runs, so that a
-// second lab never rewrites the files of one that is serving.
-func lockDir(dir string) (*os.File, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
-	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, fmt.Errorf("lab: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("lab: %s is in use by another lab that is still running; stop it first", dir)
-		}
-		return nil, fmt.Errorf("lab: locking %s: %w", dir, err)
-	}
-	return f, nil
 }
 
 // prepareDir makes dir (which exists) ready for scenario: it returns the earlier lab's

@@ -1,5 +1,6 @@
 // Package local is the Transport for the operator's own machine: commands run with
-// /bin/sh (or PowerShell where the host says so) and files are read directly. A runbook
+// /bin/sh (or PowerShell where the host says so; on Windows, sh is the one on PATH, such
+// as Git for Windows') and files are read directly. A runbook
 // uses it as a vantage point ("can the operator's machine reach the primary?"), and unit
 // tests of checks use it to work on real files without a network.
 package local
@@ -39,11 +40,9 @@ func Dialer() probe.Dialer {
 // Run runs cmd and returns its exit code. Cancelling ctx kills the command's whole
 // process group, so nothing it started lingers.
 func (t *Transport) Run(ctx context.Context, cmd string, stdout, stderr io.Writer) (int, error) {
-	var c *exec.Cmd
-	if t.PowerShell {
-		c = exec.Command("pwsh", "-NoProfile", "-NonInteractive", "-Command", cmd)
-	} else {
-		c = exec.Command("/bin/sh", "-c", cmd)
+	c, err := command(t.PowerShell, cmd)
+	if err != nil {
+		return -1, err
 	}
 	c.Dir, c.Env = t.Dir, t.Env
 	if stdout == nil {
@@ -53,7 +52,7 @@ func (t *Transport) Run(ctx context.Context, cmd string, stdout, stderr io.Write
 		stderr = io.Discard
 	}
 	c.Stdout, c.Stderr = stdout, stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(c)
 	if err := c.Start(); err != nil {
 		return -1, err
 	}
@@ -63,7 +62,7 @@ func (t *Transport) Run(ctx context.Context, cmd string, stdout, stderr io.Write
 	case err := <-done:
 		return exitCode(err)
 	case <-ctx.Done():
-		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		killGroup(c)
 		<-done
 		return -1, ctx.Err()
 	}

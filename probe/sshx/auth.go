@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -42,13 +41,12 @@ func (d *Dialer) agentKeys() ([]ssh.Signer, func(), error) {
 	}
 	ag, release := d.Agent, noop
 	if ag == nil {
-		sock := os.Getenv("SSH_AUTH_SOCK")
-		if sock == "" {
-			return nil, noop, nil
-		}
-		conn, err := net.Dial("unix", sock)
+		conn, err := dialAgent()
 		if err != nil {
 			return nil, noop, fmt.Errorf("ssh-agent (%w)", err)
+		}
+		if conn == nil {
+			return nil, noop, nil
 		}
 		ag, release = agent.NewClient(conn), func() { _ = conn.Close() }
 	}

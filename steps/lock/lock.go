@@ -28,7 +28,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/cutover/cutover/probe"
@@ -529,38 +528,4 @@ func distinct(hosts []*probe.Host) []*probe.Host {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// processAlive reports whether pid runs on this machine (signal 0; EPERM means it
-// exists and belongs to someone else). A zombie (it exited, and its parent has not
-// collected it, as tmux does not for a pane it killed) answers signal 0 too but runs no
-// more; where /proc tells, it counts as gone.
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	if err != nil && !errors.Is(err, syscall.EPERM) {
-		return false
-	}
-	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		// "pid (comm) S ...": the state follows the command name, which may hold spaces
-		// and parentheses itself.
-		if i := bytes.LastIndexByte(stat, ')'); i >= 0 {
-			if f := strings.Fields(string(stat[i+1:])); len(f) > 0 && (f[0] == "Z" || f[0] == "X") {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// machineID is this machine's identity from /etc/machine-id (systemd) or
-// /var/lib/dbus/machine-id, or "" where neither exists.
-func machineID() string {
-	for _, p := range []string{"/etc/machine-id", "/var/lib/dbus/machine-id"} {
-		if b, err := os.ReadFile(p); err == nil {
-			if id := strings.TrimSpace(string(b)); id != "" {
-				return id
-			}
-		}
-	}
-	return ""
 }
