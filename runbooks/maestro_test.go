@@ -13,7 +13,7 @@ import (
 )
 
 // generatedNginx plans proxy-aliases with a preset and returns the nginx configuration
-// its install step writes (the here-document of its command).
+// its install step writes (the lines its write action plans).
 func generatedNginx(t *testing.T, preset string) string {
 	t.Helper()
 	rb, err := Get("maestro/proxy-aliases")
@@ -30,16 +30,18 @@ func generatedNginx(t *testing.T, preset string) string {
 		t.Fatal(err)
 	}
 	d, err := plan.Describe("install-proxy-config")
-	if err != nil || d.Action == nil || len(d.Action.Commands) != 1 {
+	if err != nil || d.Action == nil || d.Action.Kind != "write" || len(d.Action.Changes) == 0 {
 		t.Fatalf("describe: %+v, %v", d, err)
 	}
-	cmd := d.Action.Commands[0]
-	_, rest, ok := strings.Cut(cmd, "<<'CUTOVER_EOF'\n")
-	conf, _, ok2 := strings.Cut(rest, "\nCUTOVER_EOF\n")
-	if !ok || !ok2 {
-		t.Fatalf("no here-document in the command:\n%s", cmd)
+	var conf strings.Builder
+	for _, l := range d.Action.Changes {
+		line, ok := strings.CutPrefix(l, "+ ")
+		if !ok {
+			t.Fatalf("planned line %q is not an added line", l)
+		}
+		conf.WriteString(line + "\n")
 	}
-	return conf + "\n"
+	return conf.String()
 }
 
 // TestGeneratedNginxConfigOfTheManualsExamples: the configuration cutover writes for

@@ -27,6 +27,7 @@ var actionRegistry = map[string]func() ActionSpec{
 	"service": func() ActionSpec { return &ServiceAction{} },
 	"ini":     func() ActionSpec { return &INIAction{} },
 	"copy":    func() ActionSpec { return &CopyAction{} },
+	"write":   func() ActionSpec { return &WriteAction{} },
 }
 
 func actionKinds() []string {
@@ -307,21 +308,31 @@ func (a *INIAction) plan(x *stepExec) (ActionRecord, error) {
 	return rec, nil
 }
 
-func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
-	t, h, err := x.conn(ctx, a.Role.Name)
+// fileTarget connects to the host of role and resolves file there, for an action that
+// changes that file. fail records an error about the file; ok is false when the action
+// cannot start (rec says why).
+func (x *stepExec) fileTarget(ctx context.Context, role string, file *Template, rec *ActionRecord) (t probe.Transport, p string, fail func(error), ok bool) {
+	t, h, err := x.conn(ctx, role)
 	if err != nil {
 		rec.Error, rec.Unreachable = err.Error(), probe.IsConnectionError(err)
-		return
+		return nil, "", nil, false
 	}
-	p, err := x.path(a.File, a.Role.Name)
-	if err != nil {
+	if p, err = x.path(file, role); err != nil {
 		rec.Error = err.Error()
-		return
+		return nil, "", nil, false
 	}
-	fail := func(err error) {
+	fail = func(err error) {
 		rec.Error = fmt.Sprintf("%s:%s: %v", h.Name, p, err)
 		rec.Unreachable = probe.IsConnectionError(err)
-		rec.Unknown = rec.Unreachable // the connection died with the edit under way
+		rec.Unknown = rec.Unreachable // the connection died with the change under way
+	}
+	return t, p, fail, true
+}
+
+func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
+	t, p, fail, ok := x.fileTarget(ctx, a.Role.Name, a.File, rec)
+	if !ok {
+		return
 	}
 	fi, err := t.Stat(ctx, p)
 	if err != nil {
@@ -348,57 +359,78 @@ func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		f.Unset(a.Section, k)
 	}
 	updated := f.Bytes()
-	rec.Changes = nil
-	for _, c := range ini.Diff(old, updated) {
-		switch {
-		case c.Old == "":
-			rec.Changes = append(rec.Changes, fmt.Sprintf("+ %s", x.redact(c.New)))
-		case c.New == "":
-			rec.Changes = append(rec.Changes, fmt.Sprintf("- %s", x.redact(c.Old)))
-		default:
-			rec.Changes = append(rec.Changes, fmt.Sprintf("line %d: %s -> %s", c.Line, x.redact(c.Old), x.redact(c.New)))
-		}
-	}
+	rec.Changes = diffChanges(x, old, updated)
 	if bytes.Equal(old, updated) {
 		rec.OK = true
 		rec.Changes = []string{"already as wanted: nothing written"}
 		return
 	}
-	backup := p + ".cutover-" + x.runID
-	if _, err := t.Stat(ctx, backup); isNotExist(err) {
-		// Keep the very first original of this run: a retried step must not replace it with
-		// an already edited copy. It is written under a temporary name and renamed, so a
-		// backup cut short (the process killed, the connection dropped) is never taken for
-		// the original by the next attempt.
-		tmpb := backup + ".tmp"
-		err := writeFile(ctx, t, tmpb, old, fi.Mode().Perm())
-		if err == nil {
-			_ = t.Chtimes(ctx, tmpb, fi.ModTime(), fi.ModTime())
-			err = t.Rename(ctx, tmpb, backup)
-		}
-		if err != nil {
-			_ = t.Remove(context.WithoutCancel(ctx), tmpb)
-			fail(fmt.Errorf("keeping the original as %s: %w", backup, err))
-			return
-		}
-	}
-	tmp := p + ".cutover-tmp"
-	if err := writeFile(ctx, t, tmp, updated, fi.Mode().Perm()); err != nil {
+	backup, err := replaceFile(ctx, t, p, fi, old, updated, 0, x.runID)
+	if err != nil {
 		fail(err)
-		return
-	}
-	if err := t.Rename(ctx, tmp, p); err != nil {
-		_ = t.Remove(ctx, tmp)
-		fail(err)
-		return
-	}
-	back, err := readSmallFile(ctx, t, p)
-	if err != nil || !bytes.Equal(back, updated) {
-		fail(fmt.Errorf("the file did not read back as written"))
 		return
 	}
 	rec.Changes = append(rec.Changes, "original kept as "+backup)
 	rec.OK = true
+}
+
+// diffChanges describes, line by line, how updated differs from old, secrets removed.
+func diffChanges(x *stepExec, old, updated []byte) []string {
+	var out []string
+	for _, c := range ini.Diff(old, updated) {
+		switch {
+		case c.Old == "":
+			out = append(out, fmt.Sprintf("+ %s", x.redact(c.New)))
+		case c.New == "":
+			out = append(out, fmt.Sprintf("- %s", x.redact(c.Old)))
+		default:
+			out = append(out, fmt.Sprintf("line %d: %s -> %s", c.Line, x.redact(c.Old), x.redact(c.New)))
+		}
+	}
+	return out
+}
+
+// replaceFile puts data at p on the host so that p is never seen half written: the data
+// goes to a temporary file that is renamed over p, then p is read back. orig is what p
+// was before (nil when it did not exist; the new file then gets mode perm); an existing
+// p keeps its mode, and its first original of this run (old) is kept beside it as
+// p.cutover-RUNID, whose name is returned ("" for a new file). The ini and write actions
+// share it.
+func replaceFile(ctx context.Context, t probe.Transport, p string, orig fs.FileInfo, old, data []byte, perm fs.FileMode, runID string) (string, error) {
+	backup := ""
+	if orig != nil {
+		perm = orig.Mode().Perm()
+		backup = p + ".cutover-" + runID
+		if _, err := t.Stat(ctx, backup); isNotExist(err) {
+			// Keep the very first original of this run: a retried step must not replace it with
+			// an already edited copy. It is written under a temporary name and renamed, so a
+			// backup cut short (the process killed, the connection dropped) is never taken for
+			// the original by the next attempt.
+			tmpb := backup + ".tmp"
+			err := writeFile(ctx, t, tmpb, old, perm)
+			if err == nil {
+				_ = t.Chtimes(ctx, tmpb, orig.ModTime(), orig.ModTime())
+				err = t.Rename(ctx, tmpb, backup)
+			}
+			if err != nil {
+				_ = t.Remove(context.WithoutCancel(ctx), tmpb)
+				return "", fmt.Errorf("keeping the original as %s: %w", backup, err)
+			}
+		}
+	}
+	tmp := p + ".cutover-tmp"
+	if err := writeFile(ctx, t, tmp, data, perm); err != nil {
+		return "", err
+	}
+	if err := t.Rename(ctx, tmp, p); err != nil {
+		_ = t.Remove(ctx, tmp)
+		return "", err
+	}
+	back, err := readSmallFile(ctx, t, p)
+	if err != nil || !bytes.Equal(back, data) {
+		return "", fmt.Errorf("the file did not read back as written")
+	}
+	return backup, nil
 }
 
 func writeFile(ctx context.Context, t probe.Transport, p string, data []byte, perm fs.FileMode) error {

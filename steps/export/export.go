@@ -244,7 +244,7 @@ func (b *builder) action(d *steps.Description, ss *steps.StepState) {
 	if len(rec.Commands) > 0 {
 		b.fence("sh", rec.Commands)
 	}
-	if rec.Kind == "ini" || rec.Kind == "copy" {
+	if rec.Kind == "ini" || rec.Kind == "copy" || rec.Kind == "write" {
 		lang := "text"
 		if rec.Kind == "ini" && (ss == nil || !ss.ActionDone) {
 			lang = "ini"
