@@ -161,23 +161,7 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 	}
 
 	if facts != nil {
-		var unmet []string
-		vals := p.values()
-		for _, r := range rb.Roles {
-			h := p.Roles[r.ID]
-			if f := facts[h.Name]; f == nil || !f.Reachable {
-				continue // unreachable hosts are reported by the caller, with exit 4
-			}
-			for _, req := range r.Requires {
-				ok, err := req.That.eval(rb.schema, vals, r.ID)
-				if err != nil {
-					unmet = append(unmet, fmt.Sprintf("role %s on %s: %v", r.ID, h.Name, err))
-				} else if !ok {
-					unmet = append(unmet, fmt.Sprintf("role %s on %s: %s (%s)", r.ID, h.Name, req.Because, req.That.Src))
-				}
-			}
-		}
-		if len(unmet) > 0 {
+		if unmet := p.unmet(); len(unmet) > 0 {
 			return nil, &RequirementError{Problems: unmet}
 		}
 	}
@@ -202,6 +186,40 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 		p.Steps = append(p.Steps, ps)
 	}
 	return p, nil
+}
+
+// unmet lists the role requirements the bound hosts break, each once, judged by
+// Runbook.Fit. Hosts that did not answer are left to the caller, which reports them
+// (exit 4) unless their roles may be down.
+func (p *Plan) unmet() []string {
+	b := Binding{Roles: p.Roles, Facts: p.Facts, Params: p.Params}
+	order := map[string]int{}
+	for i, r := range p.Runbook.Roles {
+		order[r.ID] = i
+	}
+	seen := map[string]bool{}
+	var all []Unmet
+	for _, r := range p.Runbook.Roles {
+		for _, u := range p.Runbook.Fit(r.ID, p.Roles[r.ID], b).Unmet {
+			key := fmt.Sprintf("%s/%d", u.Role, u.Index)
+			if u.Index == -1 || seen[key] {
+				continue
+			}
+			seen[key] = true
+			all = append(all, u)
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if order[all[i].Role] != order[all[j].Role] {
+			return order[all[i].Role] < order[all[j].Role]
+		}
+		return all[i].Index < all[j].Index
+	})
+	out := make([]string, len(all))
+	for i, u := range all {
+		out[i] = fmt.Sprintf("role %s on %s: %s (%s)", u.Role, u.Host, u.Because, u.Src)
+	}
+	return out
 }
 
 // replanned decides again, with the plan's current facts, the steps of st that have not

@@ -263,31 +263,52 @@ func cursorTo(t *testing.T, h *harness, s *setup, name string) {
 	t.Fatalf("host %s is not in the list:\n%s", name, h.view())
 }
 
-// bindNew binds the role new to host name through the host list.
-func bindNew(t *testing.T, h *harness, s *setup, name string) {
+// bindRole binds role to host name through the host list, by keys.
+func bindRole(t *testing.T, h *harness, s *setup, role, name string) {
 	t.Helper()
-	for s.rb.Roles[s.roleCur].ID != "new" {
+	for s.roleCur > 0 {
+		h.key("up")
+	}
+	for s.rb.Roles[s.roleCur].ID != role {
 		h.key("down")
 	}
 	h.key("enter")
 	cursorTo(t, h, s, name)
 	h.key("enter")
-	if got := s.bound["new"]; got == nil || got.Name != name {
-		t.Fatalf("new is bound to %v, want %s:\n%s", got, name, h.view())
+	if got := s.bound[role]; got == nil || got.Name != name {
+		t.Fatalf("%s is bound to %v, want %s:\n%s", role, got, name, h.view())
 	}
+}
+
+// bindMoveHub binds the roles of move-hub that cutover leaves to the operator: new to
+// name, lui and trk to their hosts (old is bound by itself: only hub has the Hub, and
+// no other role could want it).
+func bindMoveHub(t *testing.T, h *harness, s *setup, name string) {
+	t.Helper()
+	bindRole(t, h, s, "new", name)
+	bindRole(t, h, s, "lui", "lui")
+	bindRole(t, h, s, "trk", "trk")
 }
 
 func TestSetupOffersFittingHostsAndGreysTheOthers(t *testing.T) {
 	h, _ := labHarness(t)
 	s := openMoveHub(t, h)
-	// One host fits old, lui and trk each: bound at once. new is for the operator.
-	for role, host := range map[string]string{"old": "hub", "lui": "lui", "trk": "trk"} {
-		if s.bound[role] == nil || s.bound[role].Name != host {
-			t.Errorf("role %s bound to %v, want %s", role, s.bound[role], host)
+	// Only hub has the Hub, and no other role could want it: old is bound by cutover and
+	// says so. lui and trk have one fitting host each, but new could be either of them:
+	// they are the operator's choice, like new.
+	if s.bound["old"] == nil || s.bound["old"].Name != "hub" || !s.auto["old"] {
+		t.Errorf("old is bound to %v (auto %v), want hub, by cutover", s.bound["old"], s.auto["old"])
+	}
+	for _, role := range []string{"new", "lui", "trk"} {
+		if s.bound[role] != nil {
+			t.Errorf("role %s was bound to %s by itself", role, s.bound[role].Name)
 		}
 	}
-	if s.bound["new"] != nil || s.rb.Roles[s.roleCur].ID != "new" {
-		t.Fatalf("new is bound to %v, cursor on %s: want it unbound and under the cursor", s.bound["new"], s.rb.Roles[s.roleCur].ID)
+	if s.rb.Roles[s.roleCur].ID != "new" {
+		t.Fatalf("cursor on %s: want the first unbound role, new", s.rb.Roles[s.roleCur].ID)
+	}
+	if v := h.view(); !strings.Contains(v, "hub ✓ auto") {
+		t.Errorf("the automatic binding is not marked:\n%s", v)
 	}
 	// n refuses while a role has no host.
 	h.key("n")
@@ -317,6 +338,8 @@ func TestSetupOffersFittingHostsAndGreysTheOthers(t *testing.T) {
 	if s.bound["new"] == nil || s.bound["new"].Name != "spare" || s.choosing {
 		t.Fatalf("binding spare: %v", s.bound["new"])
 	}
+	bindRole(t, h, s, "lui", "lui")
+	bindRole(t, h, s, "trk", "trk")
 	h.key("n")
 	if s.stage != stageParams || s.form == nil || h.top().Capture() != captureText {
 		t.Fatalf("n with every role bound: stage %v", s.stage)
@@ -335,7 +358,7 @@ func TestSetupOffersFittingHostsAndGreysTheOthers(t *testing.T) {
 func TestSetupFormValidatesAndScrolls(t *testing.T) {
 	h, _ := labHarness(t)
 	s := openMoveHub(t, h)
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	h.key("n")
 	// q and ? are letters in a form; ctrl+c is the way out.
 	h.key("tab", "tab") // to the host name field
@@ -432,7 +455,7 @@ func TestSetupPresetsFillTheForm(t *testing.T) {
 func TestSetupSavesARunFile(t *testing.T) {
 	h, l := labHarness(t)
 	s := openMoveHub(t, h)
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	h.key("ctrl+s")
 	if !s.saving || h.top().Capture() != captureText {
 		t.Fatal("ctrl+s does not ask where to save")
@@ -487,7 +510,7 @@ func TestPlanReviewRunsNothing(t *testing.T) {
 func toPlan(t *testing.T, h *harness) *planPage {
 	t.Helper()
 	s := openMoveHub(t, h)
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	h.key("n")
 	for range len(s.rb.Params) - 1 {
 		h.key("tab")
@@ -516,7 +539,7 @@ func TestResizeReflowsEveryPage(t *testing.T) {
 	h.key("enter")
 	check("setup host list")
 	h.key("esc")
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	h.key("n")
 	check("form")
 	h.key("esc")
@@ -580,7 +603,7 @@ func TestKeysPressedTwiceOpenOnePage(t *testing.T) {
 		t.Fatalf("two enters opened %d pages", len(h.r.stack)-1)
 	}
 	s := h.top().(*setup)
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	toPlanFromSetup(t, h)
 	h.burst("s", "s")
 	h.waitView(wait, "Step 3 of 11", "waiting for you")
@@ -601,7 +624,7 @@ func TestQuitWhileTheRunOpens(t *testing.T) {
 	h := newHarness(t, Config{Inventory: inv, Dialer: hang})
 	h.giveFacts(syntheticFacts(inv))
 	s := openMoveHub(t, h)
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	toPlanFromSetup(t, h)
 	h.key("s")
 	h.waitView(wait, "probing the role hosts")

@@ -16,12 +16,14 @@ type planPage struct {
 	a    *app
 	plan *steps.Plan
 	in   steps.Inputs
+	// auto names the roles cutover bound by itself, marked as such.
+	auto map[string]bool
 	sv   *scrollView
 	w    int
 }
 
-func openPlan(from page, a *app, plan *steps.Plan, in steps.Inputs) tea.Cmd {
-	return push(from, &planPage{a: a, plan: plan, in: in, sv: newScrollView(false)})
+func openPlan(from page, a *app, plan *steps.Plan, in steps.Inputs, auto map[string]bool) tea.Cmd {
+	return push(from, &planPage{a: a, plan: plan, in: in, auto: auto, sv: newScrollView(false)})
 }
 
 func (p *planPage) Init() tea.Cmd    { return nil }
@@ -68,14 +70,8 @@ func (p *planPage) content(w int) []string {
 	add(wrap(fmt.Sprintf("%d steps: %d to do, %d skipped for this setup. Nothing has run; nothing runs until you press s.",
 		len(p.plan.Steps), kept, len(p.plan.Steps)-kept), w))
 	out = append(out, "")
-	for _, r := range p.plan.Runbook.Roles {
-		h := p.plan.Roles[r.ID]
-		name := "?"
-		if h != nil {
-			name = h.Name
-		}
-		out = append(out, st.Subtle.Render(truncate(fmt.Sprintf("  %-6s = %-10s %s", r.ID, name, r.Title), w)))
-	}
+	add(st.Subtle.Render(wrap("Every role and its host; check them before you start:", w)))
+	out = append(out, p.roleLines(w)...)
 	out = append(out, "")
 	// Each step: its number and title, then indented what it does and where.
 	const indent = "      "
@@ -114,6 +110,40 @@ func (p *planPage) content(w int) []string {
 		}
 		if len(d.Gates) > 0 {
 			add(st.Subtle.Render(hang(indent+fmt.Sprintf("gated on: %s", strings.Join(d.Gates, "; ")), w, indent)))
+		}
+	}
+	return out
+}
+
+// roleLines lists each role with its host, in columns as wide as the screen allows:
+// the hosts cutover bound by itself and the hosts that are down say so.
+func (p *planPage) roleLines(w int) []string {
+	st := p.a.st
+	roles := p.plan.Runbook.Roles
+	idW, nameW := 4, 4
+	for _, r := range roles {
+		idW = max(idW, len(r.ID))
+		if h := p.plan.Roles[r.ID]; h != nil {
+			nameW = max(nameW, len(h.Name))
+		}
+	}
+	idW, nameW = min(idW, w/4), min(nameW, w/4)
+	var out []string
+	for _, r := range roles {
+		name, note := "?", ""
+		if h := p.plan.Roles[r.ID]; h != nil {
+			name = h.Name
+			switch f := p.plan.Facts[h.Name]; {
+			case f != nil && !f.Reachable:
+				note = st.Warn.Render(truncate("    ↳ "+h.Name+" does not answer: the run goes on without it", w))
+			case p.auto[r.ID]:
+				note = st.Subtle.Render(truncate("    ↳ bound by cutover: the only host that fits, and no other role could want it", w))
+			}
+		}
+		line := fmt.Sprintf("  %-*s = %-*s ", idW, truncate(r.ID, idW), nameW, truncate(name, nameW))
+		out = append(out, truncate(line+st.Subtle.Render(r.Title), w))
+		if note != "" {
+			out = append(out, note)
 		}
 	}
 	return out

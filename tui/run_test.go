@@ -75,7 +75,7 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	cursorTo(t, h, s, "hub")
 	h.golden("setup_roles")
 	h.key("esc")
-	bindNew(t, h, s, "spare")
+	bindMoveHub(t, h, s, "spare")
 	h.key("n")
 	h.golden("setup_params")
 	for range len(s.rb.Params) - 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
+	"charm.land/lipgloss/v2"
 	yaml "github.com/goccy/go-yaml"
 
 	"github.com/cutover/cutover/probe"
@@ -38,6 +40,9 @@ type setup struct {
 	hostCur  int
 	cands    []candidate
 	bound    map[string]*probe.Host
+	// auto names the roles cutover bound by itself (AutoBind: only where it cannot be
+	// wrong); the operator's choice clears the mark.
+	auto map[string]bool
 
 	presetCur int // 0 = no preset
 	preset    string
@@ -55,10 +60,11 @@ type setup struct {
 	notice   string
 }
 
-// candidate is a host offered for a role, with the reasons it cannot play it (none:
-// it fits).
+// candidate is a host offered for a role, with the verdict and the reasons it cannot
+// play it (none: it fits).
 type candidate struct {
 	h   *probe.Host
+	fit steps.Fit
 	why []string
 }
 
@@ -76,7 +82,7 @@ type (
 )
 
 func newSetupPage(a *app, rb *steps.Runbook) *setup {
-	p := &setup{a: a, rb: rb, bound: map[string]*probe.Host{}}
+	p := &setup{a: a, rb: rb, bound: map[string]*probe.Host{}, auto: map[string]bool{}}
 	if rf := a.cfg.RunFile; rf != nil && rf.Runbook == rb.ID {
 		for role, host := range rf.Roles {
 			if h := a.inv.Host(host); h != nil {
@@ -164,40 +170,44 @@ func (p *setup) FullHelp() [][]key.Binding {
 	return [][]key.Binding{p.Help()}
 }
 
-// autoBind gives a role the only host that fits it, when exactly one does.
+// autoBind binds the roles that cannot be bound wrongly (steps.Runbook.AutoBind):
+// never a role that may be down, and only a host that alone fits and that no other
+// role could want. The plan review shows every binding before anything runs.
 func (p *setup) autoBind() {
-	for _, r := range p.rb.Roles {
-		if p.bound[r.ID] != nil {
-			continue
-		}
-		var fit []*probe.Host
-		for _, h := range p.a.inv.Hosts {
-			if len(p.rb.RoleFit(r.ID, h, p.a.facts, p.bound)) == 0 {
-				fit = append(fit, h)
-				if len(fit) > 1 {
-					break
-				}
-			}
-		}
-		if len(fit) == 1 {
-			p.bound[r.ID] = fit[0]
-		}
+	for _, r := range p.rb.AutoBind(p.a.inv.Hosts, p.a.facts, p.bound) {
+		p.auto[r] = true
 	}
 }
 
-// candidates lists hosts for a role: those that fit first, then the rest with reasons.
-func (p *setup) candidates(role string) []candidate {
+// fit judges host h for role with the other roles as bound now.
+func (p *setup) fit(role string, h *probe.Host) steps.Fit {
 	others := map[string]*probe.Host{}
 	for k, v := range p.bound {
 		if k != role {
 			others[k] = v
 		}
 	}
+	return p.rb.Fit(role, h, steps.Binding{Roles: others, Facts: p.a.facts})
+}
+
+// candidates lists hosts for a role: those that fit and answer first, then those that
+// fit while down (a role that may be down), then the rest with reasons.
+func (p *setup) candidates(role string) []candidate {
 	var cs []candidate
 	for _, h := range p.a.inv.Hosts {
-		cs = append(cs, candidate{h, p.rb.RoleFit(role, h, p.a.facts, others)})
+		f := p.fit(role, h)
+		cs = append(cs, candidate{h: h, fit: f, why: f.Why(role)})
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return len(cs[i].why) == 0 && len(cs[j].why) > 0 })
+	rank := func(c candidate) int {
+		switch {
+		case c.fit.OK() && !c.fit.Down:
+			return 0
+		case c.fit.OK():
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return rank(cs[i]) < rank(cs[j]) })
 	return cs
 }
 
@@ -270,11 +280,12 @@ func (p *setup) rolesKey(msg tea.KeyPressMsg) tea.Cmd {
 			p.choosing, p.notice = false, ""
 		case key.Matches(msg, k.Choose) && p.hostCur < len(p.cands):
 			c := p.cands[p.hostCur]
-			if len(c.why) > 0 {
+			if !c.fit.OK() {
 				p.notice = p.a.st.Warn.Render(c.h.Name + " cannot be " + roles[p.roleCur].ID + ": " + c.why[0])
 				return nil
 			}
 			p.bound[roles[p.roleCur].ID] = c.h
+			delete(p.auto, roles[p.roleCur].ID)
 			p.choosing, p.notice, p.problems = false, "", nil
 			// On to the next role that has no host yet.
 			for i := range roles {
@@ -449,7 +460,7 @@ func (p *setup) finish() tea.Cmd {
 		return nil
 	}
 	p.problems = nil
-	return openPlan(p, p.a, plan, p.inputs())
+	return openPlan(p, p.a, plan, p.inputs(), maps.Clone(p.auto))
 }
 
 func problemLines(err error) []string {
@@ -569,8 +580,11 @@ func (p *setup) View(w, h int) string {
 	return head.String() + "\n" + fit(strings.TrimRight(body, "\n"), w, room) + tail.String()
 }
 
-// viewRoles lists the roles; under the one being bound, its candidate hosts, scrolled
-// to keep the cursor in view, and the full reason a greyed host cannot be chosen.
+// viewRoles lists the roles: id, host and title, in columns as wide as the screen
+// allows; under the one being bound, its candidate hosts, scrolled to keep the cursor in
+// view. Below, in full: the title of the role under the cursor and what its binding
+// means (why a host cannot be chosen, that a host is down and what the run does
+// without it, that cutover bound it).
 func (p *setup) viewRoles(w, h int) string {
 	st := p.a.st
 	var b strings.Builder
@@ -581,53 +595,151 @@ func (p *setup) viewRoles(w, h int) string {
 	case p.a.probed.IsZero():
 		probe = st.Warn.Render("hosts not probed")
 	}
-	b.WriteString("Bind each role to a host (enter chooses; n goes on)  " + probe + "\n")
-	for i, r := range p.rb.Roles {
-		host := st.Warn.Render("(choose)")
-		if hh := p.bound[r.ID]; hh != nil {
-			host = st.Pass.Render(hh.Name + " ✓")
-			if p.a.facts[hh.Name] != nil {
-				if why := p.rb.RoleFit(r.ID, hh, p.a.facts, p.bound); len(why) > 0 {
-					host = st.Fail.Render(hh.Name + " ✗ " + why[0])
-				}
-			}
-		}
-		line := fmt.Sprintf("%-6s %-46s %s", truncate(r.ID, 6), truncate(r.Title, 46), host)
+	b.WriteString(truncate("Bind each role to a host (enter chooses; n goes on)  "+probe, w) + "\n")
+	roles := p.rb.Roles
+	idW, hostW := 4, 8
+	hosts := make([]string, len(roles))
+	for i, r := range roles {
+		idW = max(idW, len(r.ID))
+		hosts[i] = p.boundText(r.ID)
+		hostW = max(hostW, lipgloss.Width(hosts[i]))
+	}
+	idW, hostW = min(idW, w/4), min(hostW, w/3)
+	titleW := max(w-2-idW-1-hostW-2, 0)
+	cur := roles[p.roleCur]
+	detail := p.roleDetail(cur, w)
+	for i, r := range roles {
+		host := truncate(hosts[i], hostW)
+		host += strings.Repeat(" ", max(hostW-lipgloss.Width(host), 0))
+		line := fmt.Sprintf("%-*s %s  %s", idW, truncate(r.ID, idW), host, st.Subtle.Render(truncate(r.Title, titleW)))
 		b.WriteString(cursorLine(st, i == p.roleCur && !p.choosing, line) + "\n")
 		if !p.choosing || i != p.roleCur {
 			continue
 		}
-		// Rows for the list: what is left once every role line, the reason and the
-		// heading are drawn.
-		rows := max(h-len(p.rb.Roles)-4, 3)
+		// Rows for the list: what is left once every role line, the heading and the
+		// account of the host under the cursor are drawn.
+		rows := max(h-len(roles)-1-len(detail)-2, 3)
 		top := max(min(p.hostCur-rows/2, len(p.cands)-rows), 0)
 		if top > 0 {
 			b.WriteString(st.Subtle.Render(fmt.Sprintf("      ↑ %d more", top)) + "\n")
 		}
+		nameW, hnW := 4, 0
+		for _, c := range p.cands {
+			nameW = max(nameW, len(c.h.Name))
+			hnW = max(hnW, len(p.hostname(c.h)))
+		}
+		nameW, hnW = min(nameW, 16), min(hnW, 24)
 		for j := top; j < min(top+rows, len(p.cands)); j++ {
-			c := p.cands[j]
-			name := fmt.Sprintf("%-10s", truncate(c.h.Name, 10))
-			if f := p.a.facts[c.h.Name]; f != nil && f.Hostname != "" {
-				name += " " + fmt.Sprintf("%-20s", truncate(f.Hostname, 20))
-			}
-			var row string
-			if len(c.why) == 0 {
-				row = st.Pass.Render("✓ ") + name
-			} else {
-				row = st.Faint.Render(truncate("✗ "+name+" "+c.why[0], w-6))
-			}
-			b.WriteString("    " + cursorLine(st, j == p.hostCur, row) + "\n")
+			b.WriteString("    " + cursorLine(st, j == p.hostCur, p.candidateRow(p.cands[j], nameW, hnW, w-6)) + "\n")
 		}
 		if rest := len(p.cands) - top - rows; rest > 0 {
 			b.WriteString(st.Subtle.Render(fmt.Sprintf("      ↓ %d more", rest)) + "\n")
 		}
-		if p.hostCur < len(p.cands) {
-			if c := p.cands[p.hostCur]; len(c.why) > 0 {
-				b.WriteString(st.Warn.Render(hang("      "+c.h.Name+" cannot be "+r.ID+": "+strings.Join(c.why, "; "), w, "        ")) + "\n")
-			}
-		}
+	}
+	for _, l := range detail {
+		b.WriteString(l + "\n")
 	}
 	return b.String()
+}
+
+// boundText is a role's host as the role list shows it: "(choose)", "hub ✓", "hub ✓
+// auto" (bound by cutover), "primary ↓ down", or "hub ✗" (no longer fits).
+func (p *setup) boundText(role string) string {
+	st := p.a.st
+	h := p.bound[role]
+	if h == nil {
+		return st.Warn.Render("(choose)")
+	}
+	fit := p.fit(role, h)
+	switch {
+	case fit.Unprobed:
+		return h.Name + " " + st.Faint.Render("(not probed)")
+	case !fit.OK():
+		return st.Fail.Render(h.Name + " ✗")
+	case fit.Down:
+		return st.Warn.Render(h.Name + " ↓ down")
+	case p.auto[role]:
+		return st.Pass.Render(h.Name+" ✓") + " " + st.Subtle.Render("auto")
+	}
+	return st.Pass.Render(h.Name + " ✓")
+}
+
+// hostname is what a host calls itself, or for one that did not answer, what the
+// inventory says it is called.
+func (p *setup) hostname(h *probe.Host) string {
+	if f := p.a.facts[h.Name]; f != nil && f.Hostname != "" {
+		return f.Hostname
+	}
+	return h.Vars["hostname"]
+}
+
+// candidateRow is one host offered for a role, w cells wide: fits (✓), down but allowed
+// (↓), or not (✗, greyed, with the first reason).
+func (p *setup) candidateRow(c candidate, nameW, hnW, w int) string {
+	st := p.a.st
+	name := fmt.Sprintf("%-*s", nameW, truncate(c.h.Name, nameW))
+	if hnW > 0 {
+		name += " " + fmt.Sprintf("%-*s", hnW, truncate(p.hostname(c.h), hnW))
+	}
+	switch {
+	case c.fit.OK() && c.fit.Down:
+		return truncate(st.Warn.Render("↓ ")+name+" "+st.Warn.Render("down: "+c.fit.Error), w)
+	case c.fit.OK():
+		return st.Pass.Render("✓ ") + name
+	}
+	return st.Faint.Render(truncate("✗ "+name+" "+c.why[0], w))
+}
+
+// roleDetail is the account below the role list: the role under the cursor in full,
+// and what its binding (or the host under the cursor, while choosing) means.
+func (p *setup) roleDetail(r *steps.Role, w int) []string {
+	st := p.a.st
+	const indent = "    "
+	var out []string
+	add := func(style lipgloss.Style, s string) {
+		for _, l := range strings.Split(hang(s, w, indent), "\n") {
+			out = append(out, style.Render(l))
+		}
+	}
+	add(st.Subtle, r.ID+": "+r.Title)
+	h := p.bound[r.ID]
+	if p.choosing && p.hostCur < len(p.cands) {
+		h = p.cands[p.hostCur].h
+	}
+	if h == nil {
+		return out
+	}
+	fit := p.fit(r.ID, h)
+	switch {
+	case fit.Unprobed:
+	case !fit.OK():
+		add(st.Warn, h.Name+" cannot be "+r.ID+": "+strings.Join(fit.Why(r.ID), "; "))
+	case fit.Down:
+		text := h.Name + " does not answer (" + fit.Error + "). The " + r.ID + " role may be down: the run goes on without it"
+		skips, runs := p.rb.WithoutRole(r.ID)
+		if len(skips) > 0 {
+			text += ", skipping " + quoteList(skips)
+		}
+		if len(runs) > 0 {
+			text += ", and does " + quoteList(runs) + " instead"
+		}
+		add(st.Warn, text+"; its requirements are checked when it answers.")
+	case p.auto[r.ID] && !p.choosing:
+		add(st.Subtle, "bound by cutover: "+h.Name+" is the only host that fits, and no other role could want it")
+	}
+	return out
+}
+
+// quoteList writes titles as «a», «b» and «c».
+func quoteList(titles []string) string {
+	q := make([]string, len(titles))
+	for i, t := range titles {
+		q[i] = "«" + t + "»"
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
 // cursorLine marks the row under the cursor with ">" (and reverse video), so the cursor

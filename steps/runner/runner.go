@@ -126,29 +126,41 @@ func noteLocks(e *steps.Engine, locks *lock.Set) error {
 	return e.Note(locks.Note())
 }
 
-// lockable lists the hosts a run locks: every role host, except one that may be down
-// and is (a failed primary cannot be changed by anybody, and cannot hold a lock). facts
-// tells which hosts answered; without facts (a resume) such a host is dialled to see.
+// lockable lists the hosts a run locks: every role host, except one that is down
+// while all its roles may be down (a failed primary cannot be changed by anybody, and
+// cannot hold a lock), as Runbook.Fit judges it. facts tells which hosts answered;
+// without facts (a resume) a host whose roles may all be down is dialled to see.
 func (c *Config) lockable(ctx context.Context, pool *probe.Pool, plan *steps.Plan, facts map[string]*probe.Facts) []*probe.Host {
-	names := map[string]string{}
-	for r, h := range plan.Roles {
-		names[r] = h.Name
-	}
-	mayBeDown := downAllowed(plan.Runbook, names)
-	var out []*probe.Host
-	for _, h := range plan.Roles {
-		if mayBeDown[h.Name] {
-			if f := facts[h.Name]; f != nil && !f.Reachable {
+	if facts == nil {
+		facts = map[string]*probe.Facts{}
+		for role, h := range plan.Roles {
+			if r := plan.Runbook.Role(role); r == nil || !r.MayBeDown || facts[h.Name] != nil {
 				continue
 			}
-			if facts == nil {
-				if _, err := pool.Get(ctx, h); err != nil && probe.IsConnectionError(err) {
-					continue
-				}
+			f := &probe.Facts{Name: h.Name, Reachable: true}
+			if _, err := pool.Get(ctx, h); err != nil && probe.IsConnectionError(err) {
+				f.Reachable, f.Error = false, err.Error()
 			}
+			facts[h.Name] = f
 		}
-		out = append(out, h)
 	}
+	down := map[string]bool{}
+	for role, h := range plan.Roles {
+		fit := plan.Runbook.Fit(role, h, steps.Binding{Roles: plan.Roles, Facts: facts})
+		if _, seen := down[h.Name]; !seen {
+			down[h.Name] = true
+		}
+		down[h.Name] = down[h.Name] && fit.Down
+	}
+	var out []*probe.Host
+	seen := map[string]bool{}
+	for _, h := range plan.Roles {
+		if !down[h.Name] && !seen[h.Name] {
+			seen[h.Name] = true
+			out = append(out, h)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
@@ -181,31 +193,20 @@ func (c *Config) now() time.Time {
 	return time.Now()
 }
 
-// downAllowed names the hosts every one of whose roles may be down.
-func downAllowed(rb *steps.Runbook, roles map[string]string) map[string]bool {
-	if rb == nil {
-		return nil
-	}
-	out := map[string]bool{}
-	for role, host := range roles {
-		r := rb.Role(role)
-		if _, seen := out[host]; !seen {
-			out[host] = true
-		}
-		out[host] = out[host] && r != nil && r.MayBeDown
-	}
-	return out
-}
-
 // ProbeRoles probes the distinct hosts bound to roles, through pool. A host that does
-// not answer is an error unless all its roles in rb may be down (rb may be nil).
+// not answer is an error unless Runbook.Fit finds it down for roles that may all be
+// down (rb may be nil: then every host must answer).
 func (c *Config) ProbeRoles(ctx context.Context, pool *probe.Pool, roles map[string]string, rb *steps.Runbook) (map[string]*probe.Facts, error) {
-	mayBeDown := downAllowed(rb, roles)
 	var hosts []*probe.Host
+	bound := map[string]*probe.Host{}
 	seen := map[string]bool{}
-	for _, name := range roles {
+	for role, name := range roles {
 		h := c.Inventory.Host(name)
-		if h != nil && !seen[name] {
+		if h == nil {
+			continue
+		}
+		bound[role] = h
+		if !seen[name] {
 			seen[name] = true
 			hosts = append(hosts, h)
 		}
@@ -214,10 +215,21 @@ func (c *Config) ProbeRoles(ctx context.Context, pool *probe.Pool, roles map[str
 	pr := &probe.Prober{Pool: pool, Timeout: c.ProbeTimeout, Now: c.Now}
 	all := pr.ProbeAll(ctx, hosts)
 	facts := map[string]*probe.Facts{}
-	ue := &UnreachableError{}
 	for _, f := range all {
 		facts[f.Name] = f
-		if !f.Reachable && !mayBeDown[f.Name] {
+	}
+	missing := map[string]bool{}
+	for role, h := range bound {
+		if f := facts[h.Name]; f.Reachable {
+			continue
+		}
+		if rb == nil || !rb.Fit(role, h, steps.Binding{Roles: bound, Facts: facts}).Down {
+			missing[h.Name] = true
+		}
+	}
+	ue := &UnreachableError{}
+	for _, f := range all {
+		if missing[f.Name] {
 			ue.Hosts = append(ue.Hosts, f.Name+": "+f.Error)
 			ue.Facts = append(ue.Facts, f)
 		}
