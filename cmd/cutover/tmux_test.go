@@ -270,15 +270,11 @@ func labOfferToStep3(t *testing.T, tm *tmuxTerm) {
 	tm.waitFor("filter: hub", "> maestro/move-hub") // the best match comes first
 	tm.keys("Enter")
 	tm.waitFor("Bind each role to a host", "> new")
-	// old, lui and trk have one fitting host each and are bound already; new is spare.
-	tm.keys("Enter")
-	s := tm.waitFor("✗ hub")
-	for !regexp.MustCompile(`> ✓ spare`).MatchString(s) {
-		tm.keys("Down")
-		s = tm.screen()
-	}
-	tm.keys("Enter")
-	tm.waitFor("spare ✓")
+	// Only hub has the Hub and no other role could want it: old is bound already. new,
+	// lui and trk are the operator's: the cursor moves on to each in turn.
+	tm.bindTo("spare")
+	tm.bindTo("lui")
+	tm.bindTo("trk")
 	tm.keys("n")
 	tm.waitFor("System database")
 	for range 4 {
@@ -289,6 +285,24 @@ func labOfferToStep3(t *testing.T, tm *tmuxTerm) {
 	tm.waitFor("plan review", "Nothing has run")
 	tm.keys("s")
 	tm.waitFor("Step 3 of 11", "waiting for you")
+}
+
+// bindTo binds the role under the cursor to host: enter opens the role's host list,
+// the cursor goes down to the host, enter binds it.
+func (tm *tmuxTerm) bindTo(host string) {
+	tm.t.Helper()
+	tm.keys("Enter")
+	at := regexp.MustCompile(`> [✓↓] ` + regexp.QuoteMeta(host) + ` `)
+	s := tm.waitFor("enter bind this host")
+	for i := 0; !at.MatchString(s); i++ {
+		if i > 100 {
+			tm.t.Fatalf("host %s is not offered:\n%s", host, s)
+		}
+		tm.keys("Down")
+		s = tm.screen()
+	}
+	tm.keys("Enter")
+	tm.waitFor(host + " ✓")
 }
 
 // tmuxLab serves the maestro lab from the test process, so it outlives the program
