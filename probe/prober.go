@@ -249,7 +249,13 @@ func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
 		if f.Settings == nil {
 			f.Settings = map[string]map[string]string{}
 		}
-		f.Settings[c] = ini.Parse([]byte(strings.Join(lines, "\n"))).Keys("")
+		d := ini.INI
+		for _, comp := range comps {
+			if comp.ID == c {
+				d = comp.Dialect
+			}
+		}
+		f.Settings[c] = ini.ParseAs([]byte(strings.Join(lines, "\n")), d).Keys("")
 	}
 	sort.Strings(f.Components)
 	return nil

@@ -264,11 +264,18 @@ type INIAction struct {
 	Section string      `yaml:"section"`
 	Set     Assignments `yaml:"set"`
 	Unset   []string    `yaml:"unset"`
+	// Format is the file's dialect (ini or properties); empty means by its name, so
+	// Maestro's files are written as Java properties, escapes and all.
+	Format INIFormat `yaml:"format"`
 }
 
 func (a *INIAction) compile(c *compiler, act *Action) {
 	c.role(a.Role, "role", act.Pos)
 	c.tmpl(a.File, "file", act.Pos, true)
+	a.Format.compile(c, act.Pos)
+	if a.Section != "" && a.Format == "properties" {
+		c.errorf(act.Pos, "a properties file has no sections: remove section: or give format: ini")
+	}
 	if len(a.Set) == 0 && len(a.Unset) == 0 {
 		c.errorf(act.Pos, "nothing to do: give set: or unset:")
 	}
@@ -344,7 +351,7 @@ func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		fail(err)
 		return
 	}
-	f := ini.Parse(old)
+	f := ini.ParseAs(old, a.Format.of(p))
 	for _, s := range a.Set {
 		v, err := x.render(s.Value)
 		if err == nil {

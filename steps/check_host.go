@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/ini"
+	"github.com/cutover/cutover/probe/yamlpos"
 )
 
 // INICheck passes when an INI key has the expected value (or is absent).
@@ -23,11 +24,15 @@ type INICheck struct {
 	Absent  bool      `yaml:"absent"`
 	// IgnoreCase compares values without regard to case (host names).
 	IgnoreCase bool `yaml:"ignore_case"`
+	// Format is the file's dialect: ini, or properties (Java properties, as Maestro
+	// reads its lui.ini, hub.ini and tracker.ini). Empty means by the file's name.
+	Format INIFormat `yaml:"format"`
 }
 
 func (k *INICheck) compile(c *compiler, ch *Check) {
 	c.role(k.Role, "role", ch.Pos)
 	c.tmpl(k.File, "file", ch.Pos, true)
+	k.Format.compile(c, ch.Pos)
 	if k.Key == "" {
 		c.errorf(ch.Pos, "key is required")
 	}
@@ -71,7 +76,7 @@ func (k *INICheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		}
 		return errResult(fmt.Errorf("%s:%s: %w", h.Name, p, err), h.Name)
 	}
-	got, ok := ini.Parse(data).Get(k.Section, k.Key)
+	got, ok := ini.ParseAs(data, k.Format.of(p)).Get(k.Section, k.Key)
 	if ok {
 		r.Evidence = []string{fmt.Sprintf("%s:%s: %s=%s", h.Name, p, k.keyName(), x.redact(got))}
 	} else {
@@ -99,6 +104,26 @@ func (k *INICheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		r.Status, r.Summary = Pass, fmt.Sprintf("%s=%s in %s on %s", k.keyName(), x.redact(got), p, h.Name)
 	}
 	return r
+}
+
+// INIFormat names an INI file's dialect in a runbook: "ini", "properties", or empty for
+// the dialect the file's name implies (probe.INIDialect).
+type INIFormat string
+
+func (f INIFormat) compile(c *compiler, pos yamlpos.Pos) {
+	if f != "" {
+		if _, err := ini.ParseDialect(string(f)); err != nil {
+			c.errorf(pos, "format: %v", err)
+		}
+	}
+}
+
+// of is the dialect to read and write file with.
+func (f INIFormat) of(file string) ini.Dialect {
+	if d, err := ini.ParseDialect(string(f)); err == nil {
+		return d
+	}
+	return probe.INIDialect(file)
 }
 
 // maxSmallFile bounds files read whole (INI files): anything larger is not an INI file

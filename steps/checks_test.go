@@ -133,7 +133,17 @@ func (f *fixture) chtime(host, rel string, mt time.Time) {
 // runbook with roles a, b, c and a secret parameter.
 func testRunbook(t *testing.T, stepsYAML string) *Runbook {
 	t.Helper()
-	src := `id: test/unit
+	src := testRunbookText(stepsYAML)
+	rb, err := Parse("unit.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("runbook does not load: %v\n%s", err, src)
+	}
+	return rb
+}
+
+// testRunbookText is the source of the unit-test runbook with these steps.
+func testRunbookText(stepsYAML string) string {
+	return `id: test/unit
 title: Unit test runbook
 system: Test
 source: the tests
@@ -146,11 +156,6 @@ params:
   - {id: word, title: A word, type: string, default: hello}
 steps:
 ` + stepsYAML
-	rb, err := Parse("unit.yaml", []byte(src))
-	if err != nil {
-		t.Fatalf("runbook does not load: %v\n%s", err, src)
-	}
-	return rb
 }
 
 var defaultRoles = map[string]string{"a": "h1", "b": "h2", "c": "h3"}
@@ -526,19 +531,19 @@ func TestNewestFileWindow(t *testing.T) {
 
 func TestINIChecks(t *testing.T) {
 	f := newFixture(t)
-	f.write("h1", "lui/lui.ini", "# settings\r\nRegistryHubHost=Spare.Maestro.Lab\r\nHTTPPort=80\r\n[db]\r\nHost=db1\r\n")
+	f.write("h1", "app/settings.ini", "# settings\r\nRegistryHubHost=Spare.Maestro.Lab\r\nHTTPPort=80\r\n[db]\r\nHost=db1\r\n")
 	rb := testRunbook(t, `  - id: s
     title: ini
     gates:
-      - ini: {role: a, file: lui/lui.ini, key: RegistryHubHost, equals: spare.maestro.lab}
-      - ini: {role: a, file: lui/lui.ini, key: RegistryHubHost, equals: spare.maestro.lab, ignore_case: true}
-      - ini: {role: a, file: lui/lui.ini, key: registryhubhost, equals: Spare.Maestro.Lab}
-      - ini: {role: a, file: lui/lui.ini, key: HubExternalHostName, absent: true}
-      - ini: {role: a, file: lui/lui.ini, key: HTTPPort, absent: true}
-      - ini: {role: a, file: lui/lui.ini, key: TrackerHost, equals: x}
-      - ini: {role: a, file: lui/lui.ini, section: db, key: Host, equals: db1}
-      - ini: {role: a, file: lui/missing.ini, key: X, equals: "1"}
-      - ini: {role: a, file: lui/lui.ini, key: HTTPPort, equals: "{{ params.word }}"}
+      - ini: {role: a, file: app/settings.ini, key: RegistryHubHost, equals: spare.maestro.lab}
+      - ini: {role: a, file: app/settings.ini, key: RegistryHubHost, equals: spare.maestro.lab, ignore_case: true}
+      - ini: {role: a, file: app/settings.ini, key: registryhubhost, equals: Spare.Maestro.Lab}
+      - ini: {role: a, file: app/settings.ini, key: HubExternalHostName, absent: true}
+      - ini: {role: a, file: app/settings.ini, key: HTTPPort, absent: true}
+      - ini: {role: a, file: app/settings.ini, key: TrackerHost, equals: x}
+      - ini: {role: a, file: app/settings.ini, section: db, key: Host, equals: db1}
+      - ini: {role: a, file: app/missing.ini, key: X, equals: "1"}
+      - ini: {role: a, file: app/settings.ini, key: HTTPPort, equals: "{{ params.word }}"}
 `)
 	x := f.exec(rb, "s", nil, nil)
 	tests := []struct {
@@ -570,6 +575,33 @@ func TestINIChecks(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestINIChecksReadMaestroFilesAsJavaDoes: lui.ini is read as Java properties unless the
+// check says otherwise: escapes are decoded, ":" separates, keys compare exactly.
+func TestINIChecksReadMaestroFilesAsJavaDoes(t *testing.T) {
+	f := newFixture(t)
+	f.write("h1", "lui/lui.ini", "RestoreBackup=C:\\\\temp\\\\restore\r\nTrackerHost : trk.example\r\n")
+	rb := testRunbook(t, `  - id: s
+    title: ini
+    gates:
+      - ini: {role: a, file: lui/lui.ini, key: RestoreBackup, equals: 'C:\temp\restore'}
+      - ini: {role: a, file: lui/lui.ini, key: TrackerHost, equals: trk.example}
+      - ini: {role: a, file: lui/lui.ini, key: trackerhost, absent: true}
+      - ini: {role: a, file: lui/lui.ini, key: RestoreBackup, equals: 'C:\\temp\\restore', format: ini}
+`)
+	x := f.exec(rb, "s", nil, nil)
+	for i := range 4 {
+		wantStatus(t, evalGate(t, x, i), Pass)
+	}
+	_, err := Parse("x.yaml", []byte(testRunbookText(`  - id: s
+    title: ini
+    gates:
+      - ini: {role: a, file: lui/lui.ini, key: K, absent: true, format: toml}
+`)))
+	if err == nil || !strings.Contains(err.Error(), "ini or properties") {
+		t.Errorf("an unknown format: %v", err)
 	}
 }
 

@@ -83,6 +83,7 @@ var (
 	tCheck     = reflect.TypeOf(Check{})
 	tAction    = reflect.TypeOf(Action{})
 	tParamType = reflect.TypeOf(ParamType(""))
+	tINIFormat = reflect.TypeOf(INIFormat(""))
 )
 
 var (
@@ -130,6 +131,8 @@ func (g *schemaGen) typeSchema(t reflect.Type) any {
 			names = append(names, string(p))
 		}
 		return map[string]any{"enum": names}
+	case tINIFormat:
+		return map[string]any{"enum": []string{"ini", "properties"}, "description": "the file's dialect; by default properties for Maestro's lui.ini, hub.ini and tracker.ini, ini for any other file"}
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -3,24 +3,36 @@ package ini_test
 import (
 	"bytes"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/cutover/cutover/probe/ini"
 )
 
 func addSeeds(f *testing.F) {
 	for _, in := range roundTripInputs {
-		f.Add(in)
+		f.Add(in, false)
+	}
+	for _, in := range propertiesInputs {
+		f.Add(in, true)
 	}
 }
 
+func dialect(props bool) ini.Dialect {
+	if props {
+		return ini.Properties
+	}
+	return ini.INI
+}
+
 // FuzzParseBytesIsIdentity: rendering a parsed file gives back exactly its bytes, and
-// Keys agrees with Get.
+// Keys agrees with Get, in both dialects.
 func FuzzParseBytesIsIdentity(f *testing.F) {
 	addSeeds(f)
-	f.Fuzz(func(t *testing.T, content string) {
-		file := ini.Parse([]byte(content))
+	f.Fuzz(func(t *testing.T, content string, props bool) {
+		file := ini.ParseAs([]byte(content), dialect(props))
 		if got := file.Bytes(); !bytes.Equal(got, []byte(content)) {
 			t.Fatalf("Parse(%q).Bytes() = %q", content, got)
 		}
@@ -34,18 +46,24 @@ func FuzzParseBytesIsIdentity(f *testing.F) {
 
 // FuzzSetKeepsOtherLines checks what the product promises: the INI editor never changes
 // a line it was not asked to. After Set or Unset of one key, every other line is still
-// there, unchanged and in the same order.
+// there, unchanged and in the same order; in a properties file, every line that is not
+// part of a definition of the key (its first line or a continuation of it).
 func FuzzSetKeepsOtherLines(f *testing.F) {
 	for _, in := range roundTripInputs {
-		f.Add(in, "", "a", "new", false)
-		f.Add(in, "main", "a", "new", true)
+		f.Add(in, "", "a", "new", false, false)
+		f.Add(in, "main", "a", "new", true, false)
 	}
-	f.Add("x=1\n[s]\nk=2\n[t]\nk=3\n", "S", "K", "v", false)
-	f.Add("; top\n[s]\nk=2", "", "new", " spaced ", false)
-	f.Add("k=1\r\nK = 2\r\nj=3", "", "k", "", true)
-	f.Add("[a]\n[b]\n", "c", "k", "v", false)
-	f.Fuzz(func(t *testing.T, content, section, key, value string, unset bool) {
-		file := ini.Parse([]byte(content))
+	for _, in := range propertiesInputs {
+		f.Add(in, "", "a", `C:\new\ü`, false, true)
+		f.Add(in, "", "list", "x", true, true)
+		f.Add(in, "", "b", "  spaced  ", false, true)
+	}
+	f.Add("x=1\n[s]\nk=2\n[t]\nk=3\n", "S", "K", "v", false, false)
+	f.Add("; top\n[s]\nk=2", "", "new", " spaced ", false, false)
+	f.Add("k=1\r\nK = 2\r\nj=3", "", "k", "", true, false)
+	f.Add("[a]\n[b]\n", "c", "k", "v", false, false)
+	f.Fuzz(func(t *testing.T, content, section, key, value string, unset, props bool) {
+		file := ini.ParseAs([]byte(content), dialect(props))
 		var err error
 		if unset {
 			file.Unset(section, key)
@@ -59,12 +77,16 @@ func FuzzSetKeepsOtherLines(f *testing.F) {
 			}
 			return
 		}
-		if again := string(ini.Parse([]byte(out)).Bytes()); again != out {
+		if again := string(ini.ParseAs([]byte(out), dialect(props)).Bytes()); again != out {
 			t.Fatalf("the result does not round-trip: %q -> %q", out, again)
 		}
 
-		before := classify(content, section, key)
-		after := classify(out, section, key)
+		classifier := classify
+		if props {
+			classifier = classifyProperties
+		}
+		before := classifier(content, section, key)
+		after := classifier(out, section, key)
 		keptBefore := before.others()
 		keptAfter := after.others()
 		if !before.hasHeader && after.hasHeader && section != "" {
@@ -80,7 +102,7 @@ func FuzzSetKeepsOtherLines(f *testing.F) {
 				section, key, content, out, keptBefore, keptAfter)
 		}
 
-		reread := ini.Parse([]byte(out))
+		reread := ini.ParseAs([]byte(out), dialect(props))
 		got, ok := reread.Get(section, key)
 		if unset {
 			if len(after.matches) > 0 || ok {
@@ -91,7 +113,7 @@ func FuzzSetKeepsOtherLines(f *testing.F) {
 		if len(after.matches) == 0 || !ok || got != strings.TrimSpace(value) {
 			t.Fatalf("after Set(%q, %q, %q), reading %q back gives %q, %v", section, key, value, out, got, ok)
 		}
-		if n := len(before.matches); n > 0 && len(after.matches) != n {
+		if n := len(before.matches); n > 0 && len(after.matches) != n && !props {
 			t.Fatalf("Set changed the number of %s lines from %d to %d", key, n, len(after.matches))
 		}
 		if mem, _ := file.Get(section, key); mem != got {
@@ -149,4 +171,81 @@ func (c classified) others() []string {
 		}
 	}
 	return out
+}
+
+// classifyProperties marks the lines of a properties text that belong to a definition
+// of key: its first line and the lines that continue it. It walks the text as Java's
+// LineReader does, character by character, independently of the package: leading white
+// space skipped, "#" or "!" first on a line makes a comment, a line ending after an odd
+// number of backslashes continues on the next line unless that one is blank, and the
+// key ends at the first unescaped "=", ":" or white space.
+func classifyProperties(content, section, key string) classified {
+	var c classified
+	if content == "" {
+		return c
+	}
+	c.lines = strings.Split(strings.TrimSuffix(content, "\n"), "\n")
+	c.match = make([]bool, len(c.lines))
+	for i := 0; i < len(c.lines); i++ {
+		text := strings.TrimLeft(strings.TrimSuffix(c.lines[i], "\r"), " \t\f")
+		if text == "" || text[0] == '#' || text[0] == '!' {
+			continue
+		}
+		first := i
+		var logical []byte
+		for {
+			n := 0
+			for j := len(text) - 1; j >= 0 && text[j] == '\\'; j-- {
+				n++
+			}
+			if n%2 == 0 {
+				logical = append(logical, text...)
+				break
+			}
+			logical = append(logical, text[:len(text)-1]...)
+			if i+1 >= len(c.lines) {
+				break
+			}
+			i++
+			text = strings.TrimLeft(strings.TrimSuffix(c.lines[i], "\r"), " \t\f")
+			if text == "" {
+				break
+			}
+		}
+		var k []uint16
+		for j := 0; j < len(logical); j++ {
+			ch := logical[j]
+			if ch == '=' || ch == ':' || ch == ' ' || ch == '\t' || ch == '\f' {
+				break
+			}
+			if ch == '\\' && j+1 < len(logical) {
+				j++
+				ch = logical[j]
+				switch ch {
+				case 't':
+					ch = '\t'
+				case 'n':
+					ch = '\n'
+				case 'r':
+					ch = '\r'
+				case 'f':
+					ch = '\f'
+				case 'u':
+					if v, err := strconv.ParseUint(string(logical[j+1:min(j+5, len(logical))]), 16, 16); err == nil && j+5 <= len(logical) {
+						k = append(k, uint16(v))
+						j += 4
+						continue
+					}
+				}
+			}
+			k = append(k, utf16.Encode([]rune(string(rune(ch))))...)
+		}
+		if section == "" && string(utf16.Decode(k)) == key && key != "" {
+			for j := first; j <= i; j++ {
+				c.match[j] = true
+				c.matches = append(c.matches, c.lines[j])
+			}
+		}
+	}
+	return c
 }
