@@ -3,12 +3,11 @@ package tui
 import (
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
+
+	"github.com/cutover/cutover/probe/hosttext"
 )
 
 // maxLines bounds what a scrollView keeps: the oldest lines of an endless output go
@@ -37,8 +36,8 @@ func (s *scrollView) SetLines(lines []string) {
 }
 
 // AppendOutput adds lines of foreign text (command output from a host): escape
-// sequences and control characters are removed, so no host can write to the operator's
-// terminal, and tabs become spaces.
+// sequences and control characters are made visible, so no host can write to the
+// operator's terminal, and tabs become spaces.
 func (s *scrollView) AppendOutput(lines ...string) {
 	for _, l := range lines {
 		s.lines = append(s.lines, sanitize(l))
@@ -138,33 +137,25 @@ func (s *scrollView) View(w, h int) string {
 	return b.String()
 }
 
-// sanitize makes foreign text safe to draw: no escape sequences, no control
-// characters, tabs expanded.
+// sanitize makes foreign text safe to draw: escape sequences and control characters
+// shown as visible escapes (hosttext.Line, as in every other output of cutover), tabs
+// expanded.
 func sanitize(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r >= 0x7f && r < 0xa0 || r == utf8.RuneError {
-			clean = false
-			break
-		}
-	}
-	if clean {
+	s = hosttext.Line(s)
+	if !strings.Contains(s, "\t") {
 		return s
 	}
-	s = ansi.Strip(s)
 	var b strings.Builder
 	col := 0
 	for _, r := range s {
-		switch {
-		case r == '\t':
+		if r == '\t' {
 			n := 8 - col%8
 			b.WriteString(strings.Repeat(" ", n))
 			col += n
-		case unicode.IsControl(r), r == utf8.RuneError:
-		default:
-			b.WriteRune(r)
-			col++
+			continue
 		}
+		b.WriteRune(r)
+		col++
 	}
 	return b.String()
 }

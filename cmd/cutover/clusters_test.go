@@ -198,7 +198,8 @@ hosts:
 		{"export/mdaemon-cluster-powershell-plan.md", []string{"mdaemon/cluster", "-i", winInv, "--role", "primary=md1", "--role", "secondary=md2",
 			"--set", `share=\\nas\MDaemon`, "--set", "multi_node_routing=yes"},
 			[]string{"read with `(Get-Item -LiteralPath (Join-Path 'C:/MDaemon' 'App\\MDaemon.exe')).VersionInfo.ProductVersion`",
-				"md1:\\\\nas\\MDaemon\\Users exists and is a folder"}},
+				// The first of the two backslashes is escaped: \\ renders as one.
+				"md1:\\\\\\nas\\MDaemon\\Users exists and is a folder"}},
 	} {
 		r := cutover(t, append([]string{"export"}, tc.args...)...)
 		wantCode(t, r, 0, tc.has...)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/sshx"
 )
 
@@ -81,23 +82,27 @@ func printFacts(e *env, facts []*probe.Facts) {
 		if f.OSName != "" {
 			osName = f.OSName
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/%s/%s\n", f.Name, f.Address, reach, dash(f.Hostname), dash(osName), clock, comps,
+		// Everything but the timings came from the inventory or the host: one field per
+		// column, whatever it holds (hosttext.Field).
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s/%s/%s\n", hosttext.Field(f.Name), hosttext.Field(f.Address), reach,
+			hosttext.Field(dash(f.Hostname)), hosttext.Field(dash(osName)), clock, hosttext.Field(comps),
 			f.Timing.Dial.Round(time.Millisecond), f.Timing.Auth.Round(time.Millisecond), f.Timing.Exec.Round(time.Millisecond))
 	}
 	tw.Flush()
 	for _, f := range facts {
+		name := hosttext.Line(f.Name)
 		if f.Error != "" {
-			fmt.Fprintf(e.stdout, "\n%s: %s\n", f.Name, f.Error)
+			fmt.Fprintf(e.stdout, "\n%s: %s\n", name, hosttext.Line(f.Error))
 		}
 		for _, comp := range sortedKeys(f.Settings) {
 			var kv []string
 			for _, k := range sortedKeys(f.Settings[comp]) {
 				kv = append(kv, k+"="+f.Settings[comp][k])
 			}
-			fmt.Fprintf(e.stdout, "%s %s: %s\n", f.Name, comp, strings.Join(kv, " "))
+			fmt.Fprintf(e.stdout, "%s %s: %s\n", name, hosttext.Line(comp), hosttext.Line(strings.Join(kv, " ")))
 		}
 		for _, w := range f.Warnings {
-			fmt.Fprintf(e.stdout, "%s WARNING: %s\n", f.Name, w)
+			fmt.Fprintf(e.stdout, "%s WARNING: %s\n", name, hosttext.Line(w))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
@@ -73,7 +74,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	if !rf.json {
 		fmt.Fprintf(e.stdout, "replaying %s (run %s of %s)\n", path, st.Session.RunID, rb.ID)
 		for _, n := range rep.Notes {
-			fmt.Fprintf(e.stdout, "  note: %s\n", n)
+			fmt.Fprintf(e.stdout, "  note: %s\n", hosttext.Line(n))
 		}
 	}
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: out}
@@ -141,7 +142,7 @@ func verifyOnlyReplay(ctx context.Context, e *env, rf *runFlags, j *journal.Jour
 	hold, total, unreachable := 0, 0, false
 	for _, r := range reps {
 		if r.Result == nil {
-			fmt.Fprintf(e.stdout, "-     %-20s not checked: %s\n", r.Step, r.Why)
+			fmt.Fprintf(e.stdout, "-     %-20s not checked: %s\n", r.Step, hosttext.Line(r.Why))
 			continue
 		}
 		total++
@@ -154,10 +155,10 @@ func verifyOnlyReplay(ctx context.Context, e *env, rf *runFlags, j *journal.Jour
 		if r.Recorded != "" {
 			recorded = fmt.Sprintf(" (recorded: %s)", r.Recorded)
 		}
-		fmt.Fprintf(e.stdout, "%-5s %-20s %s: %s%s\n", mark, r.Step, r.Result.Name, r.Result.Summary, recorded)
+		fmt.Fprintln(e.stdout, hosttext.Line(fmt.Sprintf("%-5s %-20s %s: %s%s", mark, r.Step, r.Result.Name, r.Result.Summary, recorded)))
 		if !r.Result.OK() {
 			for _, l := range r.Result.Evidence {
-				fmt.Fprintf(e.stdout, "          | %s\n", l)
+				fmt.Fprintf(e.stdout, "          | %s\n", hosttext.Line(l))
 			}
 		}
 	}

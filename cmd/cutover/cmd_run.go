@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
@@ -227,7 +228,7 @@ func mergeAnswers(answers map[string]*steps.Answer, file string, rb *steps.Runbo
 func explainStart(e *env, err error) error {
 	if ue, ok := err.(*runner.UnreachableError); ok {
 		for _, f := range ue.Facts {
-			fmt.Fprintf(e.stderr, "cutover: %s: %s\n", f.Name, f.Error)
+			fmt.Fprintf(e.stderr, "cutover: %s: %s\n", hosttext.Line(f.Name), hosttext.Line(f.Error))
 		}
 		return quiet{headless.ExitUnreachable}
 	}

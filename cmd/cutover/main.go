@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/yamlpos"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
@@ -58,7 +59,14 @@ func main() {
 }
 
 func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, stdin: stdin}
+	// Whatever a command prints (a host's output, a lock's fields, an error quoting a
+	// file name) reaches the terminal without a raw escape sequence. The fields are made
+	// safe where they are formatted; this is the last line of defence. The wizard draws
+	// on the terminal itself and does not write here.
+	out, errs := hosttext.NewWriter(stdout), hosttext.NewWriter(stderr)
+	defer out.Flush()
+	defer errs.Flush()
+	e := &env{stdout: out, stderr: errs, stdin: stdin}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		usage(stdout)
 		return 0

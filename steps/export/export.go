@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -36,34 +37,34 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 	b := &builder{}
 	rb := p.Runbook
 	if j.Broken != nil {
-		b.line("> **WARNING: this journal fails its integrity check** (%s). It was changed after it was written; do not rely on it.", j.Broken)
+		b.line("> **WARNING: this journal fails its integrity check** (%s). It was changed after it was written; do not rely on it.", text(j.Broken.Error()))
 		b.line("")
 	}
 	b.header(rb, p)
 	s := st.Session
-	b.line("Run `%s` by %s, started %s.", s.RunID, orUnknown(s.Operator), stamp(st.Started))
+	b.line("Run %s by %s, started %s.", code(s.RunID), text(orUnknown(s.Operator)), stamp(st.Started))
 	switch {
 	case st.Ended && st.Outcome == steps.RunDone:
 		b.line("Outcome: **done** at %s.", stamp(st.EndedAt))
 	case st.Ended:
-		b.line("Outcome: **%s** at %s: %s.", st.Outcome, stamp(st.EndedAt), st.Message)
+		b.line("Outcome: **%s** at %s: %s.", text(string(st.Outcome)), stamp(st.EndedAt), text(st.Message))
 	default:
-		b.line("Outcome: **not finished** (resume with `cutover resume %s`).", j.Path)
+		b.line("Outcome: **not finished** (resume with %s).", code("cutover resume "+j.Path))
 	}
 	if n := countOverrides(st); n > 0 {
 		b.line("")
 		b.line("**%s overridden by the operator** (marked OVERRIDDEN below).", plural(n, "check or action was", "checks or actions were"))
 	}
 	if s.Replay != "" {
-		b.line("This run replays `%s`.", s.Replay)
+		b.line("This run replays %s.", code(s.Replay))
 	}
-	b.line("Journal: `%s`.", j.Path)
+	b.line("Journal: %s.", code(j.Path))
 	b.line("")
 	if len(st.Notes) > 0 {
 		b.line("Notes:")
 		b.line("")
 		for _, n := range st.Notes {
-			b.line("- %s: %s", stamp(n.Time), n.Message)
+			b.line("- %s: %s", stamp(n.Time), text(n.Message))
 		}
 		b.line("")
 	}
@@ -88,9 +89,9 @@ func (b *builder) line(format string, args ...any) {
 }
 
 func (b *builder) header(rb *steps.Runbook, p *steps.Plan) {
-	b.line("# %s", rb.Title)
+	b.line("# %s", text(rb.Title))
 	b.line("")
-	b.line("Runbook `%s` (%s). Follows: %s.", rb.ID, rb.System, rb.Source)
+	b.line("Runbook %s (%s). Follows: %s.", code(rb.ID), text(rb.System), text(rb.Source))
 	b.line("")
 	if len(rb.Roles) > 0 {
 		b.line("| Role | Host | What it is |")
@@ -103,7 +104,7 @@ func (b *builder) header(rb *steps.Runbook, p *steps.Plan) {
 					host += " (" + f.Hostname + ")"
 				}
 			}
-			b.line("| %s | %s | %s |", r.ID, cell(host), cell(r.Title))
+			b.line("| %s | %s | %s |", cell(r.ID), cell(host), cell(r.Title))
 		}
 		b.line("")
 	}
@@ -116,7 +117,7 @@ func (b *builder) header(rb *steps.Runbook, p *steps.Plan) {
 				// An optional port left empty holds 0, which is no port.
 				v = "(empty)"
 			}
-			b.line("| %s | %s |", prm.ID, cell(v))
+			b.line("| %s | %s |", cell(prm.ID), cell(v))
 		}
 		b.line("")
 	}
@@ -131,14 +132,16 @@ func redactSecrets(s string, p *steps.Plan) string {
 		if !prm.Secret || !ok {
 			continue
 		}
-		if text := fmt.Sprint(v); text != "" && text != "[secret]" {
-			s = strings.ReplaceAll(s, text, "[secret]")
+		if v := fmt.Sprint(v); v != "" && v != secretPlaceholder {
+			// As written, and as the checklist escapes it (a secret with a * in it is
+			// written \* outside code).
+			for _, form := range []string{v, text(v), hosttext.Line(v)} {
+				s = strings.ReplaceAll(s, form, "[secret]")
+			}
 		}
 	}
 	return s
 }
-
-func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
 // step writes one checklist item; ss is nil for an empty (plan) checklist.
 func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.StepState) {
@@ -151,7 +154,7 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 		if ss != nil && ss.Status == steps.StepSkipped {
 			box = "x"
 		}
-		b.line("- [%s] ~~%d. %s~~ (`%s`) skipped: %s", box, n, ps.Title, ps.ID, reason)
+		b.line("- [%s] ~~%d. %s~~ (%s) skipped: %s", box, n, text(ps.Title), code(ps.ID), text(reason))
 		if ss != nil {
 			// An operator's skip: who decided it, and how.
 			for _, dec := range ss.Decisions {
@@ -162,7 +165,7 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 	}
 	d, err := p.Describe(ps.ID)
 	if err != nil {
-		b.line("- [ ] %d. %s (`%s`): %v", n, ps.Title, ps.ID, err)
+		b.line("- [ ] %d. %s (%s): %s", n, text(ps.Title), code(ps.ID), text(err.Error()))
 		return
 	}
 	box, status := " ", ""
@@ -180,13 +183,15 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 	}
 	hosts := ""
 	if len(ps.Hosts) > 0 {
-		hosts = "; hosts: " + strings.Join(ps.Hosts, ", ")
+		hosts = "; hosts: " + text(strings.Join(ps.Hosts, ", "))
 	}
-	b.line("- [%s] **%d. %s** (`%s`%s)%s", box, n, ps.Title, ps.ID, hosts, status)
+	b.line("- [%s] **%d. %s** (%s%s)%s", box, n, text(ps.Title), code(ps.ID), hosts, status)
 	if ps.Undecided {
-		b.line("  - Note: %s", ps.Reason)
+		b.line("  - Note: %s", text(ps.Reason))
 	}
-	if t := strings.TrimSpace(d.Text); t != "" {
+	// The operator text is the runbook's own Markdown: it stays Markdown, without
+	// control characters.
+	if t := strings.TrimSpace(hosttext.Text(d.Text)); t != "" {
 		b.line("")
 		for _, l := range strings.Split(t, "\n") {
 			b.indent(l)
@@ -194,17 +199,17 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 		b.line("")
 	}
 	if d.Phrase != "" {
-		b.line("  Cannot be undone: confirm by typing `%s`.", d.Phrase)
+		b.line("  Cannot be undone: confirm by typing %s.", code(d.Phrase))
 		b.line("")
 	}
 	// The order a step happens in: pre-checks, the action, the gates; then what the
 	// operator decided along the way.
-	for i, label := range d.Pre {
-		b.check("Pre-check", label, ss, "pre", i)
+	for i, desc := range d.Pre {
+		b.check("Pre-check", desc, ss, "pre", i)
 	}
 	b.action(d, ss)
-	for i, label := range d.Gates {
-		b.check("Gate", label, ss, "gate", i)
+	for i, desc := range d.Gates {
+		b.check("Gate", desc, ss, "gate", i)
 	}
 	if ss != nil {
 		for _, dec := range ss.Decisions {
@@ -237,24 +242,24 @@ func (b *builder) action(d *steps.Description, ss *steps.StepState) {
 	if rec.Answer {
 		prefix = "Performed by command"
 	}
-	b.line("  - [%s] %s: %s", box, prefix, rec.Summary)
+	b.line("  - [%s] %s: %s", box, prefix, label(rec.Summary))
 	if d.ActionError != "" && (ss == nil || ss.Action == nil) {
-		b.line("    - Cannot be done as planned: %s", d.ActionError)
+		b.line("    - Cannot be done as planned: %s", text(d.ActionError))
 	}
 	if len(rec.Commands) > 0 {
-		b.fence("sh", rec.Commands)
+		b.fence("sh", rec.Commands, true)
 	}
 	if rec.Kind == "ini" || rec.Kind == "copy" || rec.Kind == "write" {
 		lang := "text"
 		if rec.Kind == "ini" && (ss == nil || !ss.ActionDone) {
 			lang = "ini"
 		}
-		b.fence(lang, rec.Changes)
+		b.fence(lang, rec.Changes, false)
 	}
 	if ss == nil || !ss.ActionDone {
 		if ss != nil && ss.ActionPending {
 			if a := ss.Action; a != nil && a.Unknown {
-				b.line("    - **Outcome unknown**: the connection was lost while the action ran: %s", a.Error)
+				b.line("    - **Outcome unknown**: the connection was lost while the action ran: %s", text(a.Error))
 			} else {
 				b.line("    - **Outcome unknown**: the action started at %s and no result was recorded.", stamp(ss.Start))
 			}
@@ -265,13 +270,13 @@ func (b *builder) action(d *steps.Description, ss *steps.StepState) {
 	case rec.OK:
 		b.line("    - Done in %s%s.", time.Duration(rec.Elapsed).Round(time.Millisecond), exitText(rec))
 	default:
-		b.line("    - **Failed**%s: %s", exitText(rec), rec.Error)
+		b.line("    - **Failed**%s: %s", exitText(rec), text(rec.Error))
 	}
 	if reason, ok := ss.Overrides["action"]; ok {
-		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", reason)
+		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", text(reason))
 	}
 	if len(rec.Output) > 0 && (!rec.OK || len(rec.Output) <= maxEvidence) {
-		b.fence("text", tail(rec.Output, maxEvidence))
+		b.fence("text", tail(rec.Output, maxEvidence), false)
 	}
 }
 
@@ -282,7 +287,7 @@ func exitText(rec *steps.ActionRecord) string {
 	return fmt.Sprintf(" (exit %d)", *rec.ExitCode)
 }
 
-func (b *builder) check(kind, label string, ss *steps.StepState, phase string, i int) {
+func (b *builder) check(kind, desc string, ss *steps.StepState, phase string, i int) {
 	var r *steps.CheckResult
 	if ss != nil {
 		if phase == "pre" {
@@ -292,7 +297,7 @@ func (b *builder) check(kind, label string, ss *steps.StepState, phase string, i
 		}
 	}
 	if r == nil {
-		b.line("  - [ ] %s: %s", kind, label)
+		b.line("  - [ ] %s: %s", kind, label(desc))
 		return
 	}
 	reason, overridden := ss.Overrides[fmt.Sprintf("%s/%d", phase, i)]
@@ -308,13 +313,13 @@ func (b *builder) check(kind, label string, ss *steps.StepState, phase string, i
 	if r.Attempts > 1 {
 		wait = fmt.Sprintf(", after %s and %d attempts", time.Duration(r.Waited).Round(time.Second), r.Attempts)
 	}
-	b.line("  - [%s] %s: %s", box, kind, label)
-	b.line("    - **%s** at %s%s: %s", state, stamp(r.At), wait, r.Summary)
+	b.line("  - [%s] %s: %s", box, kind, label(desc))
+	b.line("    - **%s** at %s%s: %s", text(state), stamp(r.At), wait, label(r.Summary))
 	if overridden {
-		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", reason)
+		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", text(reason))
 	}
 	if len(r.Evidence) > 0 {
-		b.fence("text", head(r.Evidence, maxEvidence))
+		b.fence("text", head(r.Evidence, maxEvidence), false)
 	}
 }
 
@@ -324,42 +329,48 @@ func (b *builder) decision(d steps.Decision) {
 	case steps.Confirm:
 		what = "confirmed"
 		if d.Run != nil {
-			what += fmt.Sprintf(", performed with `%s` on role %s", d.Run.Command, d.Run.Role)
+			what += fmt.Sprintf(", performed with %s on role %s", code(d.Run.Command), text(d.Run.Role))
 		}
 	case steps.Override:
-		what = "**OVERRIDE**: " + d.Reason
+		what = "**OVERRIDE**: " + text(d.Reason)
 	case steps.Skip:
-		what = "skipped: " + d.Reason
+		what = "skipped: " + text(d.Reason)
 	default:
-		what = string(d.Kind)
+		what = text(string(d.Kind))
 		if d.Reason != "" {
-			what += ": " + d.Reason
+			what += ": " + text(d.Reason)
 		}
 	}
 	via := ""
 	if d.Via != "" {
-		via = " via " + d.Via
+		via = " via " + text(d.Via)
 	}
-	b.line("  - Decision (%s, %s%s): %s", d.On, orUnknown(d.By), via, what)
+	b.line("  - Decision (%s, %s%s): %s", text(d.On), text(orUnknown(d.By)), via, what)
 }
 
-func (b *builder) fence(lang string, lines []string) {
+// fence writes lines as a code block. Commands are text cutover wrote and may hold
+// several lines (a script, a here-document): each stays inside the list item, indented.
+// Anything else (output, evidence, changes) is one line per element, whatever it holds:
+// a file name with a newline cannot add a line. No line can close the block early
+// (fenceFor), and none carries a control character.
+func (b *builder) fence(lang string, lines []string, multiline bool) {
 	if len(lines) == 0 {
 		return
 	}
-	fence := "```"
+	var body []string
 	for _, l := range lines {
-		for strings.Contains(l, fence) {
-			fence += "`"
+		if !multiline {
+			body = append(body, hosttext.Line(l))
+			continue
+		}
+		for _, part := range strings.Split(strings.TrimRight(l, "\n"), "\n") {
+			body = append(body, hosttext.Line(part))
 		}
 	}
+	fence := fenceFor(body)
 	b.line("    %s%s", fence, lang)
-	for _, l := range lines {
-		// A command of several lines (a script, a here-document) stays inside the list
-		// item: every line is indented, not only the first.
-		for _, part := range strings.Split(strings.TrimRight(l, "\n"), "\n") {
-			b.line("    %s", part)
-		}
+	for _, l := range body {
+		b.line("    %s", l)
 	}
 	b.line("    %s", fence)
 }

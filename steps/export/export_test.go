@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/renderer/html"
+
 	gold "github.com/cutover/cutover/steps/golden"
 
 	"github.com/cutover/cutover/probe"
@@ -355,5 +359,96 @@ func TestExportTamperedJournal(t *testing.T) {
 	out := exportOf(t, path, rb, lookup, nil)
 	if !strings.HasPrefix(out, "> **WARNING: this journal fails its integrity check**") {
 		t.Errorf("no warning on top:\n%s", out)
+	}
+}
+
+// hostile is what a host (or whoever wrote a file it serves) might send to forge a
+// change ticket: HTML, a javascript: link, a ticked box on a line of its own, a fence
+// that would close the code block, a window-title escape sequence.
+const hostile = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) | a | b |\n- [x] step done \x1b]0;pwned\x07 ~~struck~~ *em* &#x202e;"
+
+var (
+	checkedBox = regexp.MustCompile(`<input checked="" disabled="" type="checkbox"\s*/?>\s*([^<\n]*)`)
+	codeBlock  = regexp.MustCompile(`(?s)<pre><code[^>]*>(.*?)</code></pre>`)
+)
+
+// TestExportNeutralisesHostText: output, evidence, file names, reasons and notes full of
+// Markdown and HTML come out of the checklist as the text they are. The checklist is
+// rendered as GitHub-flavoured Markdown with raw HTML allowed (as a ticket may), and
+// the HTML is searched for what the host tried to make: an image, a javascript: link,
+// a ticked box, a struck or emphasised word, text escaping its code block.
+func TestExportNeutralisesHostText(t *testing.T) {
+	e, w, path, rb, lookup := localRun(t, `  - id: act
+    title: Act
+    action:
+      run: {role: a, command: "cat hostile.txt; printf '%s\\n' '`+"````"+`' 'after the fence'; exit 1"}
+  - id: logs
+    title: Logs
+    gates:
+      - newest_file: {role: a, path: "logs/*.log", contains: [never there]}
+  - id: chore
+    title: Chore
+    manual: true
+    optional: true
+`, nil)
+	dir := lookup("h1").InstallDir
+	if err := os.WriteFile(filepath.Join(dir, "hostile.txt"), []byte(hostile+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "logs", strings.ReplaceAll(hostile, "/", "∕")+".log"), []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Note("broke the lock of " + hostile); err != nil {
+		t.Fatal(err)
+	}
+	d := &steps.Answerer{Via: "runfile", Answers: map[string]*steps.Answer{
+		"act":   {Override: "checked by hand " + hostile},
+		"logs":  {Override: "fine " + hostile},
+		"chore": {Skip: "later " + hostile},
+	}}
+	if res := headless.Drive(context.Background(), e, d, path); res.Code != headless.ExitDone {
+		t.Fatalf("drive: %+v", res)
+	}
+	w.Close()
+	md := exportOf(t, path, rb, lookup, nil)
+	if strings.ContainsAny(md, "\x1b\x07\r") {
+		t.Errorf("control characters in the checklist:\n%q", md)
+	}
+	var out bytes.Buffer
+	gm := goldmark.New(goldmark.WithExtensions(extension.GFM), goldmark.WithRendererOptions(html.WithUnsafe()))
+	if err := gm.Convert([]byte(md), &out); err != nil {
+		t.Fatal(err)
+	}
+	h := out.String()
+	for _, bad := range []string{"<img", `href="javascript:`, "<del>struck", "<em>em", "<td> a </td>", "&#x202e;", "\u202e"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("the rendered checklist holds %q:\n%s\n\nfrom:\n%s", bad, h, md)
+		}
+	}
+	// Every ticked box is cutover's: a step, an action or a check.
+	for _, m := range checkedBox.FindAllStringSubmatch(h, -1) {
+		if strings.Contains(m[1], "step done") {
+			t.Errorf("a forged ticked box: %q\n%s", m[1], md)
+		}
+	}
+	if n := len(checkedBox.FindAllString(h, -1)); n != 4 {
+		t.Errorf("%d ticked boxes, want 4 (the three steps and the overridden gate):\n%s", n, md)
+	}
+	// The output stays inside its code block, fence and all.
+	inBlock := false
+	for _, m := range codeBlock.FindAllStringSubmatch(h, -1) {
+		if strings.Contains(m[1], "````") && strings.Contains(m[1], "after the fence") && strings.Contains(m[1], "&lt;img") {
+			inBlock = true
+		}
+	}
+	if !inBlock {
+		t.Errorf("the action's output left its code block:\n%s", h)
+	}
+	// The text is still there to read, escaped.
+	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "[x](javascript:alert(1))", `\n- [x] step done \x1b]0;pwned\a`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("the rendered checklist lacks %q:\n%s", want, h)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -42,14 +43,17 @@ type Printer struct {
 	waiting map[string]bool
 }
 
-// Event prints one event.
+// Event prints one event. Text from the hosts in it is made safe for a terminal
+// (hosttext): in the text form each field stays on its line; in the JSON form the
+// characters JSON leaves raw (C1 controls, bidirectional overrides) are written as
+// JSON escapes, so the bytes are safe and the data is the same.
 func (p *Printer) Event(ev *steps.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.JSON {
 		b, err := json.Marshal(ev)
 		if err == nil {
-			fmt.Fprintf(p.W, "%s\n", b)
+			fmt.Fprintf(p.W, "%s\n", hosttext.Text(string(b)))
 		}
 		return
 	}
@@ -57,7 +61,7 @@ func (p *Printer) Event(ev *steps.Event) {
 		fmt.Fprintln(p.W, l)
 	}
 	if (ev.Type == steps.EvSession || ev.Type == steps.EvResume) && p.Journal != "" {
-		fmt.Fprintf(p.W, "%s  %-9s %-20s %s\n", clock(ev.Time), "journal", "", p.Journal)
+		fmt.Fprintf(p.W, "%s  %-9s %-20s %s\n", clock(ev.Time), "journal", "", hosttext.Line(p.Journal))
 	}
 }
 
@@ -70,7 +74,7 @@ func (p *Printer) Progress(pr steps.Progress) {
 	}
 	switch {
 	case pr.Line != "" && p.Verbose:
-		fmt.Fprintf(p.W, "%s  %-9s %-20s | %s: %s\n", clock(time.Now()), "output", pr.Step, pr.Host, pr.Line)
+		fmt.Fprintf(p.W, "%s  %-9s %-20s | %s: %s\n", clock(time.Now()), "output", pr.Step, hosttext.Line(pr.Host), hosttext.Line(pr.Line))
 	case pr.Last != nil:
 		key := fmt.Sprintf("%s/%s/%d", pr.Step, pr.Phase, pr.Gate)
 		if p.waiting == nil {
@@ -79,7 +83,7 @@ func (p *Printer) Progress(pr steps.Progress) {
 		if !p.waiting[key] || p.Verbose {
 			p.waiting[key] = true
 			fmt.Fprintf(p.W, "%s  %-9s %-20s waiting up to %s more: %s\n", clock(time.Now()), "wait", pr.Step,
-				pr.Remaining.Round(time.Second), pr.Last.Summary)
+				pr.Remaining.Round(time.Second), hosttext.Line(pr.Last.Summary))
 		}
 	}
 }
@@ -87,8 +91,14 @@ func (p *Printer) Progress(pr steps.Progress) {
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") }
 
 // FormatEvent renders an event as readable lines: the first says what happened; a
-// failed check adds its evidence, indented.
+// failed check adds its evidence, indented. Every line is safe for a terminal: a field
+// that holds a newline, a carriage return or an escape sequence (a host's file name, a
+// line of its output) shows it as a visible escape and cannot start a line of its own.
 func FormatEvent(ev *steps.Event) []string {
+	return hosttext.Lines(formatEvent(ev))
+}
+
+func formatEvent(ev *steps.Event) []string {
 	head := func(kind, text string) string {
 		return fmt.Sprintf("%s  %-9s %-20s %s", clock(ev.Time), kind, ev.Step, text)
 	}
@@ -146,7 +156,14 @@ func FormatEvent(ev *steps.Event) []string {
 		a := ev.Action
 		out := []string{head("action", a.Summary)}
 		for _, c := range a.Commands {
-			out = append(out, "          $ "+c)
+			// A command of several lines (a script) is shown as written, each line indented.
+			for i, part := range strings.Split(strings.TrimRight(c, "\n"), "\n") {
+				prefix := "          $ "
+				if i > 0 {
+					prefix = "            "
+				}
+				out = append(out, prefix+part)
+			}
 		}
 		return out
 	case steps.EvActionResult:
@@ -202,7 +219,8 @@ type Decider interface {
 // Result is how a headless run ended.
 type Result struct {
 	Code int
-	// Message explains a non-zero code in one paragraph.
+	// Message explains a non-zero code in one paragraph, safe to print: what it quotes
+	// from the hosts cannot act on a terminal or start a line (hosttext.Line).
 	Message string
 	// Prompt is the question left unanswered, if that is why the run stopped.
 	Prompt *steps.Prompt
@@ -211,6 +229,12 @@ type Result struct {
 // Drive runs the engine until it ends, a prompt has no answer, or ctx is cancelled.
 // journalPath is quoted in messages so the operator knows what to resume.
 func Drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) Result {
+	res := drive(ctx, e, d, journalPath)
+	res.Message = hosttext.Line(res.Message)
+	return res
+}
+
+func drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) Result {
 	for {
 		if e.Finished() {
 			st := e.State()

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/local"
@@ -320,3 +322,88 @@ func TestFormatEvent(t *testing.T) {
 		}
 	}
 }
+
+// terminalSafe fails t when out holds anything a terminal would act on: a control
+// character other than the line ends and tabs, a C1 control, a bidirectional control,
+// bytes that are not UTF-8.
+func terminalSafe(t *testing.T, what, out string) {
+	t.Helper()
+	if !utf8.ValidString(out) {
+		t.Errorf("%s is not UTF-8: %q", what, out)
+	}
+	for i, r := range out {
+		if r < 0x20 && r != '\n' && r != '\t' || r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			t.Errorf("%s: raw %U at byte %d: %q", what, r, i, out[max(0, i-20):min(len(out), i+20)])
+			return
+		}
+	}
+}
+
+// TestHostileHostOutput: a command whose output and a log folder whose file names carry
+// escape sequences, carriage returns and newlines. The text printer shows each as a
+// visible escape, no line of output starts where the host wanted one to, and the JSON
+// printer writes safe bytes that decode to exactly what the host sent.
+func TestHostileHostOutput(t *testing.T) {
+	var verbose, jsonOut bytes.Buffer
+	obs := both{&headless.Printer{W: &verbose, Verbose: true}, &headless.Printer{W: &jsonOut, JSON: true}}
+	e, dir := engine(t, `  - id: s
+    title: S
+    action:
+      run: {role: a, command: "printf 'title\\033]0;pwned\\007\\nclear\\033[2J\\nok\\rFORGED\\n\\342\\200\\256evil\\n'; exit 3"}
+  - id: logs
+    title: Logs
+    gates:
+      - newest_file: {role: a, path: "logs/*.log", contains: [never there]}
+`, obs, nil)
+	os.MkdirAll(filepath.Join(dir, "logs"), 0o755)
+	name := "backup\n12:00:00  end       s                    done\r\x1b[2K.log"
+	if err := os.WriteFile(filepath.Join(dir, "logs", name), []byte("ok\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := headless.Drive(context.Background(), e, answers{"s": {Override: "the output is the test"}}.decider(), "J")
+	if res.Code != headless.ExitNeedsOp {
+		t.Fatalf("code %d: %s", res.Code, res.Message)
+	}
+	for what, out := range map[string]string{"text": verbose.String(), "json": jsonOut.String(), "message": res.Message} {
+		terminalSafe(t, what, out)
+	}
+	text := verbose.String()
+	for _, l := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		// Every line is the printer's: a time stamp, or the indent of evidence and
+		// commands. None is the file name's "12:00:00  end" or the output's FORGED.
+		if !strings.HasPrefix(l, "          ") && !(len(l) > 10 && l[2] == ':' && l[5] == ':') || strings.HasPrefix(l, "12:00:00") || strings.HasPrefix(l, "FORGED") {
+			t.Errorf("a line the host wrote: %q\n%s", l, text)
+		}
+	}
+	for _, want := range []string{`title\x1b]0;pwned\a`, `clear\x1b[2J`, `ok\rFORGED`, `\u202eevil`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(text, `backup\n12:00:00  end       s                    done\r\x1b[2K.log`) {
+		t.Errorf("the file name is not shown, escaped, on one line:\n%s", text)
+	}
+	if !strings.Contains(res.Message, `backup\n12:00:00`) {
+		t.Errorf("the message does not quote the file name escaped: %s", res.Message)
+	}
+	// The JSON lines hold exactly what the host sent.
+	found := false
+	for _, l := range strings.Split(strings.TrimSpace(jsonOut.String()), "\n") {
+		var ev steps.Event
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("not JSON: %v: %s", err, l)
+		}
+		if ev.Type == steps.EvActionResult && slices.Contains(ev.Action.Output, "h1: ok\rFORGED") && slices.Contains(ev.Action.Output, "h1: \u202eevil") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the JSON output does not carry the host's output as sent:\n%s", jsonOut.String())
+	}
+}
+
+// both prints every event with two printers.
+type both struct{ a, b *headless.Printer }
+
+func (x both) Event(ev *steps.Event)      { x.a.Event(ev); x.b.Event(ev) }
+func (x both) Progress(pr steps.Progress) { x.a.Progress(pr); x.b.Progress(pr) }

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
 )
 
 // FileName is the lock file's name in the install folder.
@@ -59,9 +60,13 @@ type Owner struct {
 	Version string   `json:"version,omitempty"`
 }
 
+// describe says who holds the lock. The fields come from a file on the host, which
+// anyone with access to it may have written: each is kept to one line, with no escape
+// sequence (hosttext.Line), so a lock cannot forge the refusal it is quoted in.
 func (o *Owner) describe() string {
 	return fmt.Sprintf("%s (pid %d on %s) since %s, runbook %s, run %s, journal %s",
-		o.Operator, o.PID, o.Machine, o.Since.UTC().Format("2006-01-02 15:04:05 UTC"), o.Runbook, o.RunID, o.Journal)
+		hosttext.Line(o.Operator), o.PID, hosttext.Line(o.Machine), o.Since.UTC().Format("2006-01-02 15:04:05 UTC"),
+		hosttext.Line(o.Runbook), hosttext.Line(o.RunID), hosttext.Line(o.Journal))
 }
 
 // Liveness says whether a lock's owner still runs.
@@ -103,7 +108,7 @@ func (c *Conflict) String() string {
 	} else {
 		fmt.Fprintf(&b, "a lock file cutover cannot read (%.80q)", c.Raw)
 	}
-	fmt.Fprintf(&b, " [lock file %s on %s]. ", c.Path, c.Host)
+	fmt.Fprintf(&b, " [lock file %s on %s]. ", hosttext.Line(c.Path), c.Host)
 	switch c.Alive {
 	case Alive:
 		fmt.Fprintf(&b, "That process is still running on this machine: wait for it to end or stop it; cutover never breaks the lock of a live run.")
@@ -112,7 +117,7 @@ func (c *Conflict) String() string {
 	default:
 		where := "another machine"
 		if c.Owner != nil && c.Owner.Machine != "" {
-			where = c.Owner.Machine
+			where = hosttext.Line(c.Owner.Machine)
 		}
 		fmt.Fprintf(&b, "cutover cannot tell from here whether it is still going (it runs on %s): ask its operator, and only if it is gone break the lock with --break-lock \"REASON\" (the reason is journaled).", where)
 	}
