@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cutover/cutover/probe/yamlpos"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -83,7 +84,7 @@ func Get(id string) (*steps.Runbook, error) {
 
 // LoadFile loads a runbook from a file of the operator's.
 func LoadFile(name string) (*steps.Runbook, error) {
-	data, err := os.ReadFile(name)
+	data, err := yamlpos.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,11 @@ package steps
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 
 	yast "github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/cutover/cutover/probe/yamlpos"
 )
@@ -53,7 +51,7 @@ func (rf *RunFile) Pos(key string) yamlpos.Pos {
 // keyPositions notes where the run file's keys are written.
 func keyPositions(file string, data []byte) map[string]yamlpos.Pos {
 	out := map[string]yamlpos.Pos{}
-	f, err := parser.ParseBytes(data, 0)
+	f, err := yamlpos.Parse(file, data)
 	if err != nil || len(f.Docs) != 1 {
 		return out
 	}
@@ -123,8 +121,11 @@ func (a *Answer) UnmarshalYAML(n yast.Node) error {
 // LoadRunFile reads a run file. The inventory path, if any, is made relative to the
 // working folder.
 func LoadRunFile(path string) (*RunFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := yamlpos.ReadFile(path)
 	if err != nil {
+		if len(yamlpos.Errors(err)) > 0 {
+			return nil, err
+		}
 		return nil, fmt.Errorf("run file: %w", err)
 	}
 	rf := &RunFile{}

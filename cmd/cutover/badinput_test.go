@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,6 +72,17 @@ steps:
 		return []string{"run", p, "-i", inv, "--role", "app=lui", "--headless", "--journal-dir", dir}
 	}
 	from := func(p string) []string { return []string{"run", "--from", p, "--headless", "--journal-dir", dir} }
+	// An alias bomb: nine lines of anchors, each ten aliases of the one before, stand
+	// for 10^9 values once expanded; the sixth already for a million.
+	bomb := "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i := 1; i <= 8; i++ {
+		bomb += fmt.Sprintf("a%d: &a%d [%s*a%d]\n", i, i, strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 9), i-1)
+	}
+	// A run file of 100 MB in one line (a sparse file: it takes no disk).
+	huge := runFile("huge.yaml", "runbook: maestro/move-hub\nnote: ")
+	if err := os.Truncate(huge, 100<<20); err != nil {
+		t.Fatal(err)
+	}
 	at := func(p string, line int, what string) string {
 		return regexp.QuoteMeta(p) + ":" + strconv.Itoa(line) + `:\d+: .*` + what
 	}
@@ -90,6 +102,8 @@ steps:
 		{"inventory duplicate host", move(file("inv-dup.yaml", "hosts:\n  hub:\n    address: 127.0.0.1\n  hub:\n    address: 127.0.0.2\n")),
 			at(filepath.Join(dir, "inv-dup.yaml"), 4, "hub")},
 		{"inventory empty", move(file("inv-empty.yaml", "")), at(filepath.Join(dir, "inv-empty.yaml"), 1, "empty")},
+		{"inventory alias bomb", move(file("inv-bomb.yaml", bomb+"hosts:\n  hub: {address: 127.0.0.1}\n")), at(filepath.Join(dir, "inv-bomb.yaml"), 6, "alias bomb")},
+		{"inventory nesting", move(file("inv-deep.yaml", "hosts: "+strings.Repeat("[", 50000)+"\n")), at(filepath.Join(dir, "inv-deep.yaml"), 1, "nest more than 64 deep")},
 
 		// Runbooks.
 		{"runbook syntax", runRB(file("rb-syntax.yaml", runbook("  - id: a\n    title: [unclosed\n"))),
@@ -102,11 +116,14 @@ steps:
 			at(filepath.Join(dir, "rb-role.yaml"), 12, "db")},
 		{"runbook duplicate step", runRB(file("rb-dup.yaml", runbook("  - {id: a, title: A, manual: true}\n  - {id: a, title: B, manual: true}\n"))),
 			at(filepath.Join(dir, "rb-dup.yaml"), 11, `\ba\b`)},
+		{"runbook alias bomb", runRB(file("rb-bomb.yaml", bomb+runbook("  - {id: a, title: A, manual: true}\n"))), at(filepath.Join(dir, "rb-bomb.yaml"), 6, "alias bomb")},
 		{"runbook unknown check", runRB(file("rb-check.yaml", runbook("  - id: a\n    title: A\n    gates:\n      - file_there: {role: app, path: x}\n"))),
 			at(filepath.Join(dir, "rb-check.yaml"), 13, "file_there")},
 
 		// Run files.
 		{"run file syntax", from(runFile("syntax.yaml", edit("roles:\n", "roles: [\n"))), regexp.QuoteMeta(filepath.Join(l.Dir(), "runs", "syntax.yaml")) + `:\d+:\d+: `},
+		{"run file alias bomb", from(runFile("bomb.yaml", bomb+good)), at(filepath.Join(l.Dir(), "runs", "bomb.yaml"), 6, "alias bomb")},
+		{"run file of 100 MB", from(huge), at(huge, 2, "larger than 2 MiB")},
 		{"run file unknown key", from(runFile("key.yaml", edit("params:\n", "parameters:\n"))), at(filepath.Join(l.Dir(), "runs", "key.yaml"), line("params:\n"), "parameters")},
 		{"run file unknown runbook", from(runFile("runbook.yaml", edit("runbook: maestro/move-hub", "runbook: maestro/move-hubb"))),
 			at(filepath.Join(l.Dir(), "runs", "runbook.yaml"), line("runbook:"), `no runbook "maestro/move-hubb"`)},

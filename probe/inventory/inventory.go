@@ -36,7 +36,6 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/yamlpos"
@@ -126,7 +125,9 @@ func Detect(data []byte) Format {
 		}
 		break
 	}
-	f, err := parser.ParseBytes(data, 0)
+	// Within the bounds of yamlpos.Parse: the YAML parser's time grows with the square
+	// of a mapping's keys, and a file it refuses is reported by the parser of its form.
+	f, err := yamlpos.Parse("", data)
 	if err != nil || len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		if err != nil && !looksLikeYAML(data) {
 			return FormatAnsibleINI

@@ -1,6 +1,8 @@
 // Package yamlpos decodes the YAML that operators write (inventories, runbooks, run
 // files) strictly, and reports every problem as file:line:col with what is wrong. It
-// wraps github.com/goccy/go-yaml, which keeps a position on every node.
+// wraps github.com/goccy/go-yaml, which keeps a position on every node, and bounds what
+// it reads (limits.go): size, nesting, entries and aliases, so no file can take the
+// operator's memory or minutes.
 package yamlpos
 
 import (
@@ -14,7 +16,6 @@ import (
 
 	yaml "github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Pos is a place in a file. Line and Col start at 1; zero means unknown.
@@ -165,15 +166,15 @@ func PosOf(n ast.Node) Pos {
 	return Pos{Line: tk.Position.Line, Col: tk.Position.Column}
 }
 
-// Decode parses data and decodes it strictly into v: unknown keys, duplicate keys and
-// values of the wrong type are errors with positions.
+// Decode parses data (within the bounds of Parse) and decodes it strictly into v:
+// unknown keys, duplicate keys and values of the wrong type are errors with positions.
 func Decode(file string, data []byte, v any) error {
 	if strings.TrimSpace(string(data)) == "" {
 		return &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "file is empty"}
 	}
-	f, err := parser.ParseBytes(data, 0)
+	f, err := Parse(file, data)
 	if err != nil {
-		return SetFile(convert(err), file)
+		return err
 	}
 	if len(f.Docs) != 1 {
 		return &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: fmt.Sprintf("expected one YAML document, found %d", len(f.Docs))}
