@@ -84,7 +84,7 @@ func (k *FileAgeCheck) compile(c *compiler, ch *Check) {
 func (k *FileAgeCheck) describe(x *stepExec) string {
 	s := fmt.Sprintf("%s:%s was modified at most %s ago", x.host(k.Role.Name).Name, x.mustRender(k.Path), x.mustRender(k.MaxAge.T))
 	for _, p := range k.Contains {
-		s += fmt.Sprintf(", contains /%s/", p.Src)
+		s += fmt.Sprintf(", contains /%s/", p.text(x))
 	}
 	return s
 }
@@ -153,13 +153,17 @@ func (k *FileAgeCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	} else if age > maxAge+x.clockSlack(h) {
 		problems = append(problems, fmt.Sprintf("last modified %s ago, more than %s", age.Round(time.Second), maxAge))
 	}
-	for _, pat := range k.Contains {
+	want, err := k.Contains.regexps(x)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	for i, re := range want {
 		found := false
 		for _, l := range lines {
-			found = found || pat.Re.MatchString(l)
+			found = found || re.MatchString(l)
 		}
 		if !found {
-			problems = append(problems, fmt.Sprintf("no line matches /%s/", pat.Src))
+			problems = append(problems, fmt.Sprintf("no line matches /%s/", k.Contains[i].text(x)))
 		}
 	}
 	if len(problems) > 0 {

@@ -27,6 +27,12 @@ type INICheck struct {
 	// Format is the file's dialect: ini, or properties (Java properties, as Maestro
 	// reads its lui.ini, hub.ini and tracker.ini). Empty means by the file's name.
 	Format INIFormat `yaml:"format"`
+	// Matches, instead of equals, demands the value match a regular expression (one of
+	// several database products, say).
+	Matches *Pattern `yaml:"matches"`
+	// Calibrate says the key's name rests on assumptions no vendor document gives: the
+	// preflight looks for it in the file before the run changes anything.
+	Calibrate *Calibration `yaml:"calibrate"`
 }
 
 func (k *INICheck) compile(c *compiler, ch *Check) {
@@ -37,8 +43,18 @@ func (k *INICheck) compile(c *compiler, ch *Check) {
 		c.errorf(ch.Pos, "key is required")
 	}
 	c.tmpl(k.Equals, "equals", ch.Pos, false)
-	if k.Absent == !k.Equals.IsZero() {
-		c.errorf(ch.Pos, "give exactly one of equals: and absent: true")
+	n := 0
+	for _, given := range []bool{k.Absent, !k.Equals.IsZero(), k.Matches != nil} {
+		if given {
+			n++
+		}
+	}
+	if n != 1 {
+		c.errorf(ch.Pos, "give exactly one of equals:, matches: and absent: true")
+	}
+	k.Calibrate.compile(c, ch)
+	if k.Calibrate != nil && k.Calibrate.Files != 0 {
+		c.errorf(ch.Pos, "calibrate.files is for log gates: an INI key is looked for in the file as it is")
 	}
 }
 
@@ -53,6 +69,9 @@ func (k *INICheck) describe(x *stepExec) string {
 	where := fmt.Sprintf("%s in %s:%s", k.keyName(), x.host(k.Role.Name).Name, x.mustRender(k.File))
 	if k.Absent {
 		return where + " is not set"
+	}
+	if k.Matches != nil {
+		return fmt.Sprintf("%s matches /%s/", where, k.Matches.text(x))
 	}
 	return fmt.Sprintf("%s is %q", where, x.mustRender(k.Equals))
 }
@@ -87,6 +106,21 @@ func (k *INICheck) eval(ctx context.Context, x *stepExec) CheckResult {
 			r.Status, r.Summary = Fail, fmt.Sprintf("%s is still set in %s on %s", k.keyName(), p, h.Name)
 		} else {
 			r.Status, r.Summary = Pass, fmt.Sprintf("%s is not set in %s on %s", k.keyName(), p, h.Name)
+		}
+		return r
+	}
+	if k.Matches != nil {
+		re, err := k.Matches.regexp(x)
+		if err != nil {
+			return errResult(err, h.Name)
+		}
+		switch {
+		case !ok:
+			r.Status, r.Summary = Fail, fmt.Sprintf("%s is not set in %s on %s (want a value matching /%s/)", k.keyName(), p, h.Name, k.Matches.text(x))
+		case !re.MatchString(got):
+			r.Status, r.Summary = Fail, fmt.Sprintf("%s is %q in %s on %s, which does not match /%s/", k.keyName(), x.redact(got), p, h.Name, k.Matches.text(x))
+		default:
+			r.Status, r.Summary = Pass, fmt.Sprintf("%s=%s in %s on %s", k.keyName(), x.redact(got), p, h.Name)
 		}
 		return r
 	}
@@ -179,10 +213,10 @@ func (k *CommandCheck) describe(x *stepExec) string {
 	cmd, _ := commandFor(x, k.Role.Name, k.Run, k.PowerShell)
 	s := fmt.Sprintf("on %s, `%s` exits %d", x.host(k.Role.Name).Name, cmd, k.wantExit())
 	for _, p := range k.OutputContains {
-		s += fmt.Sprintf(", output contains /%s/", p.Src)
+		s += fmt.Sprintf(", output contains /%s/", p.text(x))
 	}
 	for _, p := range k.OutputNotContains {
-		s += fmt.Sprintf(", output does not contain /%s/", p.Src)
+		s += fmt.Sprintf(", output does not contain /%s/", p.text(x))
 	}
 	return s
 }
@@ -226,14 +260,22 @@ func (k *CommandCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	if code != k.wantExit() {
 		problems = append(problems, fmt.Sprintf("exit code %d, want %d", code, k.wantExit()))
 	}
-	for _, p := range k.OutputContains {
-		if !p.Re.MatchString(out) {
-			problems = append(problems, fmt.Sprintf("output lacks /%s/", p.Src))
+	want, err := k.OutputContains.regexps(x)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	unwanted, err := k.OutputNotContains.regexps(x)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	for i, re := range want {
+		if !re.MatchString(out) {
+			problems = append(problems, fmt.Sprintf("output lacks /%s/", k.OutputContains[i].text(x)))
 		}
 	}
-	for _, p := range k.OutputNotContains {
-		if p.Re.MatchString(out) {
-			problems = append(problems, fmt.Sprintf("output has /%s/", p.Src))
+	for i, re := range unwanted {
+		if re.MatchString(out) {
+			problems = append(problems, fmt.Sprintf("output has /%s/", k.OutputNotContains[i].text(x)))
 		}
 	}
 	if len(problems) > 0 {

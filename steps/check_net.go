@@ -54,7 +54,7 @@ func (k *HTTPCheck) describe(x *stepExec) string {
 	}
 	s := fmt.Sprintf("from %s, %s %s", x.host(k.From.Name).Name, x.mustRender(k.URL), want)
 	for _, p := range k.Contains {
-		s += fmt.Sprintf(" with /%s/", p.Src)
+		s += fmt.Sprintf(" with /%s/", p.text(x))
 	}
 	return s
 }
@@ -94,9 +94,13 @@ func (k *HTTPCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	if !ok {
 		problems = append(problems, fmt.Sprintf("status %d", status))
 	}
-	for _, p := range k.Contains {
-		if !p.Re.MatchString(body) {
-			problems = append(problems, fmt.Sprintf("the answer lacks /%s/", p.Src))
+	want, err := k.Contains.regexps(x)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
+	for i, re := range want {
+		if !re.MatchString(body) {
+			problems = append(problems, fmt.Sprintf("the answer lacks /%s/", k.Contains[i].text(x)))
 		}
 	}
 	if len(problems) > 0 {

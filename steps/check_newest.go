@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,6 +34,10 @@ type NewestFileCheck struct {
 	NotContains Patterns `yaml:"not_contains"`
 	// Window caps how much of the file is read ("1MiB" by default).
 	Window ByteSize `yaml:"window"`
+	// Calibrate says the file's name or wording rests on assumptions no vendor document
+	// gives: the preflight looks for them in earlier files before the run changes
+	// anything.
+	Calibrate *Calibration `yaml:"calibrate"`
 
 	age time.Duration
 }
@@ -49,6 +54,7 @@ func (n *NewestFileCheck) compile(c *compiler, ch *Check) {
 			}
 		}
 	}
+	n.Calibrate.compile(c, ch)
 	switch n.NewerThan {
 	case "", "step_start":
 	default:
@@ -70,38 +76,50 @@ func (n *NewestFileCheck) describe(x *stepExec) string {
 		fmt.Fprintf(&b, " is at most %s old", n.age)
 	}
 	for _, p := range n.Contains {
-		fmt.Fprintf(&b, ", contains /%s/", p.Src)
+		fmt.Fprintf(&b, ", contains /%s/", p.text(x))
 	}
 	for _, p := range n.NotContains {
-		fmt.Fprintf(&b, ", does not contain /%s/", p.Src)
+		fmt.Fprintf(&b, ", does not contain /%s/", p.text(x))
 	}
 	return b.String()
 }
 
 // candidates lists the files matching the pattern, newest first.
 func (n *NewestFileCheck) candidates(ctx context.Context, x *stepExec) (dir string, files []fs.FileInfo, err error) {
-	t, _, err := x.conn(ctx, n.Role.Name)
+	dir, _, files, _, err = n.listing(ctx, x, n.Role.Name)
+	return dir, files, err
+}
+
+// listing reads the pattern's folder on role's host: the files matching the pattern and
+// every regular file there, each newest first.
+func (n *NewestFileCheck) listing(ctx context.Context, x *stepExec, role string) (dir, pat string, files, all []fs.FileInfo, err error) {
+	t, _, err := x.conn(ctx, role)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, nil, err
 	}
-	p, err := x.path(n.Path, n.Role.Name)
+	p, err := x.path(n.Path, role)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, nil, err
 	}
-	dir, pat := path.Split(p)
+	dir, pat = path.Split(p)
 	dir = strings.TrimSuffix(dir, "/")
 	entries, err := t.ReadDir(ctx, dir)
 	if err != nil {
-		return dir, nil, err
+		return dir, pat, nil, nil, err
 	}
 	for _, e := range entries {
-		if ok, _ := path.Match(pat, e.Name()); ok && e.Mode().IsRegular() {
+		if !e.Mode().IsRegular() {
+			continue
+		}
+		all = append(all, e)
+		if ok, _ := path.Match(pat, e.Name()); ok {
 			files = append(files, e)
 		}
 	}
 	// Newest first; ties broken by name so the result is stable.
 	sort.Slice(files, func(i, j int) bool { return newer(files[i], files[j]) })
-	return dir, files, nil
+	sort.Slice(all, func(i, j int) bool { return newer(all[i], all[j]) })
+	return dir, pat, files, all, nil
 }
 
 func newer(a, b fs.FileInfo) bool {
@@ -179,62 +197,39 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	}
 	header := fmt.Sprintf("%s:%s (modified %s, %d bytes; read bytes %d-%d)", h.Name, full, stamp(f.ModTime()), f.Size(), start, start+int64(len(data)))
 	r.Evidence = append(r.Evidence, header)
+	j, err := n.judge(x)
+	if err != nil {
+		return errResult(err, h.Name)
+	}
 	lines := splitLogLines(data)
+	v := j.judge(lines)
 	label := func(i int) string {
 		if start == 0 {
 			return "line " + strconv.Itoa(i+1)
 		}
 		return "new line " + strconv.Itoa(i+1)
 	}
-	var problems []string
-	for _, p := range n.Contains {
-		found := -1
-		for i, l := range lines {
-			if p.Re.MatchString(l) {
-				found = i
-				break
-			}
-		}
-		if found < 0 {
-			problems = append(problems, fmt.Sprintf("no line matches /%s/", p.Src))
-		} else {
-			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(found), x.redact(lines[found])))
+	for _, i := range v.found {
+		if i >= 0 {
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), x.redact(lines[i])))
 		}
 	}
 	// Each unwanted line is quoted once, in file order, however many patterns it matches.
 	const maxBad = 20
-	badLines := map[int]bool{}
-	for _, p := range n.NotContains {
-		count := 0
-		for i, l := range lines {
-			if p.Re.MatchString(l) {
-				count++
-				badLines[i] = true
-			}
-		}
-		if count > 0 {
-			problems = append(problems, fmt.Sprintf("%s /%s/", plural(count, "line matches", "lines match"), p.Src))
-		}
-	}
-	if len(badLines) > 0 {
+	if len(v.bad) > 0 {
 		// Lines already written stay written: waiting cannot make this pass.
 		r.Final = true
-		idx := make([]int, 0, len(badLines))
-		for i := range badLines {
-			idx = append(idx, i)
-		}
-		sort.Ints(idx)
-		for k, i := range idx {
+		for k, i := range v.bad {
 			if k == maxBad {
-				r.Evidence = append(r.Evidence, fmt.Sprintf("... %d more unwanted lines", len(idx)-maxBad))
+				r.Evidence = append(r.Evidence, fmt.Sprintf("... %d more unwanted lines", len(v.bad)-maxBad))
 				break
 			}
 			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), x.redact(lines[i])))
 		}
 	}
-	if len(problems) > 0 {
+	if len(v.problems) > 0 {
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("%s on %s: %s", f.Name(), h.Name, strings.Join(problems, "; "))
+		r.Summary = fmt.Sprintf("%s on %s: %s", f.Name(), h.Name, strings.Join(v.problems, "; "))
 		return r
 	}
 	r.Status = Pass
@@ -246,6 +241,78 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		r.Summary += " and no unwanted ones"
 	}
 	return r
+}
+
+// logJudge decides about a log's lines: each wanted pattern must match a line, and no
+// unwanted pattern may match any. It only looks at lines, so the gate and the
+// preflight's look at earlier logs judge a log the same way.
+type logJudge struct {
+	want, unwanted       []*regexp.Regexp
+	wantSrc, unwantedSrc []string
+}
+
+// logVerdict is what a logJudge found.
+type logVerdict struct {
+	// problems say what is wrong ("no line matches /x/"); none means the log passes.
+	problems []string
+	// found is, per wanted pattern, the first line it matches (-1: none).
+	found []int
+	// bad lists the lines an unwanted pattern matches, in file order, each once.
+	bad []int
+}
+
+// judge is the gate's judge for this step, its templated patterns rendered.
+func (n *NewestFileCheck) judge(x *stepExec) (*logJudge, error) {
+	j := &logJudge{}
+	var err error
+	if j.want, err = n.Contains.regexps(x); err != nil {
+		return nil, err
+	}
+	if j.unwanted, err = n.NotContains.regexps(x); err != nil {
+		return nil, err
+	}
+	for _, p := range n.Contains {
+		j.wantSrc = append(j.wantSrc, p.text(x))
+	}
+	for _, p := range n.NotContains {
+		j.unwantedSrc = append(j.unwantedSrc, p.text(x))
+	}
+	return j, nil
+}
+
+func (j *logJudge) judge(lines []string) logVerdict {
+	var v logVerdict
+	for k, re := range j.want {
+		found := -1
+		for i, l := range lines {
+			if re.MatchString(l) {
+				found = i
+				break
+			}
+		}
+		v.found = append(v.found, found)
+		if found < 0 {
+			v.problems = append(v.problems, fmt.Sprintf("no line matches /%s/", j.wantSrc[k]))
+		}
+	}
+	badLines := map[int]bool{}
+	for k, re := range j.unwanted {
+		count := 0
+		for i, l := range lines {
+			if re.MatchString(l) {
+				count++
+				badLines[i] = true
+			}
+		}
+		if count > 0 {
+			v.problems = append(v.problems, fmt.Sprintf("%s /%s/", plural(count, "line matches", "lines match"), j.unwantedSrc[k]))
+		}
+	}
+	for i := range badLines {
+		v.bad = append(v.bad, i)
+	}
+	sort.Ints(v.bad)
+	return v
 }
 
 // readRange reads bytes [from, size) of a file, or only the last window bytes of that

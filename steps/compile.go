@@ -175,6 +175,12 @@ func (rb *Runbook) compile() error {
 			if rj.Match == nil || rj.Because == "" {
 				c.errorf(p.Pos, "each reject entry needs match: and because:")
 			}
+			if rj.Match != nil && rj.Match.tmpl != nil {
+				c.errorf(rj.Match.Pos, "a parameter's reject pattern cannot hold {{ }}: it is checked before any value is known")
+			}
+		}
+		if p.Pattern != nil && p.Pattern.tmpl != nil {
+			c.errorf(p.Pattern.Pos, "a parameter's pattern cannot hold {{ }}: it is checked before any value is known")
 		}
 	}
 	c.where = ""
@@ -255,6 +261,7 @@ func (c *compiler) check(ch *Check, where string) {
 		}
 	}
 	ch.Spec.compile(c, ch)
+	c.patterns(ch.Spec, ch)
 }
 
 func joinTypes() string {

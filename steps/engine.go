@@ -185,6 +185,9 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 		resume.Step = cur.ID()
 		resume.Message += "; the pre-checks of step " + cur.ID() + " run again before its action"
 	}
+	if !st.changed() && st.Preflight != nil {
+		resume.Message += "; nothing was changed yet, so the preflight looks at the hosts' history again before the first change"
+	}
 	if err := e.emit(resume); err != nil {
 		return nil, err
 	}
@@ -415,6 +418,7 @@ const (
 	phEnd
 	phFinish
 	phReplan
+	phPreflight
 )
 
 // where works out what comes next from the state alone. It is the single place that
@@ -434,6 +438,14 @@ func (e *Engine) where() (phase, int, *Prompt) {
 		}
 		if st.Planned.Skip {
 			return phSkip, 0, nil
+		}
+		if e.preflightDue(s) {
+			if e.state.Preflight == nil {
+				return phPreflight, 0, nil
+			}
+			if failed := e.state.PreflightFailed(); len(failed) > 0 {
+				return phIdle, 0, e.prompt(st, s, AskCheckFailed, OnPreflight, failed)
+			}
 		}
 		return phStart, 0, nil
 	}
@@ -531,7 +543,8 @@ func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, fail
 		}
 		p.Choices = append(p.Choices, Rerun)
 	}
-	if s.Optional {
+	if s.Optional && on != OnPreflight {
+		// A skip answers the step; the preflight is the run's, and stays due.
 		p.Choices = append(p.Choices, Skip)
 	}
 	p.Choices = append(p.Choices, Abort)
@@ -676,6 +689,12 @@ func (e *Engine) Advance(ctx context.Context) error {
 		return e.emit(&Event{Type: EvCheck, Step: s.ID, Check: r})
 	case phAction:
 		return e.runAction(ctx, st, s)
+	case phPreflight:
+		rep := preflight(ctx, e.env, e.plan.Steps)
+		if rep == nil {
+			return ctx.Err()
+		}
+		return e.emit(&Event{Type: EvPreflight, Step: s.ID, Preflight: rep, Message: rep.Headline()})
 	case phEnd:
 		status, msg := StepDone, ""
 		if st.SkipAsked {

@@ -23,6 +23,7 @@ const (
 	EvRunEnd       EventType = "run_end"       // done or aborted
 	EvNote         EventType = "note"          // anything else worth keeping (a lock broken)
 	EvFacts        EventType = "facts"         // a host that was down at the start answers now
+	EvPreflight    EventType = "preflight"     // the gates' wording checked against the hosts' history
 )
 
 // Event is one line of the journal. Exactly the fields of its type are set.
@@ -39,6 +40,8 @@ type Event struct {
 	Decision *Decision       `json:"decision,omitempty"`
 	// Facts carries a host's facts gathered during the run (EvFacts).
 	Facts *probe.Facts `json:"facts,omitempty"`
+	// Preflight is what the preflight found (EvPreflight).
+	Preflight *PreflightReport `json:"preflight,omitempty"`
 	// Status ends a step or the run: done, skipped, overridden, aborted.
 	Status string `json:"status,omitempty"`
 	// Message says why (a skip reason, an override reason) or carries a note.
@@ -89,6 +92,8 @@ const (
 	OnAction  = "action"
 	OnGates   = "gates"
 	OnUnknown = "unknown"
+	// OnPreflight answers a preflight that found a gate's wording never seen on its host.
+	OnPreflight = "preflight"
 )
 
 // Decision is an operator's answer to a prompt.

@@ -63,6 +63,11 @@ func (p *Param) Parse(s string) (any, error) {
 			return nil, err
 		}
 		v = s
+	case TypeRegex:
+		if _, err := regexp.Compile(s); err != nil {
+			return nil, fmt.Errorf("%q is not a regular expression: %s", s, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+		v = s
 	default:
 		v = s
 	}

@@ -400,6 +400,22 @@ func checkLabel(x *stepExec, ch *Check) string {
 // walkRefs calls f for every role reference in a check or action spec. Reflection keeps
 // this correct for every kind without each one listing its role fields again.
 func walkRefs(spec any, f func(Ref)) {
+	walkFields(spec, func(v reflect.Value) {
+		switch x := v.Interface().(type) {
+		case Ref:
+			if x.Name != "" {
+				f(x)
+			}
+		case Refs:
+			for _, r := range x {
+				f(r)
+			}
+		}
+	})
+}
+
+// walkFields calls f with every exported field of a check's or action's spec.
+func walkFields(spec any, f func(reflect.Value)) {
 	rv := reflect.ValueOf(spec)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
@@ -411,18 +427,8 @@ func walkRefs(spec any, f func(Ref)) {
 		return
 	}
 	for i := range rv.NumField() {
-		if !rv.Type().Field(i).IsExported() {
-			continue
-		}
-		switch x := rv.Field(i).Interface().(type) {
-		case Ref:
-			if x.Name != "" {
-				f(x)
-			}
-		case Refs:
-			for _, r := range x {
-				f(r)
-			}
+		if rv.Type().Field(i).IsExported() {
+			f(rv.Field(i))
 		}
 	}
 }

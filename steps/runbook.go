@@ -75,9 +75,12 @@ const (
 	TypeHost   ParamType = "host"
 	TypePort   ParamType = "port"
 	TypePath   ParamType = "path"
+	// TypeRegex is a regular expression (RE2): the wording a gate looks for in a log,
+	// stated as a parameter so that a site whose software words it otherwise can say so.
+	TypeRegex ParamType = "regex"
 )
 
-var paramTypes = []ParamType{TypeString, TypeBool, TypeInt, TypeChoice, TypeHost, TypePort, TypePath}
+var paramTypes = []ParamType{TypeString, TypeBool, TypeInt, TypeChoice, TypeHost, TypePort, TypePath, TypeRegex}
 
 func (t ParamType) goType() reflect.Type {
 	switch t {
@@ -235,13 +238,16 @@ func (d *Duration) UnmarshalYAML(n yast.Node) error {
 	return nil
 }
 
-// Pattern is a regular expression (RE2 syntax), compiled when the runbook loads.
+// Pattern is a regular expression (RE2 syntax), compiled when the runbook loads. In a
+// check, a pattern may be a template ("{{ params.backup_ok }}"): a site's own wording
+// given as a parameter, compiled when the check runs.
 type Pattern struct {
 	Src string
 	Re  *regexp.Regexp
 	Pos yamlpos.Pos
 
 	whole *regexp.Regexp // Src anchored at both ends, for MatchWhole
+	tmpl  *Template      // set when Src holds {{ }}: Re is nil until rendered
 }
 
 // MatchWhole reports whether the pattern matches all of s, not only a part of it.
@@ -256,11 +262,16 @@ func (p *Pattern) MatchWhole(s string) bool {
 	return re.MatchString(s)
 }
 
-// UnmarshalYAML compiles the expression, reporting syntax errors at their place.
+// UnmarshalYAML compiles the expression, reporting syntax errors at their place; a
+// template is compiled with the runbook (compiler.patterns).
 func (p *Pattern) UnmarshalYAML(n yast.Node) error {
 	p.Pos = yamlpos.PosOf(n)
 	if err := yamlpos.DecodeNode(n, &p.Src); err != nil {
 		return err
+	}
+	if strings.Contains(p.Src, "{{") {
+		p.tmpl = &Template{}
+		return p.tmpl.UnmarshalYAML(n)
 	}
 	re, err := regexp.Compile(p.Src)
 	if err != nil {

@@ -27,6 +27,7 @@ var structural = map[string]bool{
 	"ActionRecord.Kind": true,
 	"Decision.Kind":     true, "Decision.On": true, "Decision.Via": true,
 	"AnswerRun.Role": true, "AnswerRun.Command": true,
+	"PreflightItem.Step": true,
 }
 
 var timeType = reflect.TypeFor[time.Time]()

@@ -79,6 +79,11 @@ type RunState struct {
 	LastSeq int
 	// Notes are the run's remarks in order: locks taken, locks broken with the reason.
 	Notes []Note
+	// Preflight is the latest preflight's report (nil before it ran, after a retry, and
+	// after a resume while nothing had changed: it runs again then); PreflightOverride
+	// the operator's reason for going on although it failed.
+	Preflight         *PreflightReport
+	PreflightOverride string
 	// factsSincePlan is set when a host's facts were learnt after the plan was recorded:
 	// the engine plans the steps not started yet again (Engine.replan).
 	factsSincePlan bool
@@ -140,6 +145,11 @@ func (rs *RunState) Apply(ev *Event) {
 		rs.factsSincePlan = false
 	case EvResume:
 		rs.Resumes++
+		if !rs.changed() {
+			// Nothing changed yet: the hosts' history may have (a log rotated, a phrase
+			// fixed), so the preflight looks again before the first change.
+			rs.Preflight, rs.PreflightOverride = nil, ""
+		}
 		// The resume names the step whose pre-checks were passed but whose action has not
 		// started: hours may have gone by, so they are evaluated again before it runs.
 		if st != nil && !st.ActionPending && !st.ActionDone {
@@ -195,12 +205,44 @@ func (rs *RunState) Apply(ev *Event) {
 		rs.Ended, rs.Outcome, rs.Message, rs.EndedAt = true, ev.Status, ev.Message, ev.Time
 	case EvNote:
 		rs.Notes = append(rs.Notes, Note{Time: ev.Time, Message: ev.Message})
+	case EvPreflight:
+		rs.Preflight, rs.PreflightOverride = ev.Preflight, ""
 	}
+}
+
+// changed reports whether the run has changed anything yet: an action started, or the
+// operator confirmed a step (done by hand, or go ahead with its action).
+func (rs *RunState) changed() bool {
+	for _, s := range rs.Steps {
+		if s.ActionRuns > 0 || s.Confirmed {
+			return true
+		}
+	}
+	return false
+}
+
+// PreflightFailed lists the preflight's results that stop the run: those that did not
+// pass, unless the operator overrode them.
+func (rs *RunState) PreflightFailed() []*CheckResult {
+	if rs.PreflightOverride != "" {
+		return nil
+	}
+	return rs.Preflight.Failed()
 }
 
 func (rs *RunState) decide(st *StepState, d *Decision) {
 	st.ensureMaps()
 	st.Decisions = append(st.Decisions, *d)
+	if d.On == OnPreflight {
+		// The preflight belongs to the run, not to the step it stopped in front of.
+		switch d.Kind {
+		case Retry:
+			rs.Preflight = nil
+		case Override:
+			rs.PreflightOverride = d.Reason
+		}
+		return
+	}
 	switch d.Kind {
 	case Confirm:
 		st.Confirmed, st.Answer = true, d.Run

@@ -68,6 +68,9 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 		}
 		b.line("")
 	}
+	if st.Preflight != nil {
+		b.preflight(st)
+	}
 	b.line("## Checklist")
 	b.line("")
 	for i, ss := range st.Steps {
@@ -323,6 +326,36 @@ func (b *builder) check(kind, desc string, ss *steps.StepState, phase string, i 
 	}
 }
 
+// preflight lists what the run's preflight found of each calibrated gate's wording in
+// the hosts' history, before anything changed.
+func (b *builder) preflight(st *steps.RunState) {
+	rep := st.Preflight
+	b.line("## Preflight")
+	b.line("")
+	b.line("%s.", text(rep.Headline()))
+	b.line("")
+	for _, it := range rep.Items {
+		r := it.Result
+		box := " "
+		if r.OK() || st.PreflightOverride != "" {
+			box = "x"
+		}
+		b.line("- [%s] **%s** at %s: step %s, gate %d (%s): %s", box, text(strings.ToUpper(string(r.Status))), stamp(r.At),
+			text(it.Step), it.Gate+1, label(r.Name), label(r.Summary))
+		if !r.OK() {
+			if it.Because != "" {
+				b.line("  - Assumes: %s", text(it.Because))
+			}
+			b.fence("text", head(r.Evidence, maxEvidence), false)
+		}
+	}
+	if st.PreflightOverride != "" {
+		b.line("")
+		b.line("**OVERRIDDEN** by the operator. Reason: %s", text(st.PreflightOverride))
+	}
+	b.line("")
+}
+
 func (b *builder) decision(d steps.Decision) {
 	var what string
 	switch d.Kind {
@@ -391,6 +424,9 @@ func tail(l []string, n int) []string {
 
 func countOverrides(st *steps.RunState) int {
 	n := 0
+	if st.PreflightOverride != "" {
+		n += len(st.Preflight.Failed())
+	}
 	for _, s := range st.Steps {
 		n += len(s.Overrides)
 	}

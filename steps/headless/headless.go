@@ -207,6 +207,20 @@ func formatEvent(ev *steps.Event) []string {
 		return []string{head("run", ev.Status+": "+ev.Message)}
 	case steps.EvNote:
 		return []string{head("note", ev.Message)}
+	case steps.EvPreflight:
+		out := []string{head("preflight", ev.Message)}
+		if ev.Preflight != nil {
+			for _, it := range ev.Preflight.Items {
+				r := it.Result
+				out = append(out, fmt.Sprintf("          %s  %s, gate %d: %s", strings.ToUpper(string(r.Status)), it.Step, it.Gate+1, r.Summary))
+				if !r.OK() {
+					for _, l := range r.Evidence {
+						out = append(out, "          | "+l)
+					}
+				}
+			}
+		}
+		return out
 	}
 	return []string{head(string(ev.Type), ev.Message)}
 }
@@ -289,6 +303,9 @@ func needsOperator(p *steps.Prompt, journalPath string) Result {
 			names[i] = f.Summary
 		}
 		why = "a check failed: " + strings.Join(names, "; ")
+		if p.On == steps.OnPreflight {
+			return preflightStop(p, journalPath)
+		}
 	case steps.AskActionFailed:
 		why = "the action failed"
 		if p.Action != nil {
@@ -304,6 +321,32 @@ func needsOperator(p *steps.Prompt, journalPath string) Result {
 			cause, gateSummary(p), p.Step)
 	}
 	return Result{Code: code, Prompt: p, Message: fmt.Sprintf("stopped at step %s (%s): %s. Fix it and continue with: cutover resume %s", p.Step, p.Title, why, journalPath)}
+}
+
+// preflightStop explains a run stopped by its preflight: nothing has changed, what the
+// hosts' logs say instead, and the two ways on.
+func preflightStop(p *steps.Prompt, journalPath string) Result {
+	var b strings.Builder
+	fmt.Fprintf(&b, "stopped before step %s (%s), the first that changes anything: the preflight did not find a gate's wording in the hosts' history, so nothing was changed.", p.Step, p.Title)
+	for _, f := range p.Failed {
+		fmt.Fprintf(&b, "\n  %s", f.Summary)
+		for _, l := range head(f.Evidence, 8) {
+			fmt.Fprintf(&b, "\n    | %s", l)
+		}
+	}
+	fmt.Fprintf(&b, "\nGive the site's wording in the runbook's parameters (--set) and start a new run, or, if the gate is right after all, override with a reason (answers: %s: {override: REASON}) and continue with: cutover resume %s", p.Step, journalPath)
+	code := ExitNeedsOp
+	if p.Unreachable {
+		code = ExitUnreachable
+	}
+	return Result{Code: code, Prompt: p, Message: b.String()}
+}
+
+func head(l []string, n int) []string {
+	if len(l) <= n {
+		return l
+	}
+	return append(append([]string{}, l[:n]...), fmt.Sprintf("... %d more lines in the journal", len(l)-n))
 }
 
 // gateSummary says how the gates of a step of unknown outcome came out.
