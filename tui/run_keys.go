@@ -1,0 +1,218 @@
+package tui
+
+// The step screen's keys: the answers to the engine's prompts, the text fields they
+// open, and the help bar that lists them.
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/cutover/cutover/steps"
+)
+
+// ask opens the text field for k, with prompt and a value to start from.
+func (p *runPage) ask(k inputKind, prompt, value string) tea.Cmd {
+	p.inputFor = k
+	p.input.Prompt = prompt
+	p.input.SetValue(value)
+	p.input.CursorEnd()
+	return p.input.Focus()
+}
+
+// key answers a key on the step screen.
+func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.a.keys
+	if p.d == nil {
+		if p.err != nil && key.Matches(msg, k.Back) {
+			return pop
+		}
+		return nil
+	}
+	if p.inputFor != inputNone {
+		return p.inputKey(msg)
+	}
+	if p.askAbort {
+		switch {
+		case key.Matches(msg, k.Yes):
+			p.askAbort = false
+			return p.decide(steps.Decision{Kind: steps.Abort, Reason: "aborted by the operator"})
+		case key.Matches(msg, k.No):
+			p.askAbort = false
+		}
+		return nil
+	}
+	if key.Matches(msg, k.Evidence) {
+		return push(p, newDetailPage(p))
+	}
+	if p.stalled && !p.busy && key.Matches(msg, k.Retry) {
+		p.stalled, p.busy, p.notice = false, true, ""
+		return p.d.advance()
+	}
+	pr := p.prompt
+	if pr == nil || p.busy {
+		p.scroll(msg)
+		return nil
+	}
+	switch {
+	case pr.Allows(steps.Abort) && key.Matches(msg, k.Abort):
+		p.askAbort = true
+		return nil
+	case pr.Allows(steps.Override) && key.Matches(msg, k.Override):
+		return p.ask(inputOverride, "reason for overriding (recorded, marked in every export): ", "")
+	case pr.Allows(steps.Skip) && key.Matches(msg, k.Skip):
+		return p.ask(inputSkip, "reason for skipping (recorded): ", "")
+	case pr.Allows(steps.Retry) && key.Matches(msg, k.Retry):
+		return p.decide(steps.Decision{Kind: steps.Retry})
+	case pr.Allows(steps.Accept) && key.Matches(msg, k.Accept):
+		return p.decide(steps.Decision{Kind: steps.Accept})
+	case pr.Allows(steps.Rerun) && key.Matches(msg, k.Rerun):
+		return p.decide(steps.Decision{Kind: steps.Rerun})
+	case pr.Kind == steps.AskConfirm && pr.Manual && key.Matches(msg, k.Command):
+		return p.ask(inputCommand, "ROLE: COMMAND › ", p.suggestion())
+	case pr.Kind == steps.AskConfirm && key.Matches(msg, k.Confirm):
+		if pr.Phrase != "" {
+			return p.ask(inputPhrase, "type the phrase › ", "")
+		}
+		return p.decide(steps.Decision{Kind: steps.Confirm})
+	}
+	p.scroll(msg)
+	return nil
+}
+
+// scroll moves the current step's output.
+func (p *runPage) scroll(msg tea.KeyPressMsg) {
+	if sv := p.output[p.currentID()]; sv != nil {
+		sv.Key(p.a.keys, msg)
+	}
+}
+
+// suggestion prefills the command field from the run file's answer for this step.
+func (p *runPage) suggestion() string {
+	if rf := p.a.cfg.RunFile; rf != nil && p.prompt != nil {
+		if ans := rf.Answers[p.prompt.Step]; ans != nil && ans.Run != nil {
+			return ans.Run.Role + ": " + ans.Run.Command
+		}
+	}
+	return ""
+}
+
+func (p *runPage) inputKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.a.keys
+	switch {
+	case key.Matches(msg, k.Cancel):
+		p.inputFor, p.pendingRun = inputNone, nil
+		p.input.Blur()
+		return nil
+	case key.Matches(msg, k.Submit):
+		v := strings.TrimSpace(p.input.Value())
+		kind := p.inputFor
+		p.inputFor = inputNone
+		p.input.Blur()
+		switch kind {
+		case inputPhrase:
+			run := p.pendingRun
+			p.pendingRun = nil
+			return p.decide(steps.Decision{Kind: steps.Confirm, Phrase: v, Run: run})
+		case inputOverride:
+			return p.decide(steps.Decision{Kind: steps.Override, Reason: v})
+		case inputSkip:
+			return p.decide(steps.Decision{Kind: steps.Skip, Reason: v})
+		case inputCommand:
+			role, cmd, ok := strings.Cut(v, ":")
+			if !ok || strings.TrimSpace(cmd) == "" {
+				p.notice = p.a.st.Warn.Render("write it as ROLE: COMMAND, e.g. new: maestro-setup install --components hub")
+				return p.ask(inputCommand, "ROLE: COMMAND › ", v)
+			}
+			dec := steps.Decision{Kind: steps.Confirm, Run: &steps.AnswerRun{Role: strings.TrimSpace(role), Command: strings.TrimSpace(cmd)}}
+			if p.prompt != nil && p.prompt.Phrase != "" {
+				// A step that cannot be undone still needs its phrase.
+				p.pendingRun = dec.Run
+				return p.ask(inputPhrase, "type the phrase › ", "")
+			}
+			return p.decide(dec)
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	p.input, cmd = p.input.Update(msg)
+	return cmd
+}
+
+func (p *runPage) Help() []key.Binding {
+	k := p.a.keys
+	switch {
+	case p.d == nil && p.err != nil:
+		return bindings(k.Back)
+	case p.d == nil:
+		return nil
+	case p.inputFor != inputNone:
+		return bindings(k.Submit, k.Cancel)
+	case p.askAbort:
+		yes := k.Yes
+		yes.SetHelp("y", "yes, abort the run")
+		return bindings(yes, k.No)
+	case p.stalled:
+		retry := k.Retry
+		retry.SetHelp("r", "try again")
+		return bindings(retry, k.Evidence)
+	case p.prompt == nil || p.busy:
+		return append(bindings(k.Evidence), p.scrollHelp()...)
+	}
+	var out []key.Binding
+	pr := p.prompt
+	if pr.Kind == steps.AskConfirm {
+		confirm := k.Confirm
+		switch {
+		case pr.Manual && pr.Phrase != "":
+			confirm.SetHelp("enter", "done: type the phrase")
+		case pr.Manual:
+			confirm.SetHelp("enter", "done: check it")
+		case pr.Phrase != "":
+			confirm.SetHelp("enter", "go ahead: type the phrase")
+		default:
+			confirm.SetHelp("enter", "go ahead")
+		}
+		out = append(out, confirm)
+		if pr.Manual {
+			out = append(out, k.Command)
+		}
+	}
+	for _, c := range pr.Choices {
+		switch c {
+		case steps.Retry:
+			out = append(out, k.Retry)
+		case steps.Accept:
+			out = append(out, k.Accept)
+		case steps.Rerun:
+			out = append(out, k.Rerun)
+		case steps.Override:
+			out = append(out, k.Override)
+		case steps.Skip:
+			out = append(out, k.Skip)
+		}
+	}
+	out = append(out, k.Evidence)
+	if pr.Allows(steps.Abort) {
+		out = append(out, k.Abort)
+	}
+	return append(out, p.scrollHelp()...)
+}
+
+// scrollHelp offers the output's scroll keys when there is output to scroll.
+func (p *runPage) scrollHelp() []key.Binding {
+	if sv := p.output[p.currentID()]; sv != nil && sv.Len() > 0 {
+		k := p.a.keys
+		return bindings(k.PageUp, k.PageDown)
+	}
+	return nil
+}
+
+func (p *runPage) FullHelp() [][]key.Binding {
+	groups := [][]key.Binding{p.Help()}
+	if sv := p.output[p.currentID()]; sv != nil && sv.Len() > 0 {
+		groups = append(groups, p.a.keys.scrollKeys())
+	}
+	return groups
+}

@@ -1,0 +1,346 @@
+package tui
+
+// The step screen's drawing: heading, text, output, action, checks and the question.
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/cutover/cutover/steps"
+)
+
+// View draws the step screen: the heading, the step's text and output above, and the
+// action, the checks and the question below, which get their rows first.
+func (p *runPage) View(w, h int) string {
+	st := p.a.st
+	switch {
+	case p.err != nil:
+		return st.Fail.Render("The run did not start.") + "\n\n" + wrap(p.err.Error(), w) + "\n\n" +
+			st.Subtle.Render("Nothing was done on any host. esc goes back.")
+	case p.d == nil:
+		return st.Wait.Render(p.a.spin.View()) + " probing the role hosts, planning and opening the journal…"
+	}
+	cur := p.current()
+	s := p.plan.Runbook.Step(cur.ID())
+	desc := p.describe(cur.ID())
+	status := p.stepStatus(cur)
+	head := st.Title.Render(truncate(fmt.Sprintf("Step %d of %d · %s", p.stepIndex(cur.ID())+1, len(p.state.Steps), s.Title),
+		w-lipgloss.Width(status)-2))
+	head += strings.Repeat(" ", max(w-lipgloss.Width(head)-lipgloss.Width(status), 1)) + status
+
+	// The action, the checks and the question are what the operator acts on: they get
+	// their rows first (up to all but two), and the text and the output share the rest.
+	// Failed checks show as many evidence lines as the screen allows (up to 8 each),
+	// ahead of the text and the output: when a check fails, its evidence matters most.
+	lowerFor := func(evidence int) string {
+		var lower strings.Builder
+		p.viewAction(&lower, cur, desc, w)
+		p.viewChecks(&lower, cur, desc, w, evidence)
+		lower.WriteString(p.viewPrompt(cur, w))
+		return strings.TrimRight(lower.String(), "\n")
+	}
+	lowerText := lowerFor(0)
+	if failed := p.failedShown(cur); failed > 0 {
+		room := h - 1 - lipgloss.Height(lowerText) - 1
+		lowerText = lowerFor(min(max(room/failed, 1), 8))
+	}
+	lowerH := lipgloss.Height(lowerText)
+	if lowerText == "" {
+		lowerH = 0
+	}
+	if lowerH > h-2 {
+		lowerText = fit(lowerText, w, h-2)
+		lowerH = h - 2
+	}
+	rest := h - 1 - lowerH - 1 // the heading, and a blank line above the lower part
+
+	var text string
+	textH := 0
+	if desc.Text != "" {
+		text = p.md.render(cur.ID(), desc.Text, w, st.Dark)
+		textH = lipgloss.Height(text)
+	}
+	sv := p.output[cur.ID()]
+	var recorded []string
+	if (sv == nil || sv.Len() == 0) && cur.Action != nil && len(cur.Action.Output) > 0 {
+		// No live output (the run was resumed): show what the journal kept.
+		sv = newScrollView(true)
+		sv.SetLines(cur.Action.Output)
+		recorded = cur.Action.Output
+	}
+	outH := 0
+	if sv != nil && sv.Len() > 0 && rest >= 4 {
+		want := sv.Len() + 1
+		outH = min(want, max(rest-textH, rest/2, 4))
+	}
+	if textH > rest-outH {
+		textH = max(rest-outH, 0)
+		text = clip(text, textH, st.Subtle.Render("  … e shows the whole text"))
+	}
+	var top strings.Builder
+	top.WriteString(head + "\n")
+	if textH > 0 {
+		top.WriteString(text + "\n")
+	}
+	if outH > 0 {
+		label := "output · " + sv.Position()
+		if recorded != nil {
+			label = "output (last lines, as recorded)"
+		}
+		if !sv.AtBottom() || sv.Len() > outH-1 {
+			label += " · pgup/pgdn"
+		}
+		top.WriteString(st.Subtle.Render(truncate("── "+label+" ", w)) + "\n" + sv.View(w, outH-1) + "\n")
+	}
+	body := fit(strings.TrimRight(top.String(), "\n"), w, h-lowerH)
+	if lowerH == 0 {
+		return body
+	}
+	return body + "\n" + lowerText
+}
+
+// clip keeps the first h lines of s, the last of them replaced by more when cut.
+func clip(s string, h int, more string) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) <= h {
+		return s
+	}
+	return strings.Join(append(lines[:h-1], more), "\n")
+}
+
+func (p *runPage) stepIndex(id string) int {
+	for i, s := range p.state.Steps {
+		if s.ID() == id {
+			return i
+		}
+	}
+	return 0
+}
+
+func (p *runPage) stepStatus(cur *steps.StepState) string {
+	st := p.a.st
+	switch {
+	case p.busy:
+		return st.Wait.Render(p.a.spin.View() + " working")
+	case p.stalled:
+		return st.Fail.Render("✗ stalled")
+	case p.prompt != nil && p.prompt.Kind == steps.AskConfirm:
+		return st.Wait.Render("● waiting for you")
+	case p.prompt != nil && p.prompt.Kind == steps.AskUnknown:
+		return st.Warn.Render("? outcome unknown")
+	case p.prompt != nil:
+		return st.Fail.Render("✗ blocked")
+	}
+	return st.Subtle.Render(cur.Status)
+}
+
+func (p *runPage) viewAction(b *strings.Builder, cur *steps.StepState, desc *steps.Description, w int) {
+	st := p.a.st
+	rec := desc.Action
+	if cur.Action != nil {
+		rec = cur.Action
+	}
+	if rec == nil {
+		return
+	}
+	var state string
+	switch {
+	case cur.ActionPending && p.busy:
+		state = st.Wait.Render(p.a.spin.View())
+	case cur.ActionPending:
+		state = st.Warn.Render("?")
+	case cur.ActionDone && rec.OK:
+		state = st.Pass.Render("✓")
+	case cur.ActionDone && cur.Overrides["action"] != "":
+		state = st.Override.Render("!")
+	case cur.ActionDone:
+		state = st.Fail.Render("✗")
+	default:
+		state = st.Faint.Render("·")
+	}
+	label := "action"
+	if rec.Answer {
+		label = "command"
+	}
+	b.WriteString(truncate(fmt.Sprintf("%s %s: %s", state, label, rec.Summary), w) + "\n")
+	if rec.Answer {
+		for _, c := range rec.Commands {
+			b.WriteString(st.Subtle.Render(truncate("    $ "+c, w)) + "\n")
+		}
+	}
+	if cs, ok := p.copyP[cur.ID()]; ok && cs.total > 0 && !cur.ActionDone {
+		b.WriteString(p.copyBar(cs, w) + "\n")
+	}
+	switch {
+	case cur.ActionDone && !rec.OK && rec.Error != "":
+		b.WriteString(st.Fail.Render(truncate("    "+rec.Error, w)) + "\n")
+	case cur.ActionPending && !p.busy:
+		b.WriteString(st.Warn.Render(truncate("    started, and no result was recorded: the outcome is unknown", w)) + "\n")
+	}
+}
+
+// copyBar is a copy's progress: bar, share, rate and time left.
+func (p *runPage) copyBar(cs copyState, w int) string {
+	pct := float64(cs.done) / float64(cs.total)
+	rate := 0.0
+	if el := cs.at.Sub(cs.start).Seconds(); el > 0 {
+		rate = float64(cs.done) / el
+	}
+	eta := "?"
+	if rate > 0 {
+		eta = (time.Duration(float64(cs.total-cs.done)/rate) * time.Second).Round(time.Second).String()
+	}
+	info := fmt.Sprintf(" %3.0f%% %s of %s · %s/s · %s left", pct*100, humanBytes(float64(cs.done)), humanBytes(float64(cs.total)), humanBytes(rate), eta)
+	p.bar.SetWidth(max(w-4-lipgloss.Width(info), 10))
+	return truncate("    "+p.bar.ViewAs(pct)+info, w)
+}
+
+func humanBytes(v float64) string {
+	units := []string{"B", "KB", "MB", "GB", "TB"}
+	i := 0
+	for v >= 1000 && i < len(units)-1 {
+		v /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%.0f B", v)
+	}
+	return fmt.Sprintf("%.1f %s", v, units[i])
+}
+
+// viewChecks draws each check of the step with its state; a failed one shows up to
+// evidence lines of its evidence.
+func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *steps.Description, w, evidence int) {
+	for i, label := range desc.Pre {
+		b.WriteString(p.checkLine("pre", i, label, cur.Pre[i], cur, w, evidence) + "\n")
+	}
+	for i, label := range desc.Gates {
+		b.WriteString(p.checkLine("gate", i, label, cur.Gates[i], cur, w, evidence) + "\n")
+	}
+}
+
+// failedShown counts the step's checks shown as failed (not overridden).
+func (p *runPage) failedShown(cur *steps.StepState) int {
+	n := 0
+	for phase, rs := range map[string]map[int]*steps.CheckResult{"pre": cur.Pre, "gate": cur.Gates} {
+		for i, r := range rs {
+			if _, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]; r != nil && !r.OK() && !over && len(r.Evidence) > 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (p *runPage) checkLine(phase string, i int, label string, r *steps.CheckResult, cur *steps.StepState, w, evidence int) string {
+	st := p.a.st
+	kind := "gate "
+	if phase == "pre" {
+		kind = "check"
+	}
+	if r == nil {
+		if ws, ok := p.waiting[fmt.Sprintf("%s/%s/%d", cur.ID(), phase, i)]; ok && p.busy {
+			left := max(ws.p.Remaining-p.a.now().Sub(ws.at), 0).Round(time.Second)
+			line := fmt.Sprintf("%s %s %s", st.Wait.Render(p.a.spin.View()), kind, label)
+			wait := st.Wait.Render(truncate(fmt.Sprintf("    waiting: %s left, attempt %d: %s", left, ws.p.Attempt, ws.p.Last.Summary), w))
+			return truncate(line, w) + "\n" + wait
+		}
+		return st.Faint.Render(truncate("· "+kind+" "+label, w))
+	}
+	if _, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]; over {
+		return st.Override.Render(truncate("! "+kind+" "+label+" · OVERRIDDEN", w))
+	}
+	switch r.Status {
+	case steps.Pass:
+		return truncate(st.Pass.Render("✓")+" "+kind+" "+label, w)
+	case steps.Skipped:
+		return st.Faint.Render(truncate("- "+kind+" "+label+" (not needed)", w))
+	}
+	line := truncate(st.Fail.Render("✗")+" "+kind+" "+label, w) + "\n" + st.Fail.Render(truncate("    "+string(r.Status)+": "+r.Summary, w))
+	ev := r.Evidence
+	if len(ev) > evidence {
+		ev = append(ev[:max(evidence-1, 0):max(evidence-1, 0)], fmt.Sprintf("… %d more lines: e shows the evidence in full", len(r.Evidence)-max(evidence-1, 0)))
+	}
+	for _, e := range ev {
+		line += "\n" + st.Subtle.Render(truncate("    │ "+sanitize(e), w))
+	}
+	return line
+}
+
+func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
+	st := p.a.st
+	var b strings.Builder
+	b.WriteString("\n")
+	if p.notice != "" {
+		b.WriteString(wrap(p.notice, w) + "\n")
+	}
+	switch p.inputFor {
+	case inputCommand:
+		b.WriteString(st.Subtle.Render(wrap("Perform the step with a command on a role's host, as ROLE: COMMAND. Roles: "+
+			rolesLine(p.plan.Runbook, p.state.Session.Roles), w)) + "\n")
+	case inputPhrase:
+		b.WriteString(st.Warn.Render(wrap("This cannot be undone. To go ahead, type exactly: "+p.prompt.Phrase, w)) + "\n")
+	case inputOverride:
+		b.WriteString(st.Override.Render(wrap("An override accepts what failed. Your reason is recorded and the step is marked OVERRIDDEN in every export.", w)) + "\n")
+	}
+	if p.inputFor != inputNone {
+		b.WriteString(truncate(p.input.View(), w) + "\n")
+		return b.String()
+	}
+	if p.askAbort {
+		b.WriteString(st.Warn.Render(wrap("Abort the run at this step? It ends as aborted and cannot be resumed. y aborts, n goes back.", w)) + "\n")
+		return b.String()
+	}
+	if p.stalled {
+		b.WriteString(st.Fail.Render(wrap("Nothing was done. Press r to try again once the host answers.", w)) + "\n")
+		return b.String()
+	}
+	pr := p.prompt
+	if pr == nil || p.busy {
+		return strings.TrimSuffix(b.String(), "\n")
+	}
+	var text string
+	style := st.Wait
+	switch pr.Kind {
+	case steps.AskConfirm:
+		switch {
+		case pr.Manual && pr.Phrase != "":
+			text, style = "Manual step that cannot be undone. Do it as described, then press enter and type «"+pr.Phrase+
+				"»; or press c to do it with a command on a host.", st.Warn
+		case pr.Manual:
+			text = "Manual step: do it as described, then press enter and cutover checks it; or press c to do it with a command on a host."
+		case pr.Phrase != "":
+			text, style = "This step cannot be undone. Press enter and type «"+pr.Phrase+"» to go ahead.", st.Warn
+		default:
+			text = "Press enter to go ahead."
+		}
+	case steps.AskCheckFailed:
+		style = st.Fail
+		text = fmt.Sprintf("%d check(s) failed. Fix the cause and press r to check again; e shows the evidence in full; "+
+			"o overrides with a reason; a aborts.", len(pr.Failed))
+		if pr.Unreachable {
+			text = "A host could not be reached: " + text
+		}
+	case steps.AskActionFailed:
+		style = st.Fail
+		text = "The action failed. r runs it again; e shows the evidence; o overrides with a reason; a aborts."
+	case steps.AskUnknown:
+		style = st.Warn
+		if pr.Allows(steps.Accept) {
+			text = "The action started and no result was recorded. Every gate passes now: y accepts it as done, R runs it again."
+		} else {
+			text = "The action started and no result was recorded, and some gates fail: R runs it again, o overrides with a reason."
+		}
+	}
+	if pr.Optional {
+		text += " This step is optional: s skips it, with a reason."
+	}
+	b.WriteString(style.Render(wrap(text, w)))
+	return b.String()
+}
