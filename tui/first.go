@@ -1,15 +1,11 @@
 package tui
 
 import (
-	"context"
-	"fmt"
+	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/probe/lab"
 )
 
 // firstContact is shown when there is no inventory: it says so and offers the practice
@@ -22,13 +18,7 @@ type firstContact struct {
 }
 
 func newFirstContact(a *app) *firstContact {
-	p := &firstContact{a: a}
-	if mk := a.cfg.LabScenario; mk != nil {
-		if sc, err := mk(a.now()); err == nil {
-			p.scenario = sc.Title
-		}
-	}
-	return p
+	return &firstContact{a: a, scenario: a.cfg.LabOffer}
 }
 
 func (p *firstContact) Init() tea.Cmd    { return nil }
@@ -61,7 +51,7 @@ func (p *firstContact) Update(msg tea.Msg) (page, tea.Cmd) {
 			return p, tea.Quit
 		}
 	case labStartedMsg:
-		p.a.lab, p.a.inv = msg.lab, msg.inv
+		p.a.lab, p.a.inv = msg.lab, msg.lab.Inventory
 		return p, goHome
 	case labFailedMsg:
 		p.starting, p.err = false, msg.err
@@ -98,28 +88,18 @@ func (p *firstContact) View(w, h int) string {
 	return b.String()
 }
 
-// startLab sets up and serves the practice lab in this process, then loads its inventory.
+// startLab starts the practice lab through the command line's StartLab, in a command:
+// setting up and serving the lab is I/O.
 func startLab(a *app) tea.Cmd {
-	dir, mk := a.labDir(), a.cfg.LabScenario
-	now := a.now()
+	start := a.cfg.StartLab
 	return func() tea.Msg {
-		if mk == nil {
-			return labFailedMsg{fmt.Errorf("this build has no lab scenarios")}
+		if start == nil {
+			return labFailedMsg{errors.New("this build has no practice lab")}
 		}
-		sc, err := mk(now)
+		l, err := start()
 		if err != nil {
 			return labFailedMsg{err}
 		}
-		l, err := lab.Setup(dir, sc, lab.Options{})
-		if err != nil {
-			return labFailedMsg{err}
-		}
-		go func() { _ = l.Serve(context.Background()) }() // ends when the app closes the lab
-		inv, err := inventory.Load(l.Inventory())
-		if err != nil {
-			_ = l.Close()
-			return labFailedMsg{err}
-		}
-		return labStartedMsg{lab: l, inv: inv}
+		return labStartedMsg{lab: l}
 	}
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -56,8 +57,11 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.Dialer == nil {
 		cfg.Dialer = &sshx.Dialer{NoAgent: true}
 	}
-	if cfg.LabScenario == nil {
-		cfg.LabScenario = func(now time.Time) (*lab.Scenario, error) { return runbooks.Scenario("maestro", now) }
+	if cfg.StartLab == nil && cfg.Inventory == nil {
+		cfg.StartLab = testStartLab(cfg.LabDir)
+		if sc, err := runbooks.Scenario("maestro", time.Now()); err == nil {
+			cfg.LabOffer = sc.Title
+		}
 	}
 	a := newApp(cfg, true)
 	h := &harness{t: t, a: a, msgs: make(chan tea.Msg, 1024)}
@@ -344,6 +348,34 @@ func labHarness(t *testing.T, faults ...string) (*harness, *lab.Lab) {
 	h := newHarness(t, Config{Inventory: inv})
 	h.waitView(30*time.Second, "probed at")
 	return h, l
+}
+
+// testStartLab starts the maestro lab in dir as the command line's StartLab does, with
+// the lab's run files.
+func testStartLab(dir string) func() (*Lab, error) {
+	return func() (*Lab, error) {
+		sc, err := runbooks.Scenario("maestro", time.Now())
+		if err != nil {
+			return nil, err
+		}
+		l, err := lab.Setup(dir, sc, lab.Options{})
+		if err != nil {
+			return nil, err
+		}
+		go func() { _ = l.Serve(context.Background()) }()
+		inv, err := inventory.Load(l.Inventory())
+		if err != nil {
+			_ = l.Close()
+			return nil, err
+		}
+		runs := map[string]*steps.RunFile{}
+		for _, r := range sc.Runs {
+			if rf, err := steps.LoadRunFile(l.RunFile(r.Runbook)); err == nil {
+				runs[r.Runbook] = rf
+			}
+		}
+		return &Lab{Inventory: inv, Scenario: sc.Title, Runs: runs, Close: l.Close}, nil
+	}
 }
 
 func serveLab(t *testing.T, faults ...string) *lab.Lab {

@@ -4,8 +4,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/cutover/cutover/probe"
-	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -34,10 +32,7 @@ type (
 	probeTickMsg struct{ gen int }
 
 	// labStartedMsg says the in-process practice lab is serving.
-	labStartedMsg struct {
-		lab *lab.Lab
-		inv *inventory.Inventory
-	}
+	labStartedMsg struct{ lab *Lab }
 	// exportedMsg says where a checklist was written.
 	exportedMsg struct {
 		path string

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/tui/styles"
 )
@@ -47,11 +46,13 @@ type page interface {
 // app is what the pages share: configuration, looks, keys and what is known of the
 // hosts. Only the root model and the pages change it, always from Update.
 type app struct {
-	cfg    Config
-	keys   KeyMap
-	st     styles.Styles
-	inv    *inventory.Inventory
-	lab    *lab.Lab
+	cfg  Config
+	keys KeyMap
+	st   styles.Styles
+	inv  *inventory.Inventory
+	// lab is the practice lab the wizard works in (started from the offer, or the
+	// inventory's), nil outside one.
+	lab    *Lab
 	facts  map[string]*probe.Facts
 	probed time.Time
 	// warnings are the probe's warnings, "host: text", gathered once per probe so the

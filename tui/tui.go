@@ -38,7 +38,6 @@ import (
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/tui/styles"
@@ -51,10 +50,16 @@ type Config struct {
 	Inventory *inventory.Inventory
 	// InventorySearched lists where an inventory was looked for, for the first screen.
 	InventorySearched []string
-	// LabDir is where the in-process practice lab keeps its hosts.
+	// LabDir is where the practice lab of the lab offer keeps its hosts, for the screen.
 	LabDir string
-	// LabScenario builds the lab's scenario (it lives with the runbooks).
-	LabScenario func(now time.Time) (*lab.Scenario, error)
+	// LabOffer is the title of the scenario the lab offer starts.
+	LabOffer string
+	// StartLab sets up and serves the practice lab of the lab offer (nil: no offer).
+	// The wizard calls it inside a command and closes the lab when it ends.
+	StartLab func() (*Lab, error)
+	// Lab is set when the inventory is a practice lab's (served by another process):
+	// the wizard then shows the lab's stand-ins for manual steps.
+	Lab *Lab
 	// Catalog is every runbook to offer.
 	Catalog []*steps.Runbook
 	// Runbook, when set, opens that runbook's setup at once (cutover run RUNBOOK).
@@ -75,6 +80,21 @@ type Config struct {
 	Now func() time.Time
 	// ProbeEvery is the background probe interval on the home screen (default 30s).
 	ProbeEvery time.Duration
+}
+
+// Lab is a practice lab the wizard works in: its inventory, and the lab's run files,
+// whose answers perform manual steps with the lab's simulated tools. The wizard shows
+// those commands as hints, marked as the lab's stand-ins for the real vendor action,
+// and starts the parameter form from the lab's values (its paths point into the
+// simulated hosts).
+type Lab struct {
+	Inventory *inventory.Inventory
+	// Scenario names the lab's scenario.
+	Scenario string
+	// Runs are the lab's run files by runbook id.
+	Runs map[string]*steps.RunFile
+	// Close stops a lab the wizard started; nil for one served elsewhere.
+	Close func() error
 }
 
 // ErrAborted is returned when the wizard ends before the run it shows finished (the
@@ -151,7 +171,7 @@ func newApp(cfg Config, dark bool) *app {
 	if cfg.JournalDir == "" {
 		cfg.JournalDir = journal.DefaultDir()
 	}
-	return &app{cfg: cfg, keys: DefaultKeyMap(), st: styles.New(dark), inv: cfg.Inventory,
+	return &app{cfg: cfg, keys: DefaultKeyMap(), st: styles.New(dark), inv: cfg.Inventory, lab: cfg.Lab,
 		catalog: cfg.Catalog, facts: map[string]*probe.Facts{}, now: cfg.Now, spin: newSpinner()}
 }
 
@@ -181,9 +201,17 @@ func (a *app) runbook(id string) *steps.Runbook {
 }
 
 func (a *app) close() {
-	if a.lab != nil {
+	if a.lab != nil && a.lab.Close != nil {
 		_ = a.lab.Close()
 	}
+}
+
+// labRun is the practice lab's run file of runbook id, or nil outside the lab.
+func (a *app) labRun(id string) *steps.RunFile {
+	if a.lab == nil {
+		return nil
+	}
+	return a.lab.Runs[id]
 }
 
 // labDir is where the practice lab goes when the operator accepts the offer.
@@ -213,11 +241,3 @@ func wrap(s string, w int) string { return ansi.Wordwrap(s, max(w, 10), "") }
 func newSpinner() spinner.Model {
 	return spinner.New(spinner.WithSpinner(spinner.MiniDot))
 }
-
-// IsTerminal reports whether fd is a terminal, and ReadPassword reads a line from the
-// terminal fd without echoing it: for the command line's prompts (an encrypted key's
-// passphrase), so that nothing outside tui needs the Charm stack's terminal package.
-func IsTerminal(fd uintptr) bool { return term.IsTerminal(fd) }
-
-// ReadPassword reads a line from terminal fd with echo off.
-func ReadPassword(fd uintptr) ([]byte, error) { return term.ReadPassword(fd) }

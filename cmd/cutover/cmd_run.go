@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/inventory"
@@ -21,7 +23,6 @@ import (
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/steps/runner"
-	"github.com/cutover/cutover/tui"
 )
 
 // runFlags are the flags run, resume and replay share.
@@ -309,7 +310,7 @@ func passphrasePrompt(e *env) func(keyFile string) ([]byte, error) {
 	return func(keyFile string) ([]byte, error) {
 		prompt := fmt.Sprintf("Enter passphrase for key %s: ", keyFile)
 		askpass, require := os.Getenv("SSH_ASKPASS"), os.Getenv("SSH_ASKPASS_REQUIRE")
-		tty := tui.IsTerminal(os.Stdin.Fd())
+		tty := term.IsTerminal(int(os.Stdin.Fd()))
 		if askpass != "" && require != "never" && (require == "force" || !tty) {
 			cmd := exec.Command(askpass, prompt)
 			cmd.Stderr = e.stderr
@@ -324,7 +325,7 @@ func passphrasePrompt(e *env) func(keyFile string) ([]byte, error) {
 			return nil, errors.New("no terminal to ask for it on (add the key to ssh-agent, or set SSH_ASKPASS)")
 		}
 		fmt.Fprint(e.stderr, prompt)
-		pass, err := tui.ReadPassword(os.Stdin.Fd())
+		pass, err := term.ReadPassword(int(os.Stdin.Fd()))
 		fmt.Fprintln(e.stderr)
 		return pass, err
 	}

@@ -72,16 +72,62 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 	if dir, err := os.UserConfigDir(); err == nil {
 		searched = append(searched, filepath.Join(dir, "cutover", "inventory.yaml"))
 	}
-	err = tui.Run(ctx, tui.Config{
+	cfg := tui.Config{
 		Inventory: o.inv, InventorySearched: searched, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
 		JournalDir: jdir, LabDir: labDir, Dialer: dialer(), Version: version(),
-		LabScenario: func(now time.Time) (*lab.Scenario, error) { return runbooks.Scenario("maestro", now) },
-	})
+		StartLab: wizardLab(labDir, catalog),
+	}
+	if sc, err := runbooks.Scenario(offeredScenario, time.Now()); err == nil {
+		cfg.LabOffer = sc.Title
+	}
+	if o.inv != nil {
+		if found, ok := lab.FindByInventory(o.inv.File, o.inv.Hosts); ok {
+			cfg.Lab = &tui.Lab{Inventory: o.inv, Scenario: found.Scenario, Runs: labRuns(found.RunFile, catalog)}
+		}
+	}
+	err = tui.Run(ctx, cfg)
 	if errors.Is(err, tui.ErrAborted) {
 		fmt.Fprintf(e.stderr, "cutover: %v\n", err)
 		return quiet{headless.ExitInterrupted}
 	}
 	return err
+}
+
+// offeredScenario is the practice lab the wizard offers when there is no inventory.
+const offeredScenario = "maestro"
+
+// wizardLab is the wizard's StartLab: it sets up the practice lab in dir, serves it in
+// this process until the wizard closes it, and loads its inventory and run files.
+func wizardLab(dir string, catalog []*steps.Runbook) func() (*tui.Lab, error) {
+	return func() (*tui.Lab, error) {
+		sc, err := runbooks.Scenario(offeredScenario, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		l, err := lab.Setup(dir, sc, lab.Options{})
+		if err != nil {
+			return nil, err
+		}
+		go func() { _ = l.Serve(context.Background()) }() // ends when the wizard closes the lab
+		inv, err := inventory.Load(l.Inventory())
+		if err != nil {
+			_ = l.Close()
+			return nil, err
+		}
+		return &tui.Lab{Inventory: inv, Scenario: sc.Title, Runs: labRuns(l.RunFile, catalog), Close: l.Close}, nil
+	}
+}
+
+// labRuns loads the lab's run files of the runbooks in catalog, where the lab has one
+// (path names it). One that does not load gives no hints, and the wizard works on.
+func labRuns(path func(runbook string) string, catalog []*steps.Runbook) map[string]*steps.RunFile {
+	out := map[string]*steps.RunFile{}
+	for _, rb := range catalog {
+		if rf, err := steps.LoadRunFile(path(rb.ID)); err == nil && rf.Runbook == rb.ID {
+			out[rb.ID] = rf
+		}
+	}
+	return out
 }
 
 // fileRunbookOf loads the runbook of the run in journal path from the file the session
