@@ -131,7 +131,7 @@ func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 func TestBenchRunPageShowsTheOutput(t *testing.T) {
 	r, _ := benchRunPage(t, 10_000)
 	v := stripANSI(r.View().Content)
-	for _, s := range []string{"Step 3 of 11", "output · lines", "of 10000", "spare: output line 10000 of the installer"} {
+	for _, s := range []string{"Step 3 of 11", "3 Install the Hub on the new server", "output · lines", "of 10000", "spare: output line 10000 of the installer"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("bench screen lacks %q:\n%s", s, v)
 		}
@@ -169,5 +169,56 @@ func TestWaitingGateShowsACountdown(t *testing.T) {
 	now = now.Add(5 * time.Second)
 	if v := stripANSI(r.View().Content); !strings.Contains(v, "waiting: 1m55s left") {
 		t.Fatalf("the countdown does not run between polls:\n%s", v)
+	}
+}
+
+// TestStepListShowsEveryStepAndOpensAny: the step list above the step shows the steps
+// around the current one with their states; tab gives it the keys, and any step, a
+// finished one too, opens with its evidence.
+func TestStepListShowsEveryStepAndOpensAny(t *testing.T) {
+	r, rp := benchRunPage(t, 0)
+	v := stripANSI(r.View().Content)
+	for _, want := range []string{"✓  1 Shut down LISTSERV Maestro on every server", "done",
+		"-  2 Shut down every LISTSERV instance", "skipped", "●  3 Install the Hub", "● waiting for you",
+		"·  4 Add the Hub", "── Step 3 of 11 ", "tab step list"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the step screen lacks %q:\n%s", want, v)
+		}
+	}
+	press := func(names ...string) {
+		for _, n := range names {
+			if _, cmd := r.Update(keyMsg(n)); cmd != nil {
+				r.Update(cmd())
+			}
+		}
+	}
+	press("tab")
+	if !rp.listFocus || rp.listCur != 2 || rp.Capture() != captureNone {
+		t.Fatalf("tab: focus %v, cursor %d", rp.listFocus, rp.listCur)
+	}
+	press("up", "up", "up") // stops at the first step
+	if rp.listCur != 0 {
+		t.Fatalf("cursor %d after three ups from step 3", rp.listCur)
+	}
+	v = stripANSI(r.View().Content)
+	if !strings.Contains(v, "enter or e shows the step's evidence") || !strings.Contains(v, "enter/e the step's evidence") {
+		t.Errorf("the focused list does not say what it does:\n%s", v)
+	}
+	press("enter")
+	d, ok := r.top().(*detailPage)
+	if !ok || d.id != "stop-maestro" {
+		t.Fatalf("enter on step 1 opens %T (%+v)", r.top(), d)
+	}
+	if v := stripANSI(r.View().Content); !strings.Contains(v, "Shut down LISTSERV Maestro on every server (stop-maestro): done") {
+		t.Errorf("the first step's evidence page:\n%s", v)
+	}
+	press("esc", "esc")
+	if r.top() != rp || rp.listFocus {
+		t.Fatalf("esc twice: top %T, focus %v: want the step with its keys", r.top(), rp.listFocus)
+	}
+	// With the keys back, the step's own answers work again: c opens the command field.
+	press("c")
+	if rp.inputFor != inputCommand {
+		t.Errorf("c after leaving the list: input %v", rp.inputFor)
 	}
 }

@@ -24,8 +24,9 @@ type detailPage struct {
 	dirty bool
 }
 
-func newDetailPage(run *runPage) *detailPage {
-	return &detailPage{a: run.a, run: run, id: run.currentID(), sv: newScrollView(false), dirty: true}
+// newDetailPage shows step id of the run in full.
+func newDetailPage(run *runPage, id string) *detailPage {
+	return &detailPage{a: run.a, run: run, id: id, sv: newScrollView(false), dirty: true}
 }
 
 func (p *detailPage) Init() tea.Cmd    { return nil }

@@ -21,6 +21,8 @@ type KeyMap struct {
 	// Step: answers to the engine's prompts.
 	Confirm, Command, Skip, Retry, Override, Evidence, Abort, Accept, Rerun key.Binding
 	Yes, No                                                                 key.Binding
+	// Steps moves the keys to the step list and back.
+	Steps key.Binding
 	// Text fields.
 	Submit, Cancel key.Binding
 	// Summary.
@@ -72,6 +74,7 @@ func DefaultKeyMap() KeyMap {
 		Accept:   b("y", "accept: it happened", "y"),
 		Rerun:    b("R", "run it again", "R"),
 		Yes:      b("y", "yes", "y"),
+		Steps:    b("tab", "step list", "tab"),
 		No:       b("n", "no", "n", "esc"),
 
 		Submit: b("enter", "submit", "enter"),

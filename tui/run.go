@@ -63,6 +63,11 @@ type runPage struct {
 
 	md   mdCache
 	desc map[string]*steps.Description
+
+	// listFocus moves the keys to the step list (tab), whose cursor is listCur: any
+	// step can be opened there with its evidence, the finished ones included.
+	listFocus bool
+	listCur   int
 }
 
 type copyState struct {

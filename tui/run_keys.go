@@ -43,8 +43,15 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if key.Matches(msg, k.Evidence) {
-		return push(p, newDetailPage(p))
+	if p.listFocus {
+		return p.listKey(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Evidence):
+		return push(p, newDetailPage(p, p.currentID()))
+	case key.Matches(msg, k.Steps):
+		p.listFocus, p.listCur = true, p.stepIndex(p.currentID())
+		return nil
 	}
 	if p.stalled && !p.busy && key.Matches(msg, k.Retry) {
 		p.stalled, p.busy, p.notice = false, true, ""
@@ -78,6 +85,33 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		return p.decide(steps.Decision{Kind: steps.Confirm})
 	}
 	p.scroll(msg)
+	return nil
+}
+
+// listKey moves the step list's cursor, opens the evidence of the step under it, or
+// gives the keys back to the step.
+func (p *runPage) listKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := p.a.keys
+	last := len(p.state.Steps) - 1
+	switch {
+	case key.Matches(msg, k.Up):
+		p.listCur--
+	case key.Matches(msg, k.Down):
+		p.listCur++
+	case key.Matches(msg, k.PageUp):
+		p.listCur -= 5
+	case key.Matches(msg, k.PageDown):
+		p.listCur += 5
+	case key.Matches(msg, k.Top):
+		p.listCur = 0
+	case key.Matches(msg, k.Bottom):
+		p.listCur = last
+	case key.Matches(msg, k.Open, k.Evidence):
+		return push(p, newDetailPage(p, p.state.Steps[p.listCur].ID()))
+	case key.Matches(msg, k.Back, k.Steps):
+		p.listFocus = false
+	}
+	p.listCur = min(max(p.listCur, 0), last)
 	return nil
 }
 
@@ -149,6 +183,11 @@ func (p *runPage) Help() []key.Binding {
 		return nil
 	case p.inputFor != inputNone:
 		return bindings(k.Submit, k.Cancel)
+	case p.listFocus:
+		open, back := k.Open, k.Back
+		open.SetHelp("enter/e", "the step's evidence")
+		back.SetHelp("esc/tab", "back to the step")
+		return bindings(k.Up, k.Down, open, back)
 	case p.askAbort:
 		yes := k.Yes
 		yes.SetHelp("y", "yes, abort the run")
@@ -156,9 +195,9 @@ func (p *runPage) Help() []key.Binding {
 	case p.stalled:
 		retry := k.Retry
 		retry.SetHelp("r", "try again")
-		return bindings(retry, k.Evidence)
+		return bindings(retry, k.Evidence, k.Steps)
 	case p.prompt == nil || p.busy:
-		return append(bindings(k.Evidence), p.scrollHelp()...)
+		return append(bindings(k.Evidence, k.Steps), p.scrollHelp()...)
 	}
 	var out []key.Binding
 	pr := p.prompt
@@ -193,7 +232,7 @@ func (p *runPage) Help() []key.Binding {
 			out = append(out, k.Skip)
 		}
 	}
-	out = append(out, k.Evidence)
+	out = append(out, k.Evidence, k.Steps)
 	if pr.Allows(steps.Abort) {
 		out = append(out, k.Abort)
 	}

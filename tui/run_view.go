@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/tui/styles"
 )
 
 // View draws the step screen: the heading, the step's text and output above, and the
@@ -24,12 +26,22 @@ func (p *runPage) View(w, h int) string {
 		return st.Wait.Render(p.a.spin.View()) + " probing the role hosts, planning and opening the journal…"
 	}
 	cur := p.current()
-	s := p.plan.Runbook.Step(cur.ID())
+	listH, most := p.listRows(h, cur)
+	body, slack := p.viewBody(cur, w, h-listH)
+	if slack > 0 && listH < most {
+		// Rows the step does not need go to the list: more of the steps that ran.
+		listH = min(listH+slack, most)
+		body, _ = p.viewBody(cur, w, h-listH)
+	}
+	return p.viewSteps(cur, w, listH) + "\n" + body
+}
+
+// viewBody draws the current step in h rows: its text and output above, and the
+// action, the checks and the question below, which get their rows first. slack is
+// how many rows it leaves empty.
+func (p *runPage) viewBody(cur *steps.StepState, w, h int) (body string, slack int) {
+	st := p.a.st
 	desc := p.describe(cur.ID())
-	status := p.stepStatus(cur)
-	head := st.Title.Render(truncate(fmt.Sprintf("Step %d of %d · %s", p.stepIndex(cur.ID())+1, len(p.state.Steps), s.Title),
-		w-lipgloss.Width(status)-2))
-	head += strings.Repeat(" ", max(w-lipgloss.Width(head)-lipgloss.Width(status), 1)) + status
 
 	// The action, the checks and the question are what the operator acts on: they get
 	// their rows first (up to all but two), and the text and the output share the rest.
@@ -44,18 +56,18 @@ func (p *runPage) View(w, h int) string {
 	}
 	lowerText := lowerFor(0)
 	if failed := p.failedShown(cur); failed > 0 {
-		room := h - 1 - lipgloss.Height(lowerText) - 1
+		room := h - lipgloss.Height(lowerText) - 1
 		lowerText = lowerFor(min(max(room/failed, 1), 8))
 	}
 	lowerH := lipgloss.Height(lowerText)
 	if lowerText == "" {
 		lowerH = 0
 	}
-	if lowerH > h-2 {
-		lowerText = fit(lowerText, w, h-2)
-		lowerH = h - 2
+	if lowerH > h-1 {
+		lowerText = fit(lowerText, w, h-1)
+		lowerH = h - 1
 	}
-	rest := h - 1 - lowerH - 1 // the heading, and a blank line above the lower part
+	rest := h - lowerH - 1 // a blank line above the lower part
 
 	var text string
 	textH := 0
@@ -81,11 +93,11 @@ func (p *runPage) View(w, h int) string {
 		text = clip(text, textH, st.Subtle.Render("  … e shows the whole text"))
 	}
 	var top strings.Builder
-	top.WriteString(head + "\n")
 	if textH > 0 {
 		top.WriteString(text + "\n")
 	}
 	if outH > 0 {
+		out := sv.View(w, outH-1) // first: the position below is of this window
 		label := "output · " + sv.Position()
 		if recorded != nil {
 			label = "output (last lines, as recorded)"
@@ -93,13 +105,119 @@ func (p *runPage) View(w, h int) string {
 		if !sv.AtBottom() || sv.Len() > outH-1 {
 			label += " · pgup/pgdn"
 		}
-		top.WriteString(st.Subtle.Render(truncate("── "+label+" ", w)) + "\n" + sv.View(w, outH-1) + "\n")
+		top.WriteString(st.Subtle.Render(truncate("── "+label+" ", w)) + "\n" + out + "\n")
 	}
-	body := fit(strings.TrimRight(top.String(), "\n"), w, h-lowerH)
-	if lowerH == 0 {
-		return body
+	topText := strings.TrimRight(top.String(), "\n")
+	slack = rest
+	if topText != "" {
+		slack -= lipgloss.Height(topText)
 	}
-	return body + "\n" + lowerText
+	slack = max(slack, 0)
+	body = fit(topText, w, h-lowerH)
+	if lowerH > 0 {
+		body += "\n" + lowerText
+	}
+	return body, slack
+}
+
+// listRows is how many rows the step list takes of a body h rows high: a fifth of them,
+// at least four (two steps before, the current one, the rule), and at most the most it
+// may take when the step leaves rows empty: ten, or the steps and the rule; when checks
+// failed, one row less: their evidence matters more.
+func (p *runPage) listRows(h int, cur *steps.StepState) (n, most int) {
+	most = min(10, len(p.state.Steps)+1)
+	n = min(max(h/5, 4), most)
+	if p.failedShown(cur) > 0 {
+		n = max(n-1, 2)
+	}
+	return n, most
+}
+
+// viewSteps is the step list above the current step: a window of rows steps (one row
+// is the rule under it) around the current one, or around the list's cursor while it
+// has focus, each with its state, so that steps that run by themselves in a row are
+// seen going by.
+func (p *runPage) viewSteps(cur *steps.StepState, w, rows int) string {
+	st := p.a.st
+	n := rows - 1
+	at := p.stepIndex(cur.ID())
+	if p.listFocus {
+		at = p.listCur
+	}
+	// The steps before the current one first (what ran), then one after it where there
+	// is room for four or more.
+	before := n - 1
+	if n >= 4 {
+		before = n - 2
+	}
+	top := min(max(at-before, 0), max(len(p.state.Steps)-n, 0))
+	var b strings.Builder
+	for i := top; i < min(top+n, len(p.state.Steps)); i++ {
+		ss := p.state.Steps[i]
+		mark, status := stepMark(st, ss), ""
+		if ss == cur && !ss.Finished() {
+			mark, status = p.curMark(), p.stepStatus(cur)
+		} else if ss.Finished() {
+			status = st.Faint.Render(ss.Status)
+		}
+		num := fmt.Sprintf("%2d ", i+1)
+		titleW := max(w-2-lipgloss.Width(num)-lipgloss.Width(status)-2, 1)
+		title := truncate(ss.Planned.Title, titleW)
+		switch {
+		case ss == cur:
+			title = st.Title.Render(title)
+		case !ss.Finished():
+			title = st.Faint.Render(title)
+		}
+		line := mark + " " + num + title
+		line += strings.Repeat(" ", max(w-lipgloss.Width(line)-lipgloss.Width(status), 1)) + status
+		if p.listFocus && i == p.listCur {
+			line = st.Selected.Render(ansi.Strip(line))
+		}
+		b.WriteString(line + "\n")
+	}
+	rule := fmt.Sprintf("── Step %d of %d ", p.stepIndex(cur.ID())+1, len(p.state.Steps))
+	if p.listFocus {
+		rule += "· enter or e shows the step's evidence, esc goes back "
+	}
+	rule += strings.Repeat("─", max(w-lipgloss.Width(rule), 0))
+	b.WriteString(st.Subtle.Render(truncate(rule, w)))
+	return b.String()
+}
+
+// curMark is the current step's mark in the step list: working, waiting for the
+// operator, blocked, outcome unknown.
+func (p *runPage) curMark() string {
+	st := p.a.st
+	switch {
+	case p.busy:
+		return st.Wait.Render(p.a.spin.View())
+	case p.stalled:
+		return st.Fail.Render("✗")
+	case p.prompt != nil && p.prompt.Kind == steps.AskConfirm:
+		return st.Wait.Render("●")
+	case p.prompt != nil && p.prompt.Kind == steps.AskUnknown:
+		return st.Warn.Render("?")
+	case p.prompt != nil:
+		return st.Fail.Render("✗")
+	}
+	return st.Wait.Render("▸")
+}
+
+// stepMark is a step's mark wherever steps are listed (the step list, the summary):
+// done, skipped, overridden, aborted, not finished.
+func stepMark(st styles.Styles, s *steps.StepState) string {
+	switch s.Status {
+	case steps.StepDone:
+		return st.Pass.Render("✓")
+	case steps.StepSkipped:
+		return st.Faint.Render("-")
+	case steps.StepOverridden:
+		return st.Override.Render("!")
+	case steps.StepAborted:
+		return st.Fail.Render("✗")
+	}
+	return st.Faint.Render("·")
 }
 
 // clip keeps the first h lines of s, the last of them replaced by more when cut.

@@ -154,20 +154,7 @@ func (p *summary) lines(w int) []string {
 	}
 	out = append(out, "")
 	for i, s := range p.state.Steps {
-		var mark string
-		switch s.Status {
-		case steps.StepDone:
-			mark = st.Pass.Render("✓")
-		case steps.StepSkipped:
-			mark = st.Faint.Render("-")
-		case steps.StepOverridden:
-			mark = st.Override.Render("!")
-		case steps.StepAborted:
-			mark = st.Fail.Render("✗")
-		default:
-			mark = st.Faint.Render("·")
-		}
-		line := fmt.Sprintf("%s %2d. %s", mark, i+1, s.Planned.Title)
+		line := fmt.Sprintf("%s %2d. %s", stepMark(st, s), i+1, s.Planned.Title)
 		if s.Status == steps.StepOverridden || s.Status == steps.StepAborted {
 			line += ": " + s.Status
 		}
