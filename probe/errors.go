@@ -83,6 +83,23 @@ func (e *UnreachableError) Error() string {
 // Unwrap returns the network or SSH error underneath.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// BecomeError is returned when sudo did not let the login account become the host's
+// Become account: the command or file operation did not start. It is not a
+// connection error: the host answers, and the fix is in sudo's configuration, the
+// password or the inventory.
+type BecomeError struct {
+	Host  string // inventory name
+	Login string // the SSH login account
+	User  string // the account to become
+	// Reason is what went wrong, in sudo's own words where it said any.
+	Reason string
+}
+
+// Error names the host, both accounts and the reason.
+func (e *BecomeError) Error() string {
+	return fmt.Sprintf("%s: sudo did not let %s become %s: %s", e.Host, e.Login, e.User, e.Reason)
+}
+
 // IsConnectionError reports whether err means a host could not be reached or its key was
 // refused: the cases that end a run with exit code 4.
 func IsConnectionError(err error) bool {

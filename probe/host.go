@@ -36,7 +36,37 @@ type Host struct {
 	Vars map[string]string
 	// Groups are the inventory groups the host belongs to.
 	Groups []string
+	// Become, when set, runs the host's commands and file operations as another
+	// account through sudo; the SSH login stays User.
+	Become *Become
 }
+
+// Become is privilege escalation on a host, as Ansible's become with the sudo method:
+// commands run as "sudo -u USER /bin/sh -c COMMAND", and file operations through an
+// SFTP server started the same way on the host's connection. sudo is the only method:
+// inventories that name another are refused when they load.
+type Become struct {
+	// User is the account to become; empty means root.
+	User string
+	// Password is the login account's sudo password when the inventory gives one
+	// (become_password, ansible_become_password); empty means sudo is expected not to
+	// ask (NOPASSWD) or the password is asked for when it does.
+	Password string `json:"-"`
+	// SFTPServer is the sftp-server program to start under sudo; empty means the one
+	// sshd_config names, else the first of the usual places that exists.
+	SFTPServer string
+}
+
+// Account is the account Become runs as: User, or root.
+func (b Become) Account() string {
+	if b.User == "" {
+		return "root"
+	}
+	return b.User
+}
+
+// String says what the host becomes, never the password.
+func (b Become) String() string { return "sudo as " + b.Account() }
 
 // Service holds the commands that control one service on a host. Status follows the LSB
 // convention: exit 0 means running, 3 means stopped, anything else is unknown.

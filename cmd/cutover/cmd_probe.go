@@ -38,7 +38,7 @@ func cmdProbe(ctx context.Context, e *env, args []string) error {
 			hosts = append(hosts, h)
 		}
 	}
-	pool := probe.NewPool(newDialer(&sshx.Dialer{Passphrase: passphrasePrompt(e)}))
+	pool := probe.NewPool(newDialer(&sshx.Dialer{Passphrase: passphrasePrompt(e), BecomePassword: becomePasswordPrompt(e, true)}))
 	defer pool.Close()
 	pr := &probe.Prober{Pool: pool, Timeout: *timeout}
 	facts := pr.ProbeAll(ctx, hosts)

@@ -1,18 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
@@ -88,9 +82,11 @@ func (rf *runFlags) config(e *env, inv *inventory.Inventory, printer *headless.P
 }
 
 // headlessDialer is the command line's dialer with the keepalive flags, asking for the
-// passphrase of an encrypted key on the terminal (never echoed) or through SSH_ASKPASS.
+// passphrase of an encrypted key and a sudo password on the terminal (never echoed) or
+// through SSH_ASKPASS.
 func headlessDialer(e *env, rf *runFlags) probe.Dialer {
-	return newDialer(&sshx.Dialer{KeepaliveInterval: rf.keepalive, KeepaliveTimeout: rf.keepaliveTimeout, Passphrase: passphrasePrompt(e)})
+	return newDialer(&sshx.Dialer{KeepaliveInterval: rf.keepalive, KeepaliveTimeout: rf.keepaliveTimeout,
+		Passphrase: passphrasePrompt(e), BecomePassword: becomePasswordPrompt(e, true)})
 }
 
 // closeRun closes a run and says what could not be cleaned up (a lock left behind).
@@ -302,31 +298,12 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, path))
 }
 
-// passphrasePrompt asks for the passphrase of an encrypted identity file: through the
-// program SSH_ASKPASS names when SSH_ASKPASS_REQUIRE is "force", or when there is no
-// terminal (as OpenSSH does), else on the terminal with echo off. The passphrase goes
-// to the key and nowhere else: not to the screen, the journal or any message.
+// passphrasePrompt asks for the passphrase of an encrypted identity file (askSecret).
+// The passphrase goes to the key and nowhere else: not to the screen, the journal or
+// any message.
 func passphrasePrompt(e *env) func(keyFile string) ([]byte, error) {
 	return func(keyFile string) ([]byte, error) {
-		prompt := fmt.Sprintf("Enter passphrase for key %s: ", keyFile)
-		askpass, require := os.Getenv("SSH_ASKPASS"), os.Getenv("SSH_ASKPASS_REQUIRE")
-		tty := term.IsTerminal(int(os.Stdin.Fd()))
-		if askpass != "" && require != "never" && (require == "force" || !tty) {
-			cmd := exec.Command(askpass, prompt)
-			cmd.Stderr = e.stderr
-			out, err := cmd.Output()
-			if err != nil {
-				clear(out)
-				return nil, fmt.Errorf("SSH_ASKPASS program %s: %w", askpass, err)
-			}
-			return bytes.TrimRight(out, "\r\n"), nil
-		}
-		if !tty {
-			return nil, errors.New("no terminal to ask for it on (add the key to ssh-agent, or set SSH_ASKPASS)")
-		}
-		fmt.Fprint(e.stderr, prompt)
-		pass, err := term.ReadPassword(int(os.Stdin.Fd()))
-		fmt.Fprintln(e.stderr)
-		return pass, err
+		return askSecret(e, fmt.Sprintf("Enter passphrase for key %s: ", keyFile), true,
+			"no terminal to ask for it on (add the key to ssh-agent, or set SSH_ASKPASS)")
 	}
 }

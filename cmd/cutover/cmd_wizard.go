@@ -74,7 +74,7 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 	}
 	cfg := tui.Config{
 		Inventory: o.inv, InventorySearched: searched, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
-		JournalDir: jdir, LabDir: labDir, Dialer: dialer(), Version: version(),
+		JournalDir: jdir, LabDir: labDir, Dialer: dialer(e), Version: version(),
 		StartLab: wizardLab(labDir, catalog),
 	}
 	if sc, err := runbooks.Scenario(offeredScenario, time.Now()); err == nil {

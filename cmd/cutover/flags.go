@@ -109,8 +109,11 @@ func loadInventory(path string) (*inventory.Inventory, error) {
 	return inv, nil
 }
 
-// dialer reaches remote hosts over SSH and the operator's machine directly.
-func dialer() probe.Dialer { return newDialer(&sshx.Dialer{}) }
+// dialer reaches remote hosts over SSH and the operator's machine directly, for the
+// wizard: it asks for nothing on the terminal, which the wizard owns.
+func dialer(e *env) probe.Dialer {
+	return newDialer(&sshx.Dialer{BecomePassword: becomePasswordPrompt(e, false)})
+}
 
 // newDialer reaches remote hosts with ssh and the operator's machine directly.
 func newDialer(ssh *sshx.Dialer) probe.Dialer {

@@ -36,6 +36,8 @@ type env struct {
 	hard context.Context
 	// signals starts the command line's signal handling; the wizard does not call it.
 	signals func()
+	// becomePassword is CUTOVER_BECOME_PASSWORD, taken out of the environment at start.
+	becomePassword []byte
 }
 
 func commands() []command {
@@ -66,7 +68,7 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out, errs := hosttext.NewWriter(stdout), hosttext.NewWriter(stderr)
 	defer out.Flush()
 	defer errs.Flush()
-	e := &env{stdout: out, stderr: errs, stdin: stdin}
+	e := &env{stdout: out, stderr: errs, stdin: stdin, becomePassword: takeBecomePassword()}
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		usage(stdout)
 		return 0

@@ -53,8 +53,18 @@ type Dialer struct {
 	// is declared dead and closed. Zero means 15 seconds.
 	KeepaliveTimeout time.Duration
 
+	// BecomePassword returns the sudo password of login on h, for a host with
+	// probe.Host.Become whose sudo asks for one and whose inventory gives none. It is
+	// asked once per login account and remembered while the Dialer lives (a password
+	// sudo refuses is forgotten and asked for again); calls are serialised. Nil means a
+	// sudo that asks for a password is an error saying so.
+	BecomePassword func(h *probe.Host, login string) ([]byte, error)
+
 	mu   sync.Mutex
 	keys map[string]ssh.Signer // decrypted identity files, so each passphrase is asked once
+
+	pwMu      sync.Mutex
+	passwords map[string][]byte // sudo passwords by login account
 }
 
 var _ probe.Dialer = (*Dialer)(nil)
@@ -95,7 +105,7 @@ func (d *Dialer) Dial(ctx context.Context, h *probe.Host) (probe.Transport, erro
 		t.clients = append(t.clients, c)
 		p.client, via = c, p
 	}
-	t.client, t.hostKey = via.client, via.hostKey
+	t.client, t.hostKey, t.login, t.dialer = via.client, via.hostKey, via.cfg.User, d
 
 	go t.watch()
 	if interval := cmp.Or(d.KeepaliveInterval, defaultKeepaliveInterval); interval > 0 {

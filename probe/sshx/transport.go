@@ -30,6 +30,8 @@ type transport struct {
 	done    chan struct{} // closed by Close, to stop the keepalive
 	gone    chan struct{} // closed when the connection is found dead (fail)
 	hostKey string        // the host's verified key, "TYPE SHA256:..."
+	login   string        // the account logged in as
+	dialer  *Dialer       // asks for sudo passwords (Become)
 
 	mu     sync.Mutex
 	broken error // why the connection died; nil while healthy
@@ -191,7 +193,9 @@ func connectionLevel(err error) bool {
 
 // Run runs cmd in a new session and returns its exit code; a command killed by a signal
 // returns 128 plus the signal's number, like a shell. POSIX hosts get cmd as is: the
-// server runs it with the user's login shell. PowerShell hosts get it on the standard
+// server runs it with the user's login shell; with Become, sudo runs it with /bin/sh
+// as the Become account (become.go), and a sudo that refuses gives a
+// *probe.BecomeError. PowerShell hosts get it on the standard
 // input of "powershell -Command -", because Windows' OpenSSH hands a command line to
 // cmd.exe first and no quoting survives both cmd.exe and PowerShell intact.
 //
@@ -205,6 +209,9 @@ func (t *transport) Run(ctx context.Context, cmd string, stdout, stderr io.Write
 		return -1, t.failed(fmt.Errorf("opening a session: %w", err))
 	}
 	defer s.Close()
+	if t.host.Become != nil && !t.host.PowerShell() {
+		return t.runBecome(ctx, s, cmd, stdout, stderr)
+	}
 	out := &outputs{}
 	defer out.stop()
 	s.Stdout, s.Stderr = out.to(stdout), out.to(stderr)
@@ -224,6 +231,15 @@ func (t *transport) Run(ctx context.Context, cmd string, stdout, stderr io.Write
 		_ = s.Signal(ssh.SIGKILL)
 		return -1, ctx.Err()
 	}
+	code, err := exitStatus(err)
+	if err != nil {
+		return -1, t.failed(err)
+	}
+	return code, nil
+}
+
+// exitStatus reads a session's end: its exit code, or the error that is not one.
+func exitStatus(err error) (int, error) {
 	if ee, ok := errors.AsType[*ssh.ExitError](err); ok {
 		if sig := ee.Signal(); sig != "" {
 			return signalExit(sig), nil
@@ -231,7 +247,7 @@ func (t *transport) Run(ctx context.Context, cmd string, stdout, stderr io.Write
 		return ee.ExitStatus(), nil
 	}
 	if err != nil {
-		return -1, t.failed(err)
+		return -1, err
 	}
 	return 0, nil
 }
@@ -348,8 +364,17 @@ func (t *transport) files(ctx context.Context) (*sftp.Client, error) {
 	if t.sftp != nil {
 		return t.sftp, nil
 	}
-	c, err := sftp.NewClient(t.client, sftp.UseConcurrentReads(true), sftp.UseConcurrentWrites(true))
+	var c *sftp.Client
+	var err error
+	if t.host.Become != nil && !t.host.PowerShell() {
+		c, err = t.becomeSFTP(ctx)
+	} else {
+		c, err = sftp.NewClient(t.client, sftp.UseConcurrentReads(true), sftp.UseConcurrentWrites(true))
+	}
 	if err != nil {
+		if _, ok := errors.AsType[*probe.BecomeError](err); ok || ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, t.failed(fmt.Errorf("starting SFTP: %w", err))
 	}
 	t.sftp = c
