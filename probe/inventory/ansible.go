@@ -4,7 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash"
 	"maps"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -53,17 +56,22 @@ type ansGroup struct {
 	hosts    []string
 	hostSet  map[string]bool // hosts, for adding many without a quadratic search
 	children []string
-	vars     map[string]ansVar
+	vars     map[string]ansVar // set in the inventory
+	fileVars map[string]ansVar // set in group_vars/NAME
 }
 
 type ansHost struct {
-	name string
-	pos  yamlpos.Pos
-	vars map[string]ansVar
+	name     string
+	pos      yamlpos.Pos
+	vars     map[string]ansVar // set in the inventory
+	fileVars map[string]ansVar // set in host_vars/NAME
 }
 
 type ansInv struct {
-	file   string
+	file   string // the inventory: a file, a folder, or what ansible-inventory read
+	cur    string // the file being read
+	base   string // relative paths in variables are relative to this folder
+	sum    hash.Hash
 	groups map[string]*ansGroup
 	hosts  map[string]*ansHost
 	order  []string // host names in order of first appearance
@@ -98,6 +106,20 @@ func (a *ansInv) hostLine(group, pattern string, vars map[string]ansVar, pos yam
 	a.pending = append(a.pending, hostEntry{group: group, pattern: hp, vars: vars, pos: pos})
 }
 
+// namedHost is hostLine for a name that is not a pattern (JSON inventories list
+// names as they are).
+func (a *ansInv) namedHost(group, name string, vars map[string]ansVar, pos yamlpos.Pos) {
+	if a.names >= maxHostNames {
+		if !a.capped {
+			a.errs.Add(pos, "host %q: %v", name, errTooManyNames)
+		}
+		a.capped = true
+		return
+	}
+	a.names++
+	a.pending = append(a.pending, hostEntry{group: group, pattern: hostPattern{segs: []patternSegment{{text: name}}, count: 1}, vars: vars, pos: pos})
+}
+
 // expandHosts makes the hosts of every pattern read, in file order; nothing when the
 // patterns stand for more names than an inventory may have.
 func (a *ansInv) expandHosts() {
@@ -111,8 +133,8 @@ func (a *ansInv) expandHosts() {
 	a.pending = nil
 }
 
-func newAnsInv(file string) *ansInv {
-	a := &ansInv{file: file, groups: map[string]*ansGroup{}, hosts: map[string]*ansHost{}}
+func newAnsInv(file, base string) *ansInv {
+	a := &ansInv{file: file, cur: file, base: base, sum: sha256.New(), groups: map[string]*ansGroup{}, hosts: map[string]*ansHost{}}
 	a.group("all", yamlpos.Pos{File: file, Line: 1, Col: 1})
 	a.group("ungrouped", yamlpos.Pos{File: file, Line: 1, Col: 1})
 	return a
@@ -153,18 +175,65 @@ func (a *ansInv) addChild(parent, child string, pos yamlpos.Pos) {
 	}
 }
 
+// placeGroups finishes the group tree as Ansible does once every source is read: a
+// group that is no other group's child hangs below all, and a host in no group but all
+// is in ungrouped.
+func (a *ansInv) placeGroups() {
+	all := a.groups["all"]
+	for _, name := range slices.Sorted(maps.Keys(a.groups)) {
+		if name != "all" && !a.isChild(name) && !slices.Contains(all.children, name) {
+			all.children = append(all.children, name)
+		}
+	}
+	for _, h := range a.order {
+		if !a.inChildGroup(h) {
+			a.addHost("ungrouped", h, a.hosts[h].pos)
+		}
+	}
+}
+
+func (a *ansInv) isChild(name string) bool {
+	for _, g := range a.groups {
+		if g.name != "all" && slices.Contains(g.children, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *ansInv) inChildGroup(host string) bool {
+	for _, g := range a.groups {
+		if g.name != "all" && g.name != "ungrouped" && g.hostSet[host] {
+			return true
+		}
+	}
+	return false
+}
+
+// record adds a file read to the inventory's digest: a single file's content alone, as
+// for every form; the files of a folder and of group_vars and host_vars with their
+// names, relative to the inventory, so the digest still follows a folder that moves.
+func (a *ansInv) record(file string, data []byte) {
+	if file != a.file {
+		rel, err := filepath.Rel(a.base, file)
+		if err != nil {
+			rel = file
+		}
+		fmt.Fprintf(a.sum, "\x00%d:%s\x00%d:", len(rel), filepath.ToSlash(rel), len(data))
+	}
+	a.sum.Write(data)
+}
+
 // build resolves groups and variables into hosts.
-func (a *ansInv) build(data []byte) (*Inventory, error) {
+func (a *ansInv) build() (*Inventory, error) {
 	ssh, err := readSSHConfig("", UserSSHConfig(), systemSSHConfig)
 	if err != nil {
 		return nil, err
 	}
 	// The hosts are resolved through the ssh configuration too, so its files are part of
 	// what a resume compares.
-	sum := sha256.New()
-	sum.Write(data)
-	ssh.digest(sum)
-	inv := &Inventory{File: a.file, Digest: hex.EncodeToString(sum.Sum(nil))}
+	ssh.digest(a.sum)
+	inv := &Inventory{File: a.file, Digest: hex.EncodeToString(a.sum.Sum(nil))}
 	depth, parents := a.depths()
 	if len(a.order) == 0 && len(a.errs) == 0 {
 		a.errs.Add(yamlpos.Pos{File: a.file, Line: 1, Col: 1}, "no hosts in this Ansible inventory")
@@ -194,12 +263,17 @@ func (a *ansInv) build(data []byte) (*Inventory, error) {
 			}
 			return gi < gj
 		})
+		// Lowest first: the inventory's group variables (all is the first group), then
+		// group_vars files in the same order, then the host's own, then host_vars.
 		vars := map[string]ansVar{}
-		maps.Copy(vars, a.groups["all"].vars)
 		for _, g := range groups {
 			maps.Copy(vars, a.groups[g].vars)
 		}
+		for _, g := range groups {
+			maps.Copy(vars, a.groups[g].fileVars)
+		}
 		maps.Copy(vars, ah.vars)
+		maps.Copy(vars, ah.fileVars)
 		var names []string
 		for _, g := range groups {
 			if g != "all" && g != "ungrouped" {

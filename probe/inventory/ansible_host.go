@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 		h.User = s
 	}
 	var ids []string
-	base := filepath.Dir(a.file)
+	base := a.base
 	if s, _, ok := str("ansible_ssh_private_key_file", "ansible_private_key_file"); ok && s != "" {
 		ids = append(ids, ExpandPath(base, s))
 	}
@@ -149,6 +148,7 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 		h.InstallDir = s
 	}
 	a.services(h, vars)
+	a.ansibleBecome(name, vars).apply(h, &a.errs)
 	for k, v := range vars {
 		if strings.HasPrefix(k, "ansible_") || strings.HasPrefix(k, "cutover_") {
 			continue

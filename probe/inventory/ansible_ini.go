@@ -1,17 +1,14 @@
 package inventory
 
 import (
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/cutover/cutover/probe/yamlpos"
 )
 
-// ParseAnsibleINI reads an Ansible inventory in INI form.
-func ParseAnsibleINI(file string, data []byte) (*Inventory, error) {
-	a := newAnsInv(file)
+// readINI reads an Ansible inventory in INI form into a.
+func (a *ansInv) readINI(file string, data []byte) {
 	section, kind := "ungrouped", "hosts"
 	for n, raw := range strings.Split(string(data), "\n") {
 		line := strings.TrimRight(raw, "\r")
@@ -68,10 +65,6 @@ func ParseAnsibleINI(file string, data []byte) (*Inventory, error) {
 			a.groups[section].vars[k] = ansVar{val: unquote(strings.TrimSpace(stripComment(v))), pos: pos}
 		}
 	}
-	a.expandHosts()
-	// Every group hangs below "all"; hosts in no group but all are "ungrouped".
-	a.finishINI()
-	return a.build(data)
 }
 
 func cmpOr(s, def string) string {
@@ -131,24 +124,6 @@ func hostPort(s string) (string, string, bool) {
 		return s, "", false
 	}
 	return s[:i], s[i+1:], true
-}
-
-func (a *ansInv) finishINI() {
-	all := a.groups["all"]
-	for _, name := range slices.Sorted(maps.Keys(a.groups)) {
-		if name != "all" && !a.isChild(name) && !slices.Contains(all.children, name) {
-			all.children = append(all.children, name)
-		}
-	}
-}
-
-func (a *ansInv) isChild(name string) bool {
-	for _, g := range a.groups {
-		if g.name != "all" && slices.Contains(g.children, name) {
-			return true
-		}
-	}
-	return false
 }
 
 // stripComment removes a " #..." or " ;..." comment outside quotes.

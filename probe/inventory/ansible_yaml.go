@@ -5,26 +5,16 @@ import (
 	"slices"
 
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/cutover/cutover/probe/yamlpos"
 )
 
-// ParseAnsibleYAML reads an Ansible inventory in YAML form: groups at the top level
+// readYAML reads an Ansible inventory in YAML form into a: groups at the top level
 // (usually just all:), each with hosts:, children: and vars:.
-func ParseAnsibleYAML(file string, data []byte) (*Inventory, error) {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		var dummy struct{}
-		return nil, yamlpos.Decode(file, data, &dummy) // reports the syntax error with its position
-	}
-	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
-		return nil, yamlpos.Errorf(yamlpos.Pos{File: file, Line: 1, Col: 1}, "expected one YAML document with groups at the top level")
-	}
-	a := newAnsInv(file)
-	m, ok := f.Docs[0].Body.(*ast.MappingNode)
-	if !ok {
-		return nil, yamlpos.Errorf(a.at(f.Docs[0].Body), "expected groups (all:, ...) at the top level")
+func (a *ansInv) readYAML(file string, data []byte) {
+	m := a.topMapping(file, data, "expected groups (all:, ...) at the top level")
+	if m == nil {
+		return
 	}
 	all := a.groups["all"]
 	for _, kv := range m.Values {
@@ -34,31 +24,29 @@ func ParseAnsibleYAML(file string, data []byte) (*Inventory, error) {
 		}
 		a.yamlGroup(name, kv.Key, kv.Value, 0)
 	}
-	a.expandHosts()
-	// Hosts listed in no group below all are ungrouped, as in Ansible.
-	for _, h := range all.hosts {
-		if !a.inChildGroup(h) {
-			a.addHost("ungrouped", h, a.hosts[h].pos)
-		}
-	}
-	if !slices.Contains(all.children, "ungrouped") {
-		all.children = append(all.children, "ungrouped")
-	}
-	return a.build(data)
 }
 
-func (a *ansInv) inChildGroup(host string) bool {
-	for _, g := range a.groups {
-		if g.name != "all" && g.name != "ungrouped" && g.hostSet[host] {
-			return true
-		}
+// topMapping parses a YAML (or JSON) file of the inventory and returns its top-level
+// mapping, or nil when there is none (the errors say why; notMapping if it is not one).
+func (a *ansInv) topMapping(file string, data []byte, notMapping string) *ast.MappingNode {
+	a.cur = file
+	body, err := parseYAMLDoc(file, data)
+	if err != nil {
+		a.errs = append(a.errs, yamlpos.Errors(err)...)
+		return nil
 	}
-	return false
+	m, ok := body.(*ast.MappingNode)
+	if !ok {
+		a.errs.Add(a.at(body), "%s", notMapping)
+		return nil
+	}
+	return m
 }
 
+// at is where node n of the file being read is.
 func (a *ansInv) at(n ast.Node) yamlpos.Pos {
 	p := yamlpos.PosOf(n)
-	p.File = a.file
+	p.File = a.cur
 	return p
 }
 

@@ -14,7 +14,7 @@ import (
 // the earlier patterns stood for; one within the cap expands in file order.
 func TestHostPatternsCountedBeforeExpanding(t *testing.T) {
 	pos := yamlpos.Pos{File: "r.ini", Line: 1, Col: 1}
-	a := newAnsInv("r.ini")
+	a := newAnsInv("r.ini", ".")
 	a.group("g", pos)
 	for _, p := range []string{"x[0:49999]", "y[0:49999]", "z[0:9]"} {
 		a.hostLine("g", p, nil, pos)
@@ -32,7 +32,7 @@ func TestHostPatternsCountedBeforeExpanding(t *testing.T) {
 		t.Errorf("product of ranges: count %d, err %v", hp.count, err)
 	}
 
-	a = newAnsInv("r.ini")
+	a = newAnsInv("r.ini", ".")
 	a.group("g", pos)
 	a.hostLine("g", "web[08:10]", map[string]ansVar{"k": {val: "v"}}, pos)
 	a.hostLine("g", "db-[a:c:2]", nil, pos)

@@ -25,8 +25,11 @@
 package inventory
 
 import (
+	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -79,24 +82,35 @@ const (
 	FormatCutover     Format = "cutover"      // cutover's YAML (Parse)
 	FormatAnsibleYAML Format = "ansible-yaml" // Ansible's YAML inventory
 	FormatAnsibleINI  Format = "ansible-ini"  // Ansible's INI inventory
+	FormatAnsibleJSON Format = "ansible-json" // ansible-inventory --list output
 	FormatSSHConfig   Format = "ssh_config"   // an OpenSSH client configuration file
 )
 
-// Load reads an inventory. spec is a file in any form Detect recognises, or
-// "ssh:ALIAS[,ALIAS...]" for hosts named by ~/.ssh/config aliases.
+// Load reads an inventory. spec is a file in any form Detect recognises; a folder of
+// Ansible inventory files, read as one; "ssh:ALIAS[,ALIAS...]" for hosts named by
+// ~/.ssh/config aliases; or "ansible-inventory:SOURCE" for what ansible-inventory -i
+// SOURCE --list prints. An Ansible inventory file or folder also gets the variables of
+// the group_vars/ and host_vars/ beside it.
 func Load(spec string) (*Inventory, error) {
 	if list, ok := strings.CutPrefix(spec, SSHPrefix); ok {
 		return LoadSSHAliases(list)
 	}
-	data, err := os.ReadFile(spec)
+	if source, ok := strings.CutPrefix(spec, AnsibleInventoryPrefix); ok {
+		return loadAnsibleInventory(source)
+	}
+	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
+		return loadAnsibleDir(spec)
+	}
+	data, err := readFile(spec)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
-	switch Detect(data) {
-	case FormatAnsibleYAML:
-		return ParseAnsibleYAML(spec, data)
-	case FormatAnsibleINI:
-		return ParseAnsibleINI(spec, data)
+	if isVault(data) {
+		return nil, yamlpos.Errorf(yamlpos.Pos{File: spec, Line: 1, Col: 1}, "%s", vaultMessage)
+	}
+	switch f := Detect(data); f {
+	case FormatAnsibleYAML, FormatAnsibleINI, FormatAnsibleJSON:
+		return loadAnsible(spec, filepath.Dir(spec), []ansibleSource{{file: spec, data: data, format: f}}, true)
 	case FormatSSHConfig:
 		return ParseSSHConfig(spec, data)
 	}
@@ -108,12 +122,18 @@ func Load(spec string) (*Inventory, error) {
 //     followed by a space or "=";
 //   - Ansible INI: the first line is a [section] header, or the content is not a YAML
 //     mapping (host lines such as "web1 ansible_host=10.0.0.1");
+//   - Ansible JSON: a JSON object whose members are groups (objects with hosts,
+//     children or vars lists and objects, or lists of hosts) or _meta, as
+//     ansible-inventory --list prints;
 //   - Ansible YAML: a mapping of groups, each a mapping of only hosts:, children: and
 //     vars: (or empty), as in "all: {hosts: ..., children: ...}";
 //   - cutover's YAML otherwise (its parser then reports any mistake with its position).
 func Detect(data []byte) Format {
 	if looksLikeSSHConfig(data) {
 		return FormatSSHConfig
+	}
+	if looksLikeAnsibleJSON(data) {
+		return FormatAnsibleJSON
 	}
 	for _, line := range strings.Split(string(data), "\n") {
 		s := strings.TrimSpace(line)
@@ -165,6 +185,34 @@ func Detect(data []byte) Format {
 	return FormatAnsibleYAML
 }
 
+// looksLikeAnsibleJSON reports a JSON object of Ansible groups: _meta, or a member
+// that is a list, or an object with a hosts or children list.
+func looksLikeAnsibleJSON(data []byte) bool {
+	t := bytes.TrimSpace(data)
+	if len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(t, &top) != nil {
+		return false
+	}
+	for k, v := range top {
+		if k == "_meta" || bytes.HasPrefix(bytes.TrimSpace(v), []byte("[")) {
+			return true
+		}
+		var g map[string]json.RawMessage
+		if json.Unmarshal(v, &g) != nil {
+			continue
+		}
+		for _, key := range []string{"hosts", "children"} {
+			if l, ok := g[key]; ok && bytes.HasPrefix(bytes.TrimSpace(l), []byte("[")) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // looksLikeYAML reports whether some line is a "key:" line, which no INI inventory has.
 func looksLikeYAML(data []byte) bool {
 	for _, line := range strings.Split(string(data), "\n") {
@@ -192,6 +240,16 @@ type hostDoc struct {
 	Services   map[string]probe.Service `yaml:"services"`
 	Vars       map[string]string        `yaml:"vars"`
 	Groups     []string                 `yaml:"groups"`
+	Escalate   becomeDoc                `yaml:",inline"`
+}
+
+// becomeDoc is how a host (or the defaults) becomes another account with sudo.
+type becomeDoc struct {
+	Become         *bool  `yaml:"become"`
+	BecomeUser     string `yaml:"become_user"`
+	BecomeMethod   string `yaml:"become_method"`
+	BecomePassword string `yaml:"become_password"`
+	SFTPServer     string `yaml:"sftp_server"`
 }
 
 type namedHost struct {
@@ -257,6 +315,7 @@ type defaultsDoc struct {
 	Shell      string                   `yaml:"shell"`
 	Services   map[string]probe.Service `yaml:"services"`
 	Vars       map[string]string        `yaml:"vars"`
+	Escalate   becomeDoc                `yaml:",inline"`
 
 	fields map[string]yamlpos.Pos
 }
@@ -383,6 +442,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 				add(field(nh, "services."+name), "service %s of host %s needs start, stop and status commands", name, h.Name)
 			}
 		}
+		yamlBecome(hd.Escalate, d.Escalate, func(key string) yamlpos.Pos { return field(nh, key) }).apply(h, &errs)
 		byName[h.Name] = h
 		inv.Hosts = append(inv.Hosts, h)
 	}
@@ -410,6 +470,27 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		return nil, err
 	}
 	return inv, nil
+}
+
+// yamlBecome merges a host's become settings over the defaults'.
+func yamlBecome(own, def becomeDoc, at func(key string) yamlpos.Pos) *becomeSpec {
+	b := &becomeSpec{}
+	if on := cmp.Or(own.Become, def.Become); on != nil {
+		b.on, b.onPos, b.onSet = *on, at("become"), true
+	}
+	if s := cmp.Or(own.BecomeUser, def.BecomeUser); s != "" {
+		b.userSet, b.user, b.userPos = true, s, at("become_user")
+	}
+	if s := cmp.Or(own.BecomeMethod, def.BecomeMethod); s != "" {
+		b.methodSet, b.method, b.methodPos = true, s, at("become_method")
+	}
+	if s := cmp.Or(own.BecomePassword, def.BecomePassword); s != "" {
+		b.passwordSet, b.password, b.passwordPos, b.passwordKey = true, s, at("become_password"), "become_password"
+	}
+	if s := cmp.Or(own.SFTPServer, def.SFTPServer); s != "" {
+		b.sftpSet, b.sftpServer, b.sftpServerPos = true, s, at("sftp_server")
+	}
+	return b
 }
 
 func jumpCycle(h *probe.Host, seen []string) string {
