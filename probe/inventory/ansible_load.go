@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,10 +23,6 @@ import (
 // AnsibleInventoryPrefix asks Load to run ansible-inventory -i SOURCE --list and read
 // its output: cutover runs no inventory script or plugin unless told to this way.
 const AnsibleInventoryPrefix = "ansible-inventory:"
-
-// maxInventoryFile caps the size of any inventory file cutover reads, and of
-// ansible-inventory's output.
-const maxInventoryFile = 32 << 20
 
 // ansibleInventoryTimeout bounds a run of ansible-inventory (a dynamic inventory may
 // ask a cloud API).
@@ -62,26 +57,6 @@ func loadAnsible(name, base string, srcs []ansibleSource, varsDirs bool) (*Inven
 		a.readVarsDirs(base)
 	}
 	return a.build()
-}
-
-// readFile reads an inventory file of at most maxInventoryFile bytes.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a folder", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxInventoryFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxInventoryFile {
-		return nil, fmt.Errorf("%s is larger than %d MiB: not an inventory cutover reads", path, maxInventoryFile>>20)
-	}
-	return data, nil
 }
 
 // ignoredInInventoryDir reports the names Ansible skips in an inventory folder: hidden
@@ -129,7 +104,7 @@ func loadAnsibleDir(dir string) (*Inventory, error) {
 				"give -i %s%s to have ansible-inventory run it, or clear its execute bits", AnsibleInventoryPrefix, p)
 			continue
 		}
-		data, err := readFile(p)
+		data, err := yamlpos.ReadFile(p)
 		if err != nil {
 			errs.Add(pos, "%v", err)
 			continue
@@ -170,7 +145,7 @@ func loadAnsibleInventory(source string) (*Inventory, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-i", source, "--list")
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &cappedBuffer{buf: &stdout, max: maxInventoryFile}
+	cmd.Stdout = &cappedBuffer{buf: &stdout, max: yamlpos.MaxFileSize + 1}
 	cmd.Stderr = &cappedBuffer{buf: &stderr, max: 64 << 10}
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
@@ -178,8 +153,8 @@ func loadAnsibleInventory(source string) (*Inventory, error) {
 		}
 		return nil, fmt.Errorf("inventory: ansible-inventory -i %s --list: %v: %s", source, err, strings.TrimSpace(stderr.String()))
 	}
-	if stdout.Len() >= maxInventoryFile {
-		return nil, fmt.Errorf("inventory: ansible-inventory -i %s --list printed more than %d MiB", source, maxInventoryFile>>20)
+	if stdout.Len() > yamlpos.MaxFileSize {
+		return nil, fmt.Errorf("inventory: ansible-inventory -i %s --list printed more than %d MiB, the most cutover reads", source, yamlpos.MaxFileSize>>20)
 	}
 	name := "ansible-inventory -i " + source + " --list"
 	cwd, _ := os.Getwd()

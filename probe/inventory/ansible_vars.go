@@ -97,7 +97,7 @@ func varsFilesBelow(dir string, depth int) []string {
 
 // readVarsFile reads one variable file: a YAML (or JSON) mapping, or nothing.
 func (a *ansInv) readVarsFile(file, what string) map[string]ansVar {
-	data, err := readFile(file)
+	data, err := yamlpos.ReadFile(file)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			a.errs.Add(yamlpos.Pos{File: file}, "%v", err)

@@ -101,7 +101,7 @@ func Load(spec string) (*Inventory, error) {
 	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
 		return loadAnsibleDir(spec)
 	}
-	data, err := readFile(spec)
+	data, err := yamlpos.ReadFile(spec)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
 	}
