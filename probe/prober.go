@@ -289,7 +289,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// ShellQuote quotes s for a POSIX shell.
+// ShellQuote quotes s as one word for a POSIX shell: as it is when it holds only
+// characters no shell treats specially, else in single quotes with each ' written as
+// '\”. Every command cutover builds from a value goes through it (or PSQuote). A NUL
+// byte cannot be in any command argument: callers refuse such values.
 func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
 		return s
@@ -297,9 +300,14 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// PSQuote quotes s as a PowerShell literal string.
+// psQuotes are the characters PowerShell takes for a single quote: the ASCII one and
+// the typographic ones (U+2018-U+201B).
+var psQuotes = strings.NewReplacer("'", "''", "\u2018", "\u2018\u2018", "\u2019", "\u2019\u2019", "\u201a", "\u201a\u201a", "\u201b", "\u201b\u201b")
+
+// PSQuote quotes s as a PowerShell literal string: single quotes, with every character
+// PowerShell reads as a single quote doubled, so nothing in s ends the literal.
 func PSQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	return "'" + psQuotes.Replace(s) + "'"
 }
 
 // Crosscheck adds warnings that only a comparison of hosts can find: an INI file that

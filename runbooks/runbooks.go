@@ -100,15 +100,23 @@ func LoadFile(name string) (*steps.Runbook, error) {
 }
 
 // Lint checks the embedded runbooks and the given files, returning every problem found
-// (each with file:line:col) and how many runbooks were checked.
-func Lint(names []string) (int, error) {
+// (each with file:line:col), the warnings of those that load (every value a command
+// inserts unquoted, as code), and how many runbooks were checked.
+func Lint(names []string) (int, []steps.Warning, error) {
 	all, err := All()
 	n := len(all)
 	errs := []error{err}
+	var warnings []steps.Warning
+	for _, rb := range all {
+		warnings = append(warnings, rb.Warnings...)
+	}
 	for _, name := range names {
-		_, err := LoadFile(name)
+		rb, err := LoadFile(name)
 		errs = append(errs, err)
+		if rb != nil {
+			warnings = append(warnings, rb.Warnings...)
+		}
 		n++
 	}
-	return n, errors.Join(errs...)
+	return n, warnings, errors.Join(errs...)
 }

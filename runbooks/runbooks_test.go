@@ -53,7 +53,7 @@ func TestAllLoad(t *testing.T) {
 	if !seen["maestro/move-hub"] {
 		t.Error("maestro/move-hub is not shipped")
 	}
-	n, err := runbooks.Lint(nil)
+	n, _, err := runbooks.Lint(nil)
 	if err != nil || n != len(all) {
 		t.Errorf("Lint = %d, %v", n, err)
 	}
@@ -75,7 +75,7 @@ func TestGet(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("id: site/bad\ntitle: Bad\nsystem: Site\nsource: us\nsteps:\n  - id: s\n    title: S\n    when: params.nothing\n    manual: true\n"), 0o644)
 	all, _ := runbooks.All()
-	n, err := runbooks.Lint([]string{p, bad})
+	n, _, err := runbooks.Lint([]string{p, bad})
 	if n != len(all)+2 || err == nil || !strings.Contains(err.Error(), bad+":8:") {
 		t.Errorf("Lint = %d, %v; want %d runbooks and an error at %s:8", n, err, len(all)+2, bad)
 	}

@@ -58,8 +58,7 @@ func (a *WriteAction) compile(c *compiler, act *Action) {
 		c.errorf(act.Pos, "%v", err)
 	}
 	if a.Test != nil {
-		c.tmpl(a.Test.Run, "test.command", act.Pos, a.Test.PowerShell.IsZero())
-		c.tmpl(a.Test.PowerShell, "test.powershell", act.Pos, false)
+		c.commands(a.Test.Run, a.Test.PowerShell, "test.command", "test.powershell", act.Pos, false)
 	}
 }
 

@@ -61,7 +61,7 @@ func TestWriteAction(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The plan shows every line that will be written, secrets hidden.
-	wantPlan := []string{"+ # written for hello", "+ listen 80;", "+ name \"hello\"; $host `x` $(touch canary) '[secret]'"}
+	wantPlan := []string{"+ # written for hello", "+ listen 80;", "+ name \"hello\"; $host `x` $(touch canary) [secret]"}
 	if !slices.Equal(planned.Changes, wantPlan) || !strings.Contains(planned.Summary, "write conf.d/site.conf on h1 (3 lines") {
 		t.Errorf("plan: %q %q, want changes %q", planned.Summary, planned.Changes, wantPlan)
 	}

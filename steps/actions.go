@@ -51,8 +51,7 @@ type RunAction struct {
 
 func (a *RunAction) compile(c *compiler, act *Action) {
 	c.role(a.Role, "role", act.Pos)
-	c.tmpl(a.Run, "command", act.Pos, a.PowerShell.IsZero())
-	c.tmpl(a.PowerShell, "powershell", act.Pos, false)
+	c.commands(a.Run, a.PowerShell, "command", "powershell", act.Pos, false)
 }
 
 func (a *RunAction) plan(x *stepExec) (ActionRecord, error) {

@@ -198,8 +198,7 @@ type CommandCheck struct {
 
 func (k *CommandCheck) compile(c *compiler, ch *Check) {
 	c.role(k.Role, "role", ch.Pos)
-	c.tmpl(k.Run, "run", ch.Pos, k.PowerShell.IsZero())
-	c.tmpl(k.PowerShell, "powershell", ch.Pos, false)
+	c.commands(k.Run, k.PowerShell, "run", "powershell", ch.Pos, false)
 }
 
 func (k *CommandCheck) wantExit() int {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/cutover/cutover/probe/ini"
-	"github.com/cutover/cutover/probe/yamlpos"
 )
 
 // SameCheck reads one value on the host of each role and passes when they agree: the
@@ -73,20 +72,13 @@ func (k *SameCheck) compile(c *compiler, ch *Check) {
 			c.errorf(ch.Pos, "ini.key is required")
 		}
 	default:
-		c.roleTmpl(k.Command.Run, "command.run", ch.Pos, k.Command.PowerShell.IsZero())
-		c.roleTmpl(k.Command.PowerShell, "command.powershell", ch.Pos, false)
+		c.commands(k.Command.Run, k.Command.PowerShell, "command.run", "command.powershell", ch.Pos, true)
 	}
 	switch k.Compare {
 	case "", "whole", compareAfterFirstLabel:
 	default:
 		c.errorf(ch.Pos, "compare must be whole or %s, not %q", compareAfterFirstLabel, k.Compare)
 	}
-}
-
-// roleTmpl compiles a template that may also read role, the host it is rendered for;
-// required means it must be present and not empty.
-func (c *compiler) roleTmpl(t *Template, field string, at yamlpos.Pos, required bool) {
-	c.template(t, field, at, required, true)
 }
 
 func (k *SameCheck) describe(x *stepExec) string {

@@ -16,20 +16,20 @@ func TestSameCheck(t *testing.T) {
 		f.write(h, "Settings/Main.settings", "{\n  DomainName = "+d+";\n}\n")
 	}
 	f.write("h3", "dup.settings", "{\n  DomainName = fe1.mail.example;\n}\n")
-	domain := `"grep DomainName '{{ role.install_dir }}/Settings/Main.settings' | sed 's/.*= *//; s/;//'"`
+	domain := `"grep DomainName {{ role.install_dir }}/Settings/Main.settings | sed 's/.*= *//; s/;//'"`
 	rb := testRunbook(t, `  - id: s
     title: same
     gates:
       - same: {roles: [a, b], what: MDaemon version, ini: {file: App/MDaemon.ini, section: Special, key: Version}}
       - same: {roles: [a, b, c], what: MDaemon version, ini: {file: App/MDaemon.ini, section: Special, key: Version}}
       - same: {roles: [a, b], what: MDaemon version, ini: {file: App/MDaemon.ini, key: Version}}
-      - same: {roles: [a, b], what: MDaemon version, command: {run: "sed -n 's/^Version=//p' '{{ role.install_dir }}/App/MDaemon.ini' | tr -d '\\r'"}}
-      - same: {roles: [a, b, c], what: MDaemon version, command: {run: "sed -n 's/^Version=//p' '{{ role.install_dir }}/App/MDaemon.ini' | tr -d '\\r'"}}
+      - same: {roles: [a, b], what: MDaemon version, command: {run: "sed -n 's/^Version=//p' {{ role.install_dir }}/App/MDaemon.ini | tr -d '\\r'"}}
+      - same: {roles: [a, b, c], what: MDaemon version, command: {run: "sed -n 's/^Version=//p' {{ role.install_dir }}/App/MDaemon.ini | tr -d '\\r'"}}
       - same: {roles: [a, b], what: Main Domain Name, compare: after_first_label, command: {run: `+domain+`}}
       - same: {roles: [a, b, c], what: Main Domain Name, compare: after_first_label, command: {run: `+domain+`}}
       - same: {roles: [a, b], what: version, command: {run: "exit 4"}}
       - same: {roles: [a, a], what: version, command: {run: "echo {{ role.host }}"}}
-      - same: {roles: [a, c], what: Main Domain Name, compare: after_first_label, command: {run: "grep DomainName '{{ role.install_dir }}/{{ role.host == 'h3' ? 'dup' : 'Settings/Main' }}.settings' | sed 's/.*= *//; s/;//'"}}
+      - same: {roles: [a, c], what: Main Domain Name, compare: after_first_label, command: {run: "grep DomainName {{ role.install_dir }}/{{ role.host == 'h3' ? 'dup' : 'Settings/Main' }}.settings | sed 's/.*= *//; s/;//'"}}
 `)
 	x := f.exec(rb, "s", nil, nil)
 	tests := []struct {
@@ -76,8 +76,8 @@ func TestSameCheckPowerShell(t *testing.T) {
           roles: [a, b]
           what: MDaemon version
           command:
-            run: cat '{{ role.install_dir }}/version'
-            powershell: (Get-Item -LiteralPath (Join-Path '{{ role.install_dir }}' 'App\MDaemon.exe')).VersionInfo.ProductVersion
+            run: cat {{ role.install_dir }}/version
+            powershell: (Get-Item -LiteralPath (Join-Path {{ role.install_dir }} 'App\MDaemon.exe')).VersionInfo.ProductVersion
       - same: {roles: [a, b], what: version, command: {run: "cat version"}}
 `)
 	f.hosts["h1"].Shell, f.hosts["h2"].Shell = "powershell", "powershell"

@@ -68,6 +68,49 @@ func (c *compiler) template(t *Template, field string, at yamlpos.Pos, required,
 	}
 }
 
+// commands compiles the two forms of a command: sh for POSIX shells and ps for
+// PowerShell, each quoting its values for its shell. One of them is required; withRole
+// puts role, the host the command runs on, in scope.
+func (c *compiler) commands(sh, ps *Template, shField, psField string, at yamlpos.Pos, withRole bool) {
+	for _, f := range []struct {
+		t     *Template
+		field string
+		q     quoting
+	}{{sh, shField, forSh}, {ps, psField, forPS}} {
+		if f.t != nil {
+			f.t.quote = f.q
+		}
+		c.template(f.t, f.field, at, f.q == forSh && ps.IsZero(), withRole)
+		if f.t == nil {
+			continue
+		}
+		for _, p := range f.t.parts {
+			if p.raw {
+				c.warnf(p.pos, "%s: {{ %s }}: %s", f.field, p.src, p.why)
+			}
+		}
+	}
+}
+
+// warnf records a finding that does not stop the runbook from loading.
+func (c *compiler) warnf(pos yamlpos.Pos, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if c.where != "" {
+		msg = c.where + ": " + msg
+	}
+	c.rb.Warnings = append(c.rb.Warnings, Warning{Pos: pos, Msg: msg})
+}
+
+// Warning is a finding of the loader that does not stop a runbook from loading, such as
+// a value a command inserts unquoted, as code.
+type Warning struct {
+	Pos yamlpos.Pos
+	Msg string
+}
+
+// String is the warning as lint prints it: file:line:col: warning: what.
+func (w Warning) String() string { return w.Pos.String() + ": warning: " + w.Msg }
+
 func (c *compiler) cond(e *Expr, withRole bool) {
 	if e == nil {
 		return

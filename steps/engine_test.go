@@ -378,7 +378,7 @@ func TestSecretsNeverReachTheJournal(t *testing.T) {
 	rb := parseRunbook(t, `  - id: use-it
     title: Use the password
     action:
-      run: {role: a, command: "echo 'logging in with {{ params.password }}'; echo '{{ params.password }}' > used.txt"}
+      run: {role: a, command: "echo logging in with {{ params.password }}; echo {{ params.password }} > used.txt"}
   - id: store-it
     title: Store the password
     action:
@@ -386,7 +386,7 @@ func TestSecretsNeverReachTheJournal(t *testing.T) {
     gates:
       - ini: {role: a, file: app.ini, key: Password, equals: "{{ params.password }}"}
       - newest_file: {role: a, path: used.txt, contains: ['Canary']}
-      - command: {role: a, run: "echo 'the secret is {{ params.password }}'; exit 1"}
+      - command: {role: a, run: "echo the secret is {{ params.password }}; exit 1"}
 `)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "run.jsonl")

@@ -230,17 +230,24 @@ func blockIndent(n *yast.LiteralNode) int {
 
 // compile type-checks the expression; asBool demands a true/false result.
 func (s *schema) compile(src string, pos textPos, withRole, asBool bool) (*vm.Program, *yamlpos.Error) {
+	prog, _, err := s.compileIn(src, pos, withRole, asBool, false)
+	return prog, err
+}
+
+// compileIn is compile for an expression that may be raw(...) as a whole when inCommand
+// (the {{ }} of command text); it also returns the parsed tree.
+func (s *schema) compileIn(src string, pos textPos, withRole, asBool, inCommand bool) (*vm.Program, *parser.Tree, *yamlpos.Error) {
 	if strings.TrimSpace(src) == "" {
-		return nil, yamlpos.Errorf(pos.start, "empty expression")
+		return nil, nil, yamlpos.Errorf(pos.start, "empty expression")
 	}
 	tree, err := parser.Parse(src)
 	if err != nil {
-		return nil, exprError(err, src, pos)
+		return nil, nil, exprError(err, src, pos)
 	}
-	if e := s.checkNames(tree, src, pos, withRole); e != nil {
-		return nil, e
+	if e := s.checkNames(tree, src, pos, withRole, inCommand); e != nil {
+		return nil, nil, e
 	}
-	opts := []expr.Option{expr.Env(reflect.New(s.envT).Elem().Interface())}
+	opts := []expr.Option{expr.Env(reflect.New(s.envT).Elem().Interface()), rawOption}
 	if withRole {
 		opts[0] = expr.Env(reflect.New(s.withRoleT).Elem().Interface())
 	}
@@ -249,15 +256,19 @@ func (s *schema) compile(src string, pos textPos, withRole, asBool bool) (*vm.Pr
 	}
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
-		return nil, exprError(err, src, pos)
+		return nil, nil, exprError(err, src, pos)
 	}
-	return prog, nil
+	return prog, tree, nil
 }
+
+// rawOption declares raw(x), which returns x: what makes it raw is where it stands (the
+// whole of a {{ }} in command text), which checkNames enforces.
+var rawOption = expr.Function(rawFunc, func(p ...any) (any, error) { return p[0], nil }, new(func(any) any))
 
 // checkNames reports references to undeclared parameters, roles and role fields in
 // plain words before expr-lang reports them in terms of generated struct types.
-func (s *schema) checkNames(tree *parser.Tree, src string, pos textPos, withRole bool) *yamlpos.Error {
-	v := &nameVisitor{s: s, withRole: withRole}
+func (s *schema) checkNames(tree *parser.Tree, src string, pos textPos, withRole, inCommand bool) *yamlpos.Error {
+	v := &nameVisitor{s: s, withRole: withRole, root: tree.Node, inCommand: inCommand}
 	ast.Walk(&tree.Node, v)
 	if v.err == "" {
 		return nil
@@ -267,10 +278,12 @@ func (s *schema) checkNames(tree *parser.Tree, src string, pos textPos, withRole
 }
 
 type nameVisitor struct {
-	s        *schema
-	withRole bool
-	err      string
-	at       int
+	s         *schema
+	withRole  bool
+	root      ast.Node
+	inCommand bool // raw(...) may be the whole expression
+	err       string
+	at        int
 }
 
 func (v *nameVisitor) Visit(n *ast.Node) {
@@ -278,6 +291,17 @@ func (v *nameVisitor) Visit(n *ast.Node) {
 		return
 	}
 	switch node := (*n).(type) {
+	case *ast.CallNode:
+		if isRawCall(node) {
+			switch {
+			case !v.inCommand:
+				v.fail(node, "raw(...) is only for command text (run commands, command checks), where it leaves a value unquoted")
+			case node != v.root:
+				v.fail(node, "raw(...) must be the whole of its {{ }}")
+			case len(node.Arguments) != 1:
+				v.fail(node, "raw(...) takes one value")
+			}
+		}
 	case *ast.IdentifierNode:
 		switch node.Value {
 		case "params", "roles", "step":
@@ -385,19 +409,28 @@ func (e *Expr) eval(s *schema, v *Values, role string) (bool, error) {
 }
 
 // Template is text with {{ expression }} parts, such as "{{ roles.new.install_dir }}/hub".
-// Each part is an expr-lang expression compiled when the runbook loads.
+// Each part is an expr-lang expression compiled when the runbook loads. In command text
+// each value is quoted for the shell that runs it (see quoting).
 type Template struct {
 	Src   string
 	Pos   yamlpos.Pos
 	parts []tmplPart
 	// indent is the indentation of the later lines of a block scalar (|), for positions.
 	indent int
+	// quote is how values are written into the text: as data, or quoted for a shell.
+	quote quoting
 }
 
 type tmplPart struct {
 	lit  string
 	prog *vm.Program
 	src  string
+	// pos is where the part's {{ is in the file.
+	pos yamlpos.Pos
+	// raw parts of command text insert their value unquoted; why says how (raw(), or a
+	// parameter of type command).
+	raw bool
+	why string
 }
 
 // UnmarshalYAML keeps the source and the position of its first character. Block
@@ -433,30 +466,54 @@ func (s *schema) compileTemplate(t *Template, withRole bool) *yamlpos.Error {
 	t.parts = nil
 	rest := t.Src
 	offset := 0
+	text := textPos{start: t.Pos, indent: t.indent}
 	for {
 		i := strings.Index(rest, "{{")
 		if i < 0 {
 			t.parts = append(t.parts, tmplPart{lit: rest})
-			return nil
+			break
 		}
-		text := textPos{start: t.Pos, indent: t.indent}
+		open := text.at(lineCol(t.Src, runeOffset(t.Src, offset+i)))
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			return yamlpos.Errorf(text.at(lineCol(t.Src, runeOffset(t.Src, offset+i))), "unclosed {{ in template")
+			return yamlpos.Errorf(open, "unclosed {{ in template")
 		}
 		src := rest[i+2 : i+j]
 		exprStart := offset + i + 2
 		t.parts = append(t.parts, tmplPart{lit: rest[:i]})
 		// The expression's own errors are placed relative to where it starts in the file.
 		at := textPos{start: text.at(lineCol(t.Src, runeOffset(t.Src, exprStart))), indent: t.indent}
-		prog, err := s.compile(src, at, withRole, false)
+		prog, tree, err := s.compileIn(src, at, withRole, false, t.quote != asData)
 		if err != nil {
 			return yamlpos.Errorf(err.Pos, "template: %s", err.Msg)
 		}
-		t.parts = append(t.parts, tmplPart{prog: prog, src: strings.TrimSpace(src)})
+		part := tmplPart{prog: prog, src: strings.TrimSpace(src), pos: open}
+		if t.quote != asData {
+			part.why, part.raw = s.rawPart(tree.Node)
+		}
+		t.parts = append(t.parts, part)
 		rest = rest[i+j+2:]
 		offset += i + j + 2
 	}
+	if t.quote == asData {
+		return nil
+	}
+	// Each quoted value must sit where the shell reads one word.
+	var lits []string
+	var holes []*tmplPart
+	for i := range t.parts {
+		if p := &t.parts[i]; p.prog == nil {
+			lits = append(lits, p.lit)
+		} else {
+			holes = append(holes, p)
+		}
+	}
+	for i, where := range holeContexts(t.quote, lits) {
+		if where != "" && !holes[i].raw {
+			return yamlpos.Errorf(holes[i].pos, "{{ %s }} is %s: cutover quotes every value for %s itself, so write {{ }} where one word belongs, without quotes around it", holes[i].src, where, t.quote)
+		}
+	}
+	return nil
 }
 
 func runeOffset(s string, byteOffset int) int {
@@ -494,7 +551,18 @@ func (t *Template) renderFor(s *schema, v *Values, role string) (string, error) 
 		if err != nil {
 			return "", fmt.Errorf("%s: {{ %s }}: %w", t.Pos, p.src, err)
 		}
-		b.WriteString(format(out))
+		q := t.quote
+		if p.raw {
+			q = asData
+		}
+		text, err := quoteValue(out, q, p.src)
+		if err == nil && q == asData && t.quote != asData && strings.ContainsRune(text, 0) {
+			err = fmt.Errorf("{{ %s }} has a NUL byte, which no command can carry: refused", p.src)
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", p.pos, err)
+		}
+		b.WriteString(text)
 	}
 	return b.String(), nil
 }

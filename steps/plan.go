@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -439,7 +440,14 @@ func secretValues(rb *Runbook, params map[string]any) []string {
 	for _, p := range rb.Params {
 		if v, ok := params[p.ID]; ok && p.Secret {
 			if s := format(v); s != "" {
+				// Commands carry the value quoted for their shell: those forms are the
+				// secret too ('it'\''s' holds no "it's").
 				out = append(out, s)
+				for _, q := range []string{probe.ShellQuote(s), probe.PSQuote(s)} {
+					if q != s && !slices.Contains(out, q) {
+						out = append(out, q)
+					}
+				}
 			}
 		}
 	}

@@ -34,6 +34,9 @@ type Runbook struct {
 	// replay can tell the procedure changed since the recording.
 	File string `yaml:"-"`
 	Hash string `yaml:"-"`
+	// Warnings are what lint reports without refusing the runbook: every place a command
+	// inserts a value unquoted, as code.
+	Warnings []Warning `yaml:"-"`
 
 	schema *schema
 }
@@ -78,9 +81,12 @@ const (
 	// TypeRegex is a regular expression (RE2): the wording a gate looks for in a log,
 	// stated as a parameter so that a site whose software words it otherwise can say so.
 	TypeRegex ParamType = "regex"
+	// TypeCommand is a command line the operator gives (a site's sync job): named alone
+	// in a {{ }} of command text it is inserted as code, unquoted, and lint lists it.
+	TypeCommand ParamType = "command"
 )
 
-var paramTypes = []ParamType{TypeString, TypeBool, TypeInt, TypeChoice, TypeHost, TypePort, TypePath, TypeRegex}
+var paramTypes = []ParamType{TypeString, TypeBool, TypeInt, TypeChoice, TypeHost, TypePort, TypePath, TypeRegex, TypeCommand}
 
 func (t ParamType) goType() reflect.Type {
 	switch t {
@@ -461,6 +467,9 @@ func Parse(file string, data []byte) (*Runbook, error) {
 	rb.File, rb.Hash = file, hex.EncodeToString(sum[:])
 	if err := rb.compile(); err != nil {
 		return nil, yamlpos.SetFile(err, file)
+	}
+	for i := range rb.Warnings {
+		rb.Warnings[i].Pos.File = file
 	}
 	return rb, nil
 }

@@ -506,7 +506,7 @@ func TestParseRejectsParamDefinitionsThatCannotWork(t *testing.T) {
 	tests := []struct {
 		name, param, wantMsg string
 	}{
-		{"an unknown type", "  - id: zz\n    type: integer\n", `parameter zz: unknown type "integer" (known: string, bool, int, choice, host, port, path, regex)`},
+		{"an unknown type", "  - id: zz\n    type: integer\n", `parameter zz: unknown type "integer" (known: string, bool, int, choice, host, port, path, regex, command)`},
 		{"a choice with one choice", "  - id: zz\n    type: choice\n    choices: [only]\n", "a choice needs at least two choices"},
 		{"choices on a string", "  - id: zz\n    choices: [a, b]\n", "choices are only for type choice"},
 		{"a secret with a default", "  - id: zz\n    secret: true\n    default: hunter2\n", "a secret cannot have a default"},

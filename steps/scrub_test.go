@@ -20,7 +20,7 @@ func TestShortSecretKeepsTheJournalWhole(t *testing.T) {
 	rb := parseRunbook(t, `  - id: store-it
     title: Store it
     action:
-      run: {role: a, command: "echo 'set {{ params.password }}' > stored.txt; echo done"}
+      run: {role: a, command: "echo set {{ params.password }} > stored.txt; echo done"}
     gates:
       - file_exists: {role: a, path: stored.txt}
   - id: check-it

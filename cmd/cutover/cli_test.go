@@ -84,7 +84,12 @@ func TestRunbooksAndLint(t *testing.T) {
 		}
 	}
 
-	wantCode(t, cutover(t, "lint"), 0, "no problems")
+	// Every value a command inserts as code is listed, without failing.
+	wantCode(t, cutover(t, "lint"), 0, "no problems, 4 warnings",
+		"runbooks/maestro/failback.yaml:162:38: warning: step sync-back, action run: command: {{ params.sync_now }}: params.sync_now is of type command")
+	raw := filepath.Join(t.TempDir(), "raw.yaml")
+	os.WriteFile(raw, []byte("id: site/raw\ntitle: Raw\nsystem: X\nsource: none\nroles: [{id: a, title: A}]\nsteps:\n  - id: s\n    title: S\n    action: {run: {role: a, command: \"{{ raw('ls -l') }}\"}}\n"), 0o644)
+	wantCode(t, cutover(t, "lint", raw), 0, "no problems, 5 warnings", raw+":9:39: warning: step s, action run: command: {{ raw('ls -l') }}: raw(...) inserts its value unquoted")
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("id: site/bad\ntitle: Bad\nsystem: X\nsource: none\nsteps:\n  - id: s\n    title: S\n    gates:\n      - file_exists: {role: nobody, path: x}\n"), 0o644)
 	r = cutover(t, "lint", bad)
@@ -118,9 +123,9 @@ steps:
   - id: store
     title: Write the token
     action:
-      run: {role: app, command: "cd '{{ roles.app.install_dir }}' && echo 'token={{ params.token }}' > token.conf && echo 'stored {{ params.token }}'"}
+      run: {role: app, command: "cd {{ roles.app.install_dir }} && echo token={{ params.token }} > token.conf && echo stored {{ params.token }}"}
     gates:
-      - command: {role: app, run: "cat '{{ roles.app.install_dir }}/token.conf'", output_contains: ['token=']}
+      - command: {role: app, run: "cat {{ roles.app.install_dir }}/token.conf", output_contains: ['token=']}
 `), 0o644)
 	return inv, rbFile, hostDir
 }

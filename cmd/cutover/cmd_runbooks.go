@@ -46,10 +46,18 @@ func cmdLint(_ context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	n, err := runbooks.Lint(files)
+	n, warnings, err := runbooks.Lint(files)
+	// Warnings do not fail: they list, for review, every value a command inserts as code.
+	for _, w := range warnings {
+		fmt.Fprintln(e.stdout, w)
+	}
 	if err != nil {
 		fmt.Fprintln(e.stderr, err)
 		return quiet{2}
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(e.stdout, "%d runbooks, no problems, %d warnings\n", n, len(warnings))
+		return nil
 	}
 	fmt.Fprintf(e.stdout, "%d runbooks, no problems\n", n)
 	return nil

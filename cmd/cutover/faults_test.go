@@ -462,7 +462,7 @@ steps:
   - id: store
     title: Write the token where the application reads it
     action:
-      run: {role: app, command: "echo 'token={{ params.token }}' > token.conf && echo 'stored {{ params.token }}'"}
+      run: {role: app, command: "echo token={{ params.token }} > token.conf && echo stored {{ params.token }}"}
     gates:
       - command: {role: app, run: "cat token.conf", output_contains: ['token=']}
   - id: configure
@@ -475,7 +475,7 @@ steps:
     title: Register the token with the vendor by hand
     manual: true
     gates:
-      - command: {role: app, run: "echo 'registered {{ params.token }}'; grep -q token= token.conf"}
+      - command: {role: app, run: "echo registered {{ params.token }}; grep -q token= token.conf"}
 `), 0o644)
 	answers := filepath.Join(dir, "answers.yaml")
 	os.WriteFile(answers, []byte("answers:\n  tell-the-vendor: {confirm: true}\n"), 0o644)

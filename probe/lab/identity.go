@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cutover/cutover/probe"
 )
 
 // What makes a simulated host a host of its own, although every lab host runs on the
@@ -49,17 +51,17 @@ func (l *Lab) writeIdentity(h *host) error {
 		"bin/hostname": fmt.Sprintf(`#!/bin/sh
 # Simulated host identity (cutover practice lab): this host's name and address.
 case "$1" in
--s | --short) echo %s ;;
--I | --all-ip-addresses) echo %s ;;
--f | --fqdn | "") echo %s ;;
-*) echo %s ;;
+-s | --short) printf '%%s\n' %s ;;
+-I | --all-ip-addresses) printf '%%s\n' %s ;;
+-f | --fqdn | "") printf '%%s\n' %s ;;
+*) printf '%%s\n' %s ;;
 esac
-`, short, l.ip(h), h.hostname, h.hostname),
+`, probe.ShellQuote(short), probe.ShellQuote(l.ip(h)), probe.ShellQuote(h.hostname), probe.ShellQuote(h.hostname)),
 		"bin/getent": fmt.Sprintf(`#!/bin/sh
 # Simulated name service (cutover practice lab): host lookups read the lab's zone file,
 # or this host's own view in var/dns.zone when it has one; other databases are the
 # machine's.
-zone=%q
+zone=%s
 [ -f "$(dirname "$0")/../var/dns.zone" ] && zone="$(dirname "$0")/../var/dns.zone"
 case "$1" in
 hosts | ahosts | ahostsv4)
@@ -80,11 +82,11 @@ hosts | ahosts | ahostsv4)
 	;;
 *) exec /usr/bin/getent "$@" ;;
 esac
-`, filepath.Join(l.dir, zoneFile)),
+`, probe.ShellQuote(filepath.Join(l.dir, zoneFile))),
 		"bin/lab-dns": fmt.Sprintf(`#!/bin/sh
 # lab-dns: change the simulated DNS of the cutover practice lab (what a DNS
 # administrator would do). Usage: lab-dns set NAME ADDRESS... | lab-dns show [NAME]
-zone=%q
+zone=%s
 case "$1" in
 set)
 	[ $# -ge 3 ] || { echo "usage: lab-dns set NAME ADDRESS..." >&2; exit 2; }
@@ -101,12 +103,12 @@ show)
 	;;
 *) echo "usage: lab-dns set NAME ADDRESS... | lab-dns show [NAME]" >&2; exit 2 ;;
 esac
-`, filepath.Join(l.dir, zoneFile)),
+`, probe.ShellQuote(filepath.Join(l.dir, zoneFile))),
 		"bin/lab-net": fmt.Sprintf(`#!/bin/sh
 # lab-net: change the simulated network of the cutover practice lab (what a network
 # administrator would do). Hosts are inventory names.
 #   lab-net block FROM TO | lab-net unblock FROM TO | lab-net delay FROM TO 40ms | lab-net show
-rules=%q
+rules=%s
 touch "$rules"
 case "$1" in
 block | unblock | delay)
@@ -122,7 +124,7 @@ block | unblock | delay)
 show) cat "$rules" ;;
 *) echo "usage: lab-net block|unblock|delay FROM TO [DURATION] | lab-net show" >&2; exit 2 ;;
 esac
-`, filepath.Join(l.dir, rulesFile)),
+`, probe.ShellQuote(filepath.Join(l.dir, rulesFile))),
 	}
 	for rel, content := range files {
 		p := filepath.Join(h.root, filepath.FromSlash(rel))

@@ -26,6 +26,8 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 	"golang.org/x/sys/unix"
+
+	"github.com/cutover/cutover/probe"
 )
 
 // Serving a lab with OpenSSH: the same simulated hosts (their folders, scripts and
@@ -356,7 +358,7 @@ exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
 			if k == "USER" || k == "LOGNAME" {
 				v = o.user
 			}
-			fmt.Fprintf(&b, "export %s=%s\n", k, osshQuote(v))
+			fmt.Fprintf(&b, "export %s=%s\n", k, probe.ShellQuote(v))
 		}
 		if err := writeFileAtomic(o.envFile(h), []byte(b.String()), 0o644); err != nil {
 			return fmt.Errorf("lab: %w", err)
@@ -451,7 +453,7 @@ MaxSessions 64
 Subsystem sftp ` + osshSFTPServer() + "\n")
 	for _, h := range s.hosts {
 		fmt.Fprintf(&b, "\nMatch LocalPort %d\n\tForceCommand exec %s %s\n", o.ports[h.name],
-			osshQuote(filepath.Join(o.dir, openSSHWrapper)), osshQuote(o.envFile(h)))
+			probe.ShellQuote(filepath.Join(o.dir, openSSHWrapper)), probe.ShellQuote(o.envFile(h)))
 	}
 	if err := writeFileAtomic(s.conf, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("lab: %w", err)
@@ -780,12 +782,4 @@ func (o *OpenSSH) Logins() (map[string]int, error) {
 		}
 	}
 	return out, nil
-}
-
-// osshQuote quotes s for a POSIX shell.
-func osshQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
