@@ -318,7 +318,7 @@ func TestExportHidesSecrets(t *testing.T) {
     action:
       run: {role: a, command: "echo using {{ params.password }} >/dev/null"}
     gates:
-      - command: {role: a, run: "test '{{ params.password }}' = '`+canary+`'"}
+      - command: {role: a, run: "test {{ params.password }} = '`+canary+`'"}
 `, map[string]string{"password": canary})
 	if res := headless.Drive(context.Background(), e, nil, path); res.Code != headless.ExitDone {
 		t.Fatalf("drive: %+v", res)
