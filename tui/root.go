@@ -366,11 +366,11 @@ func (a *app) probeHosts() tea.Cmd {
 	}
 	a.probing = true
 	a.probeGen++
-	gen, hosts, d := a.probeGen, a.inv.Hosts, a.cfg.Dialer
+	gen, hosts, d, implicit := a.probeGen, a.inv.Hosts, a.cfg.Dialer, a.inv.Implicit
 	return func() tea.Msg {
 		pool := probe.NewPool(d)
 		defer pool.Close()
-		pr := &probe.Prober{Pool: pool, Timeout: 15 * time.Second, Parallel: 64}
+		pr := &probe.Prober{Pool: pool, Timeout: 15 * time.Second, Parallel: 64, NoLocalServices: implicit}
 		return factsMsg{facts: pr.ProbeAll(bgContext(), hosts), gen: gen}
 	}
 }

@@ -25,12 +25,9 @@ func cmdWizard(ctx context.Context, e *env, args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	var inv *inventory.Inventory
-	if p, ok := findInventory(*invPath); ok {
-		var err error
-		if inv, err = inventory.Load(p); err != nil {
-			return badInput{err}
-		}
+	inv, _, err := openInventory(*invPath)
+	if err != nil {
+		return err
 	}
 	return wizard(ctx, e, wizardOptions{inv: inv, labDir: *labDir, journalDir: *journalDir})
 }

@@ -79,34 +79,48 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // findInventory returns the inventory path: the flag, else ./cutover.yaml, else the
-// user's config folder (cutover/inventory.yaml).
-func findInventory(flagValue string) (string, bool) {
+// user's config folder (cutover/inventory.yaml); implicit when it was not the flag.
+func findInventory(flagValue string) (path string, implicit, ok bool) {
 	if flagValue != "" {
-		return flagValue, true
+		return flagValue, false, true
 	}
 	if _, err := os.Stat("cutover.yaml"); err == nil {
-		return "cutover.yaml", true
+		return "cutover.yaml", true, true
 	}
 	if dir, err := os.UserConfigDir(); err == nil {
 		p := filepath.Join(dir, "cutover", "inventory.yaml")
 		if _, err := os.Stat(p); err == nil {
-			return p, true
+			return p, true, true
 		}
 	}
-	return "", false
+	return "", false, false
+}
+
+// openInventory loads the inventory findInventory found: one found implicitly with
+// inventory.LoadImplicit, which refuses a file another user could have planted.
+func openInventory(flagValue string) (*inventory.Inventory, bool, error) {
+	p, implicit, ok := findInventory(flagValue)
+	if !ok {
+		return nil, false, nil
+	}
+	load := inventory.Load
+	if implicit {
+		load = inventory.LoadImplicit
+	}
+	inv, err := load(p)
+	if err != nil {
+		return nil, true, badInput{err}
+	}
+	return inv, true, nil
 }
 
 func loadInventory(path string) (*inventory.Inventory, error) {
-	p, ok := findInventory(path)
+	inv, ok, err := openInventory(path)
 	if !ok {
-		return nil, bad("no inventory: give -i FILE (cutover YAML, an Ansible inventory or an ssh_config file) or -i ssh:ALIAS,... " +
-			"(hosts of ~/.ssh/config), or create ./cutover.yaml; to practise, start a lab with: cutover lab --dir /tmp/lab")
+		return nil, bad("no inventory: give -i FILE (cutover YAML, an Ansible inventory, a folder of them or an ssh_config file), -i ssh:ALIAS,... " +
+			"(hosts of ~/.ssh/config) or -i ansible-inventory:SOURCE, or create ./cutover.yaml; to practise, start a lab with: cutover lab --dir /tmp/lab")
 	}
-	inv, err := inventory.Load(p)
-	if err != nil {
-		return nil, badInput{err}
-	}
-	return inv, nil
+	return inv, err
 }
 
 // dialer reaches remote hosts over SSH and the operator's machine directly, for the

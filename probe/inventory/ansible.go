@@ -72,6 +72,7 @@ type ansInv struct {
 	cur    string // the file being read
 	base   string // relative paths in variables are relative to this folder
 	sum    hash.Hash
+	check  func(path string) error // vets files before they are read; nil: none
 	groups map[string]*ansGroup
 	hosts  map[string]*ansHost
 	order  []string // host names in order of first appearance

@@ -36,9 +36,11 @@ type ansibleSource struct {
 }
 
 // loadAnsible reads the sources as one inventory named name, with group_vars and
-// host_vars from base (when varsDirs), and builds its hosts.
-func loadAnsible(name, base string, srcs []ansibleSource, varsDirs bool) (*Inventory, error) {
+// host_vars from base (when varsDirs), and builds its hosts. check, when set, vets
+// each variable file and folder before it is read (LoadImplicit).
+func loadAnsible(name, base string, srcs []ansibleSource, varsDirs bool, check func(string) error) (*Inventory, error) {
 	a := newAnsInv(name, base)
+	a.check = check
 	for _, s := range srcs {
 		a.record(s.file, s.data)
 		a.cur = s.file
@@ -126,7 +128,7 @@ func loadAnsibleDir(dir string) (*Inventory, error) {
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("inventory: the folder %s holds no inventory file", dir)
 	}
-	return loadAnsible(dir, dir, srcs, true)
+	return loadAnsible(dir, dir, srcs, true, nil)
 }
 
 // loadAnsibleInventory runs ansible-inventory -i source --list and reads its JSON. The
@@ -158,7 +160,7 @@ func loadAnsibleInventory(source string) (*Inventory, error) {
 	}
 	name := "ansible-inventory -i " + source + " --list"
 	cwd, _ := os.Getwd()
-	return loadAnsible(name, cwd, []ansibleSource{{file: name, data: stdout.Bytes(), format: FormatAnsibleJSON}}, false)
+	return loadAnsible(name, cwd, []ansibleSource{{file: name, data: stdout.Bytes(), format: FormatAnsibleJSON}}, false, nil)
 }
 
 // cappedBuffer keeps the first max bytes written to it, and takes the rest without

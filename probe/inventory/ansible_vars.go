@@ -31,6 +31,16 @@ var varsExts = []string{"", ".yml", ".yaml", ".json"}
 // readVarsDirs reads base/group_vars and base/host_vars for the inventory's groups and
 // hosts.
 func (a *ansInv) readVarsDirs(base string) {
+	if a.check != nil {
+		for _, d := range []string{"group_vars", "host_vars"} {
+			if _, err := os.Stat(filepath.Join(base, d)); err == nil {
+				if err := a.check(filepath.Join(base, d)); err != nil {
+					a.errs.Add(yamlpos.Pos{File: filepath.Join(base, d)}, "%v", err)
+					return
+				}
+			}
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(a.groups)) {
 		g := a.groups[name]
 		for _, f := range varsFiles(filepath.Join(base, "group_vars"), name) {
@@ -97,6 +107,12 @@ func varsFilesBelow(dir string, depth int) []string {
 
 // readVarsFile reads one variable file: a YAML (or JSON) mapping, or nothing.
 func (a *ansInv) readVarsFile(file, what string) map[string]ansVar {
+	if a.check != nil {
+		if err := a.check(file); err != nil {
+			a.errs.Add(yamlpos.Pos{File: file}, "%v", err)
+			return nil
+		}
+	}
 	data, err := yamlpos.ReadFile(file)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {

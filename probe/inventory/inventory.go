@@ -53,6 +53,9 @@ type Inventory struct {
 	// Digest is the SHA-256 of the file's content, recorded in journals so a resume can
 	// tell the inventory changed.
 	Digest string
+	// Implicit marks an inventory cutover found by itself (LoadImplicit), not one the
+	// operator named: background probes run no service command on its local hosts.
+	Implicit bool
 }
 
 // Host returns the host called name, or nil.
@@ -91,7 +94,10 @@ const (
 // ~/.ssh/config aliases; or "ansible-inventory:SOURCE" for what ansible-inventory -i
 // SOURCE --list prints. An Ansible inventory file or folder also gets the variables of
 // the group_vars/ and host_vars/ beside it.
-func Load(spec string) (*Inventory, error) {
+func Load(spec string) (*Inventory, error) { return load(spec, nil) }
+
+// load is Load; check, when set, vets every file and folder read from disk first.
+func load(spec string, check func(path string) error) (*Inventory, error) {
 	if list, ok := strings.CutPrefix(spec, SSHPrefix); ok {
 		return LoadSSHAliases(list)
 	}
@@ -100,6 +106,11 @@ func Load(spec string) (*Inventory, error) {
 	}
 	if fi, err := os.Stat(spec); err == nil && fi.IsDir() {
 		return loadAnsibleDir(spec)
+	}
+	if check != nil {
+		if err := check(spec); err != nil {
+			return nil, err
+		}
 	}
 	data, err := yamlpos.ReadFile(spec)
 	if err != nil {
@@ -110,7 +121,7 @@ func Load(spec string) (*Inventory, error) {
 	}
 	switch f := Detect(data); f {
 	case FormatAnsibleYAML, FormatAnsibleINI, FormatAnsibleJSON:
-		return loadAnsible(spec, filepath.Dir(spec), []ansibleSource{{file: spec, data: data, format: f}}, true)
+		return loadAnsible(spec, filepath.Dir(spec), []ansibleSource{{file: spec, data: data, format: f}}, true, check)
 	case FormatSSHConfig:
 		return ParseSSHConfig(spec, data)
 	}

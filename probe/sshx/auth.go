@@ -116,6 +116,9 @@ func (d *Dialer) signer(file string, offered map[string]bool) (ssh.Signer, error
 	defer d.mu.Unlock()
 	s, ok := d.keys[file]
 	if !ok {
+		if err := privateKeyMode(file); err != nil {
+			return nil, err
+		}
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return nil, err
