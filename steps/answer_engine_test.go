@@ -1,6 +1,8 @@
 package steps_test
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,5 +65,52 @@ func TestPromptSaysWhetherAConfirmationIsChecked(t *testing.T) {
 	a := &steps.Answerer{Via: "replay", Answers: map[string]*steps.Answer{"by-hand": {Confirm: true, NeedsCheck: true}}}
 	if d, ok := a.Decide(p); ok {
 		t.Errorf("a replayed confirmation answered a step nothing checks: %+v", d)
+	}
+}
+
+// TestFailedAnswerCommandCanBeTriedAgain: when the command that was to perform a manual
+// step fails, the operator may give another command, or do the step by hand and
+// confirm it; either way the step's gates decide, and the journal folds the same.
+func TestFailedAnswerCommandCanBeTriedAgain(t *testing.T) {
+	for _, again := range []*steps.AnswerRun{{Role: "a", Command: "touch done.txt"}, nil} {
+		name := "by hand"
+		if again != nil {
+			name = "another command"
+		}
+		t.Run(name, func(t *testing.T) {
+			lh := newLocalHosts(t, "h1")
+			rb := parseRunbook(t, `  - id: by-hand
+    title: Do it by hand
+    manual: true
+    text: Make the file.
+    gates:
+      - file_exists: {role: a, path: done.txt}
+`)
+			rec := &memRec{}
+			e := startLocal(t, lh, rb, map[string]string{"password": "pw-1"}, rec, nil)
+			untilPrompt(t, e)
+			if err := e.Decide(steps.Decision{Kind: steps.Confirm, Run: &steps.AnswerRun{Role: "a", Command: "exit 3"}}); err != nil {
+				t.Fatal(err)
+			}
+			p := untilPrompt(t, e)
+			if p == nil || p.Kind != steps.AskActionFailed || !p.Allows(steps.Confirm) || !p.Manual {
+				t.Fatalf("after the failed command: %+v, want an action failure that takes a confirmation", p)
+			}
+			if again == nil {
+				// Done by hand meanwhile.
+				if err := os.WriteFile(filepath.Join(lh.hosts["h1"].InstallDir, "done.txt"), []byte("x"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := e.Decide(steps.Decision{Kind: steps.Confirm, Run: again}); err != nil {
+				t.Fatal(err)
+			}
+			if p := untilPrompt(t, e); p != nil || !e.Finished() {
+				t.Fatalf("the run did not finish: %+v", p)
+			}
+			if st := steps.NewRunState(rec.events); st.Outcome != steps.RunDone || st.Step("by-hand").Status != steps.StepDone {
+				t.Errorf("the journal folds to %q, step %q", st.Outcome, st.Step("by-hand").Status)
+			}
+		})
 	}
 }

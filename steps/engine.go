@@ -533,6 +533,11 @@ func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, fail
 		if kind == AskActionFailed && st.Action != nil {
 			p.Unreachable = st.Action.Unreachable
 		}
+		if kind == AskActionFailed && s.Manual && st.Answer != nil {
+			// The command that was to perform a manual step failed: the operator may try
+			// another one, or do the step by hand and confirm it.
+			p.Choices = append(p.Choices, Confirm)
+		}
 	case AskUnknown:
 		if len(failed) == 0 && len(p.Gates) == len(s.Gates) {
 			p.Choices = append(p.Choices, Accept)

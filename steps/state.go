@@ -246,6 +246,13 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 	switch d.Kind {
 	case Confirm:
 		st.Confirmed, st.Answer = true, d.Run
+		if d.On == OnAction {
+			// A manual step whose command failed is performed again: by another command,
+			// or by hand. Its pre-checks are proved again first, as before a retried action.
+			st.ActionPending, st.ActionDone, st.Action = false, false, nil
+			st.Gates = map[int]*CheckResult{}
+			st.freshPre()
+		}
 	case Skip:
 		st.SkipAsked = true
 	case Retry:

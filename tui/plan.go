@@ -226,7 +226,7 @@ func (p *resumeOffer) View(w, h int) string {
 	}
 	b.WriteString(fmt.Sprintf("%d of %d steps finished.\n", done, len(p.st.Steps)))
 	if cur := p.st.Current(); cur != nil {
-		b.WriteString(wrap(fmt.Sprintf("It stopped at step %d: %s (%s).", p.stepNo(cur.ID()), cur.Planned.Title, cur.Status), w) + "\n")
+		b.WriteString(wrap(fmt.Sprintf("It stopped at step %d: %s (%s).", stepNumber(p.st, cur.ID()), cur.Planned.Title, cur.Status), w) + "\n")
 		if cur.ActionPending {
 			b.WriteString("\n" + st.Warn.Render(wrap("? Its action started and no result was recorded: the outcome is unknown. "+
 				"Resuming checks its gates first and then asks you; nothing is run again unless you say so.", w)) + "\n")
@@ -236,15 +236,6 @@ func (p *resumeOffer) View(w, h int) string {
 	b.WriteString(wrap("r resumes it where it stopped: finished steps are not run again. "+
 		"n starts a new run from the first step, with a journal of its own.", w))
 	return b.String()
-}
-
-func (p *resumeOffer) stepNo(id string) int {
-	for i, s := range p.st.Steps {
-		if s.ID() == id {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 // rolesLine lists role bindings in the runbook's order: "old=hub new=spare".

@@ -300,13 +300,26 @@ func (r *root) modal(h int) string {
 			"The run is being opened: nothing has run on any host yet. Quitting stops the opening."
 	} else {
 		text = st.Title.Render("Quit now?") + "\n\n" +
-			"The run stops at a safe point: an action in flight finishes and its result is recorded. " +
-			"Continue it later with:\n\n  cutover resume " + r.a.active.journalPath()
+			"The run stops at a safe point: an action in flight finishes and its result is recorded.\n\n"
+		if rp := r.activePage(); rp != nil && rp.state != nil {
+			text += hostsLeft(rp.state, rp.current(), rp.busy) + "\n\n"
+		}
+		text += "Continue it later with:\n\n  cutover resume " + r.a.active.journalPath()
 	}
 	text += "\n\n" + st.Key.Render("y") + " quit   " + st.Key.Render("n") + " stay"
 	w := min(r.w-4, 72)
 	box := st.Modal.Width(w).Render(wrap(text, w-4))
 	return lipgloss.Place(r.w, h, lipgloss.Center, lipgloss.Center, box)
+}
+
+// activePage is the step screen of the active run, if it is open.
+func (r *root) activePage() *runPage {
+	for _, p := range r.stack {
+		if rp, ok := p.(*runPage); ok && rp.d != nil && rp.d == r.a.active {
+			return rp
+		}
+	}
+	return nil
 }
 
 // fit pads or cuts a block of text to exactly w x h cells.

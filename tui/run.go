@@ -55,9 +55,12 @@ type runPage struct {
 
 	bar   progress.Model
 	input textinput.Model
-	// inputFor says what the text field is for; askAbort is the abort question.
+	// inputFor says what the text field is for. confirm is set once the reason for an
+	// override or an abort is typed: only y then records it (any other key does not),
+	// so stray typing can never become one; reason is what was typed.
 	inputFor inputKind
-	askAbort bool
+	confirm  inputKind
+	reason   string
 	// pendingRun holds a command answer while its step's phrase is typed.
 	pendingRun *steps.AnswerRun
 
@@ -88,6 +91,7 @@ const (
 	inputOverride
 	inputSkip
 	inputCommand
+	inputAbort
 )
 
 func newRunPage(a *app, src runSource) *runPage {
@@ -107,7 +111,7 @@ func (p *runPage) Title() string {
 }
 
 func (p *runPage) Capture() capture {
-	if p.inputFor != inputNone {
+	if p.inputFor != inputNone || p.confirm != inputNone {
 		return captureText
 	}
 	return captureNone

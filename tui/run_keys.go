@@ -33,15 +33,8 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	if p.inputFor != inputNone {
 		return p.inputKey(msg)
 	}
-	if p.askAbort {
-		switch {
-		case key.Matches(msg, k.Yes):
-			p.askAbort = false
-			return p.decide(steps.Decision{Kind: steps.Abort, Reason: "aborted by the operator"})
-		case key.Matches(msg, k.No):
-			p.askAbort = false
-		}
-		return nil
+	if p.confirm != inputNone {
+		return p.confirmKey(msg)
 	}
 	if p.listFocus {
 		return p.listKey(msg)
@@ -64,10 +57,11 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	switch {
 	case pr.Allows(steps.Abort) && key.Matches(msg, k.Abort):
-		p.askAbort = true
-		return nil
+		p.notice = ""
+		return p.ask(inputAbort, "reason for aborting › ", "")
 	case pr.Allows(steps.Override) && key.Matches(msg, k.Override):
-		return p.ask(inputOverride, "reason for overriding (recorded, marked in every export): ", "")
+		p.notice = ""
+		return p.ask(inputOverride, "reason for overriding › ", "")
 	case pr.Allows(steps.Skip) && key.Matches(msg, k.Skip):
 		return p.ask(inputSkip, "reason for skipping (recorded): ", "")
 	case pr.Allows(steps.Retry) && key.Matches(msg, k.Retry):
@@ -76,9 +70,9 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 		return p.decide(steps.Decision{Kind: steps.Accept})
 	case pr.Allows(steps.Rerun) && key.Matches(msg, k.Rerun):
 		return p.decide(steps.Decision{Kind: steps.Rerun})
-	case pr.Kind == steps.AskConfirm && pr.Manual && key.Matches(msg, k.Command):
+	case pr.Manual && pr.Allows(steps.Confirm) && key.Matches(msg, k.Command):
 		return p.ask(inputCommand, "ROLE: COMMAND › ", p.suggestion())
-	case pr.Kind == steps.AskConfirm && key.Matches(msg, k.Confirm):
+	case pr.Allows(steps.Confirm) && key.Matches(msg, k.Confirm):
 		if pr.Phrase != "" {
 			return p.ask(inputPhrase, "type the phrase › ", "")
 		}
@@ -122,14 +116,60 @@ func (p *runPage) scroll(msg tea.KeyPressMsg) {
 	}
 }
 
-// suggestion prefills the command field from the run file's answer for this step.
-func (p *runPage) suggestion() string {
-	if rf := p.a.cfg.RunFile; rf != nil && p.prompt != nil {
-		if ans := rf.Answers[p.prompt.Step]; ans != nil && ans.Run != nil {
-			return ans.Run.Role + ": " + ans.Run.Command
+// confirmKey takes the key after the reason for an override or an abort: y records
+// the decision; any other key does not, and says so.
+func (p *runPage) confirmKey(msg tea.KeyPressMsg) tea.Cmd {
+	kind, reason := p.confirm, p.reason
+	p.confirm, p.reason = inputNone, ""
+	if !key.Matches(msg, p.a.keys.Yes) {
+		what := "override"
+		if kind == inputAbort {
+			what = "abort"
 		}
+		p.notice = p.a.st.Warn.Render("The " + what + " was not recorded: only y after the reason records it.")
+		return nil
+	}
+	if kind == inputAbort {
+		return p.decide(steps.Decision{Kind: steps.Abort, Reason: reason})
+	}
+	return p.decide(steps.Decision{Kind: steps.Override, Reason: reason})
+}
+
+// deliberate reports whether a reason reads as one: a few words, not a stray letter.
+func deliberate(reason string) bool {
+	return len(strings.Fields(reason)) >= 2 && len(reason) >= 8
+}
+
+// suggestion prefills the command field: after a failed command, that command to edit;
+// else the run file's answer for this step, or the practice lab's.
+func (p *runPage) suggestion() string {
+	if p.prompt == nil {
+		return ""
+	}
+	if cur := p.current(); p.prompt.Kind == steps.AskActionFailed && cur != nil && cur.Answer != nil {
+		return cur.Answer.Role + ": " + cur.Answer.Command
+	}
+	if run := p.answerRun(); run != nil {
+		return run.Role + ": " + run.Command
 	}
 	return ""
+}
+
+// answerRun is the command that performs the current step in the run file the wizard
+// was given, else in the practice lab's run file; nil when there is none.
+func (p *runPage) answerRun() *steps.AnswerRun {
+	if p.prompt == nil || p.plan == nil {
+		return nil
+	}
+	for _, rf := range []*steps.RunFile{p.a.cfg.RunFile, p.a.labRun(p.plan.Runbook.ID)} {
+		if rf == nil || rf.Runbook != p.plan.Runbook.ID {
+			continue
+		}
+		if ans := rf.Answers[p.prompt.Step]; ans != nil && ans.Run != nil {
+			return ans.Run
+		}
+	}
+	return nil
 }
 
 func (p *runPage) inputKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -149,8 +189,13 @@ func (p *runPage) inputKey(msg tea.KeyPressMsg) tea.Cmd {
 			run := p.pendingRun
 			p.pendingRun = nil
 			return p.decide(steps.Decision{Kind: steps.Confirm, Phrase: v, Run: run})
-		case inputOverride:
-			return p.decide(steps.Decision{Kind: steps.Override, Reason: v})
+		case inputOverride, inputAbort:
+			if !deliberate(v) {
+				p.notice = p.a.st.Warn.Render("Say why in a few words: the reason is recorded with your name and shown in every export.")
+				return p.ask(kind, p.input.Prompt, v)
+			}
+			p.confirm, p.reason, p.notice = kind, v, ""
+			return nil
 		case inputSkip:
 			return p.decide(steps.Decision{Kind: steps.Skip, Reason: v})
 		case inputCommand:
@@ -188,10 +233,14 @@ func (p *runPage) Help() []key.Binding {
 		open.SetHelp("enter/e", "the step's evidence")
 		back.SetHelp("esc/tab", "back to the step")
 		return bindings(k.Up, k.Down, open, back)
-	case p.askAbort:
+	case p.confirm == inputAbort:
 		yes := k.Yes
-		yes.SetHelp("y", "yes, abort the run")
-		return bindings(yes, k.No)
+		yes.SetHelp("y", "abort the run")
+		return bindings(yes)
+	case p.confirm == inputOverride:
+		yes := k.Yes
+		yes.SetHelp("y", "record the override")
+		return bindings(yes)
 	case p.stalled:
 		retry := k.Retry
 		retry.SetHelp("r", "try again")
@@ -201,9 +250,13 @@ func (p *runPage) Help() []key.Binding {
 	}
 	var out []key.Binding
 	pr := p.prompt
-	if pr.Kind == steps.AskConfirm {
-		confirm := k.Confirm
+	if pr.Allows(steps.Confirm) {
+		confirm, command := k.Confirm, k.Command
 		switch {
+		case pr.Kind != steps.AskConfirm && pr.Manual:
+			// After its command failed: done by hand now, or another command.
+			confirm.SetHelp("enter", "done by hand: check it")
+			command.SetHelp("c", "another command")
 		case pr.Manual && pr.Phrase != "":
 			confirm.SetHelp("enter", "done: type the phrase")
 		case pr.Manual:
@@ -215,13 +268,17 @@ func (p *runPage) Help() []key.Binding {
 		}
 		out = append(out, confirm)
 		if pr.Manual {
-			out = append(out, k.Command)
+			out = append(out, command)
 		}
 	}
 	for _, c := range pr.Choices {
 		switch c {
 		case steps.Retry:
-			out = append(out, k.Retry)
+			retry := k.Retry
+			if pr.Kind == steps.AskActionFailed {
+				retry.SetHelp("r", "run it again")
+			}
+			out = append(out, retry)
 		case steps.Accept:
 			out = append(out, k.Accept)
 		case steps.Rerun:

@@ -233,17 +233,42 @@ func TestRunFailedGateShowsEvidenceAndTakesAnOverride(t *testing.T) {
 	h.waitView(wait, "✗ blocked")
 	checks := len(rp.state.Step("start-maestro").History)
 
-	// An override needs a reason; a short one is refused by the engine and said so.
+	// An override has a prompt of its own that says what it accepts, and needs a reason
+	// in words; a stray word is refused.
 	h.key("o")
 	if h.top().Capture() != captureText {
 		t.Fatal("o does not ask for a reason")
 	}
+	v = strings.Join(strings.Fields(h.view()), " ")
+	for _, s := range []string{"Override step 11, «Start Maestro and read the startup logs»: it counts as done although",
+		"the gate «The new Hub started cleanly» failed", "marked OVERRIDDEN in every export"} {
+		if !strings.Contains(v, s) {
+			t.Errorf("the override prompt lacks %q:\n%s", s, h.view())
+		}
+	}
 	h.typeText("no")
 	h.key("enter")
-	h.waitView(wait, "needs a reason")
+	if !strings.Contains(h.view(), "Say why in a few words") || rp.inputFor != inputOverride {
+		t.Fatalf("a one-word reason was taken:\n%s", h.view())
+	}
+	// Stray typing: a reason and enter, then anything but y: nothing is recorded.
+	h.key("esc")
+	h.key("o")
+	h.typeText("restart the lab now")
+	h.key("enter", "x")
+	if rp.busy || rp.confirm != inputNone || !strings.Contains(h.view(), "The override was not recorded") {
+		t.Fatalf("stray typing after the reason:\n%s", h.view())
+	}
+	if st := readJournal(t, rp.d.journalPath()); len(st.Step("start-maestro").Overrides) > 0 {
+		t.Fatal("stray typing recorded an override")
+	}
 	h.key("o")
 	h.typeText("lab fault: the table errors are simulated; checked by hand")
 	h.key("enter")
+	if !strings.Contains(h.view(), "y records the override") {
+		t.Fatalf("the override is not confirmed first:\n%s", h.view())
+	}
+	h.key("y")
 	h.pump("the summary", wait, func() bool { _, ok := h.top().(*summary); return ok })
 	h.waitView(wait, "1 overridden", "OVERRIDDEN")
 	st := readJournal(t, rp.d.journalPath())
@@ -259,20 +284,35 @@ func TestRunFailedGateShowsEvidenceAndTakesAnOverride(t *testing.T) {
 	}
 }
 
+// TestRunAbortAsksFirst: an abort asks for a reason, says in what state the hosts are
+// left, and is recorded only by y right after the reason.
 func TestRunAbortAsksFirst(t *testing.T) {
 	h, _ := labHarness(t)
 	rp := startRun(t, h)
 	h.key("a")
-	if !rp.askAbort || !strings.Contains(h.view(), "cannot be resumed") {
-		t.Fatalf("a does not ask:\n%s", h.view())
+	v := strings.Join(strings.Fields(h.view()), " ")
+	for _, s := range []string{"cannot be resumed", "2 of 11 steps finished (stop maestro on", "1 of them skipped",
+		"Step 3, «Install the Hub on the new server (fresh installation)»: nothing of it has been done yet",
+		"Not started: 8", "Nothing is undone: the hosts stay as they are now"} {
+		if rp.inputFor != inputAbort || !strings.Contains(v, s) {
+			t.Errorf("the abort question lacks %q:\n%s", s, h.view())
+		}
 	}
-	h.key("n")
-	if rp.askAbort || rp.state.Ended {
-		t.Fatal("n did not cancel the abort")
+	h.key("esc")
+	if rp.inputFor != inputNone || rp.state.Ended {
+		t.Fatal("esc did not cancel the abort")
 	}
-	h.key("a", "y")
+	h.key("a")
+	h.typeText("wrong new host")
+	h.key("enter", "n")
+	if rp.state.Ended || rp.busy {
+		t.Fatal("n after the reason aborted the run")
+	}
+	h.key("a")
+	h.typeText("wrong new host")
+	h.key("enter", "y")
 	h.pump("the summary", wait, func() bool { _, ok := h.top().(*summary); return ok })
-	h.waitView(wait, "The run ended: aborted", "aborted by the operator")
+	h.waitView(wait, "The run ended: aborted", "wrong new host", "Nothing is undone")
 	if st := readJournal(t, rp.d.journalPath()); st.Outcome != steps.RunAborted {
 		t.Fatalf("outcome %q", st.Outcome)
 	}
@@ -458,7 +498,7 @@ func TestStepOutputScrolls(t *testing.T) {
 	h, _ := labHarness(t)
 	rp := startRun(t, h)
 	answer(t, h, "new: seq 1 10000; exit 3", "")
-	h.waitView(wait, "The action failed", "output · lines")
+	h.waitView(wait, "The command failed", "output · lines")
 	sv := rp.output["install-fresh"]
 	if sv == nil || sv.Len() != 10000 {
 		t.Fatalf("output lines: %v", sv)
@@ -559,5 +599,50 @@ func TestMarkdownIsCached(t *testing.T) {
 	}
 	if other := c.render("x", "ignored", 70, true); other == out {
 		t.Error("a new width did not render again")
+	}
+}
+
+// TestFailedCommandIsTriedAgainWithC: a manual step whose command failed takes another
+// command with c (the failed one is there to edit), and the gates decide.
+func TestFailedCommandIsTriedAgainWithC(t *testing.T) {
+	h, _ := labHarness(t)
+	rp := startRun(t, h)
+	answer(t, h, "new: maestro-setup instal --components hub", "") // a typo: the lab's installer refuses it
+	h.waitView(wait, "The command failed", "c another command", "enter done by hand")
+	h.key("c")
+	if rp.input.Value() != "new: maestro-setup instal --components hub" {
+		t.Fatalf("the command field holds %q, want the failed command to edit", rp.input.Value())
+	}
+	rp.input.SetValue("")
+	h.typeText("new: maestro-setup install --components hub")
+	h.key("enter")
+	h.waitView(wait, "Step 10 of 11", "waiting for you")
+	ss := readJournal(t, rp.d.journalPath()).Step("install-fresh")
+	if ss.Status != steps.StepDone || ss.Answer == nil || ss.Answer.Command != "maestro-setup install --components hub" || ss.ActionRuns != 2 {
+		t.Fatalf("install-fresh: %s, answer %+v, %d runs", ss.Status, ss.Answer, ss.ActionRuns)
+	}
+}
+
+// TestUnknownPromptKindIsShownGenerically: a question of a kind this wizard has no words
+// for (one a newer engine raises) is shown with its failures and its answers, and the
+// keys of those answers work; nothing panics.
+func TestUnknownPromptKindIsShownGenerically(t *testing.T) {
+	r, rp := benchRunPage(t, 0)
+	rp.prompt = &steps.Prompt{Step: "install-fresh", Kind: "target_unexpected", On: "action",
+		Failed:  []*steps.CheckResult{{Phase: "pre", Name: "the target is what the runbook expects", Status: steps.Fail, Summary: "spare:hub is a link"}},
+		Choices: []steps.DecisionKind{steps.Retry, steps.Override, steps.Abort}}
+	v := strings.Join(strings.Fields(stripANSI(r.View().Content)), " ")
+	for _, want := range []string{"? decide", "cutover needs a decision on this step (target_unexpected)",
+		"the target is what the runbook expects: spare:hub is a link", "Answers: r retry, o override, a abort",
+		"r retry checks", "o override (reason)", "a abort run"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the generic question lacks %q:\n%s", want, stripANSI(r.View().Content))
+		}
+	}
+	if r.Update(keyMsg("o")); rp.inputFor != inputOverride {
+		t.Errorf("o on the generic question: input %v", rp.inputFor)
+	}
+	if v := stripANSI(r.View().Content); !strings.Contains(strings.Join(strings.Fields(v), " "), "the check «the target is what the runbook expects» failed") {
+		t.Errorf("the override prompt does not say what it accepts:\n%s", v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -196,10 +197,10 @@ func (p *runPage) curMark() string {
 		return st.Fail.Render("✗")
 	case p.prompt != nil && p.prompt.Kind == steps.AskConfirm:
 		return st.Wait.Render("●")
-	case p.prompt != nil && p.prompt.Kind == steps.AskUnknown:
-		return st.Warn.Render("?")
-	case p.prompt != nil:
+	case p.prompt != nil && (p.prompt.Kind == steps.AskCheckFailed || p.prompt.Kind == steps.AskActionFailed):
 		return st.Fail.Render("✗")
+	case p.prompt != nil:
+		return st.Warn.Render("?")
 	}
 	return st.Wait.Render("▸")
 }
@@ -232,14 +233,8 @@ func clip(s string, h int, more string) string {
 	return strings.Join(append(lines[:h-1], more), "\n")
 }
 
-func (p *runPage) stepIndex(id string) int {
-	for i, s := range p.state.Steps {
-		if s.ID() == id {
-			return i
-		}
-	}
-	return 0
-}
+// stepIndex is step id's place in the run, from 0.
+func (p *runPage) stepIndex(id string) int { return max(stepNumber(p.state, id)-1, 0) }
 
 func (p *runPage) stepStatus(cur *steps.StepState) string {
 	st := p.a.st
@@ -252,8 +247,10 @@ func (p *runPage) stepStatus(cur *steps.StepState) string {
 		return st.Wait.Render("● waiting for you")
 	case p.prompt != nil && p.prompt.Kind == steps.AskUnknown:
 		return st.Warn.Render("? outcome unknown")
-	case p.prompt != nil:
+	case p.prompt != nil && (p.prompt.Kind == steps.AskCheckFailed || p.prompt.Kind == steps.AskActionFailed):
 		return st.Fail.Render("✗ blocked")
+	case p.prompt != nil:
+		return st.Warn.Render("? decide")
 	}
 	return st.Subtle.Render(cur.Status)
 }
@@ -405,14 +402,23 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 	case inputPhrase:
 		b.WriteString(st.Warn.Render(wrap("This cannot be undone. To go ahead, type exactly: "+p.prompt.Phrase, w)) + "\n")
 	case inputOverride:
-		b.WriteString(st.Override.Render(wrap("An override accepts what failed. Your reason is recorded and the step is marked OVERRIDDEN in every export.", w)) + "\n")
+		b.WriteString(st.Override.Render(wrap(p.overrideWhat(cur)+" Say why in a few words: the reason is recorded "+
+			"with your name, and the step is marked OVERRIDDEN in every export. enter, then y records it; esc does not.", w)) + "\n")
+	case inputAbort:
+		b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("Abort the run at step %d? It ends as aborted and cannot be resumed. ",
+			p.stepIndex(cur.ID())+1)+hostsLeft(p.state, cur, p.busy)+" Say why; enter, then y aborts; esc does not.", w)) + "\n")
 	}
 	if p.inputFor != inputNone {
 		b.WriteString(truncate(p.input.View(), w) + "\n")
 		return b.String()
 	}
-	if p.askAbort {
-		b.WriteString(st.Warn.Render(wrap("Abort the run at this step? It ends as aborted and cannot be resumed. y aborts, n goes back.", w)) + "\n")
+	switch p.confirm {
+	case inputOverride:
+		b.WriteString(st.Override.Render(wrap(p.overrideWhat(cur)+" Reason: «"+p.reason+"». y records the override; any other key does not.", w)) + "\n")
+		return b.String()
+	case inputAbort:
+		b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("Abort the run at step %d, for «%s»? ", p.stepIndex(cur.ID())+1, p.reason)+
+			hostsLeft(p.state, cur, p.busy)+" y aborts the run; any other key does not.", w)) + "\n")
 		return b.String()
 	}
 	if p.stalled {
@@ -448,6 +454,10 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 	case steps.AskActionFailed:
 		style = st.Fail
 		text = "The action failed. r runs it again; e shows the evidence; o overrides with a reason; a aborts."
+		if pr.Manual && pr.Allows(steps.Confirm) {
+			text = "The command failed. r runs it again; c gives another command; or do the step by hand and press enter, " +
+				"and cutover checks it; o overrides with a reason; a aborts."
+		}
 	case steps.AskUnknown:
 		style = st.Warn
 		if pr.Allows(steps.Accept) {
@@ -455,10 +465,67 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 		} else {
 			text = "The action started and no result was recorded, and some gates fail: R runs it again, o overrides with a reason."
 		}
+	default:
+		// A question this wizard has no words of its own for: say what the engine asks
+		// and which answers it takes; the keys of those answers work as anywhere.
+		style = st.Warn
+		text = fmt.Sprintf("cutover needs a decision on this step (%s).", sanitize(string(pr.Kind)))
+		for _, f := range pr.Failed {
+			text += " " + sanitize(f.Name) + ": " + sanitize(f.Summary) + "."
+		}
+		text += " Answers: " + p.choiceWords(pr) + "."
 	}
 	if pr.Optional {
 		text += " This step is optional: s skips it, with a reason."
 	}
 	b.WriteString(style.Render(wrap(text, w)))
 	return b.String()
+}
+
+// overrideWhat says what an override would accept: the failed checks, the failed
+// action, or an action of unknown outcome.
+func (p *runPage) overrideWhat(cur *steps.StepState) string {
+	pr := p.prompt
+	what := fmt.Sprintf("Override step %d, «%s»: it counts as done although", p.stepIndex(cur.ID())+1, cur.Planned.Title)
+	var parts []string
+	if pr != nil && (pr.Kind == steps.AskActionFailed || pr.Kind == steps.AskUnknown) {
+		switch {
+		case pr.Kind == steps.AskUnknown:
+			parts = append(parts, "its action's outcome is unknown")
+		case cur.Action != nil && cur.Action.Error != "":
+			parts = append(parts, "its action failed ("+sanitize(cur.Action.Error)+")")
+		default:
+			parts = append(parts, "its action failed")
+		}
+	}
+	if pr != nil {
+		for _, f := range pr.Failed {
+			label := "gate"
+			if f.Phase == "pre" {
+				label = "check"
+			}
+			parts = append(parts, fmt.Sprintf("the %s «%s» failed (%s)", label, sanitize(f.Name), sanitize(f.Summary)))
+		}
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "it did not pass")
+	}
+	return what + " " + strings.Join(parts, "; ") + "."
+}
+
+// choiceWords lists a prompt's answers with their keys, for a question the wizard has
+// no words of its own for.
+func (p *runPage) choiceWords(pr *steps.Prompt) string {
+	k := p.a.keys
+	keys := map[steps.DecisionKind]key.Binding{steps.Confirm: k.Confirm, steps.Retry: k.Retry, steps.Override: k.Override,
+		steps.Skip: k.Skip, steps.Accept: k.Accept, steps.Rerun: k.Rerun, steps.Abort: k.Abort}
+	var out []string
+	for _, c := range pr.Choices {
+		if b, ok := keys[c]; ok {
+			out = append(out, b.Help().Key+" "+string(c))
+		} else {
+			out = append(out, string(c))
+		}
+	}
+	return strings.Join(out, ", ")
 }

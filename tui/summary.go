@@ -119,6 +119,7 @@ func (p *summary) lines(w int) []string {
 		if p.state.Message != "" {
 			add(wrap(p.state.Message, w))
 		}
+		add(wrap(hostsLeft(p.state, nil, false), w))
 	}
 	var done, skipped, overridden int
 	for _, s := range p.state.Steps {

@@ -204,14 +204,13 @@ func TestWizardMovesTheHubByKeystrokes(t *testing.T) {
 	tm := startTmux(t, 80, 24, t.TempDir(), env, bin)
 
 	labOfferToStep3(t, tm)
+	// In the practice lab, c starts from the lab's command for the step.
 	tm.keys("c")
-	tm.waitFor("ROLE: COMMAND")
-	tm.text("new: maestro-setup install --components hub")
+	tm.waitFor("› new: maestro-setup install --components hub")
 	tm.keys("Enter")
 	tm.waitFor("Step 10 of 11", "waiting for you")
 	tm.keys("c")
-	tm.waitFor("ROLE: COMMAND")
-	tm.text("old: maestro-setup remove hub")
+	tm.waitFor("› old: maestro-setup remove hub")
 	tm.keys("Enter")
 	tm.waitFor("type exactly: UNINSTALL HUB ON hub")
 	tm.text("UNINSTALL HUB ON hub")
