@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -225,6 +227,16 @@ func (p *resumeOffer) View(w, h int) string {
 		}
 	}
 	b.WriteString(fmt.Sprintf("%d of %d steps finished.\n", done, len(p.st.Steps)))
+	if hosts, nums := touched(p.st); len(hosts) > 0 {
+		b.WriteString(wrap(fmt.Sprintf("It has worked on %s (steps %s).",
+			strings.Join(hosts, ", "), strings.Join(nums, ", ")), w) + "\n")
+	} else {
+		b.WriteString(wrap("It has not changed anything on any host yet.", w) + "\n")
+	}
+	if d := p.a.inv; d != nil && s.InventoryDigest != "" && d.Digest != "" && d.Digest != s.InventoryDigest {
+		b.WriteString(st.Warn.Render(wrap("The inventory changed since the run started (a host's address, port or "+
+			"settings): the run goes on with the hosts as the inventory names them now.", w)) + "\n")
+	}
 	if cur := p.st.Current(); cur != nil {
 		b.WriteString(wrap(fmt.Sprintf("It stopped at step %d: %s (%s).", stepNumber(p.st, cur.ID()), cur.Planned.Title, cur.Status), w) + "\n")
 		if cur.ActionPending {
@@ -236,6 +248,26 @@ func (p *resumeOffer) View(w, h int) string {
 	b.WriteString(wrap("r resumes it where it stopped: finished steps are not run again. "+
 		"n starts a new run from the first step, with a journal of its own.", w))
 	return b.String()
+}
+
+// touched lists the hosts a run has worked on (an action ran there, or a manual step
+// on them was confirmed), sorted, and the numbers of those steps.
+func touched(st *steps.RunState) (hosts, nums []string) {
+	seen := map[string]bool{}
+	for i, ss := range st.Steps {
+		if ss.ActionRuns == 0 && !ss.Confirmed {
+			continue
+		}
+		nums = append(nums, strconv.Itoa(i+1))
+		for _, h := range ss.Planned.Hosts {
+			if !seen[h] {
+				seen[h] = true
+				hosts = append(hosts, h)
+			}
+		}
+	}
+	sort.Strings(hosts)
+	return hosts, nums
 }
 
 // rolesLine lists role bindings in the runbook's order: "old=hub new=spare".

@@ -405,12 +405,19 @@ func TestResumeShowsOutcomeUnknown(t *testing.T) {
 		return ev.Type == steps.EvActionStart && ev.Step == "point-tracker-to-hub"
 	})
 
-	h := newHarness(t, Config{Inventory: inv, JournalDir: jdir})
+	// On another inventory (another site, another lab) the run is not offered.
+	other := &inventory.Inventory{File: filepath.Join(t.TempDir(), "inventory.yaml"), Hosts: inv.Hosts}
+	h := newHarness(t, Config{Inventory: other, JournalDir: jdir, Dialer: noDialer})
+	h.typeText("hub")
+	h.key("enter")
+	h.pump("the setup", wait, func() bool { _, ok := h.top().(*setup); return ok })
+
+	h = newHarness(t, Config{Inventory: inv, JournalDir: jdir})
 	h.waitView(wait, "probed at")
 	h.typeText("hub")
 	h.key("enter")
 	h.pump("the resume offer", wait, func() bool { _, ok := h.top().(*resumeOffer); return ok })
-	h.waitView(wait, "outcome is unknown", "It stopped at step 9")
+	h.waitView(wait, "outcome is unknown", "It stopped at step 9", "It has worked on hub, lui, spare, trk (steps 1, 3, 5, 6, 9)")
 	h.golden("resume_offer")
 	h.key("r")
 	h.pump("the run to open", wait, func() bool { _, ok := h.top().(*runPage); return ok })

@@ -19,6 +19,7 @@ import (
 	yaml "github.com/goccy/go-yaml"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/tui/styles"
@@ -751,13 +752,17 @@ func cursorLine(st styles.Styles, on bool, s string) string {
 	return "  " + s
 }
 
-// openRunbook looks for an unfinished run of a runbook in the journal folder (I/O, so
-// in a command); the page that receives runbookOpenedMsg opens the resume offer or the
-// setup.
+// openRunbook looks for an unfinished run of a runbook on this inventory in the
+// journal folder (I/O, so in a command); the page that receives runbookOpenedMsg opens
+// the resume offer or the setup.
 func openRunbook(a *app, rb *steps.Runbook) tea.Cmd {
 	dir := a.cfg.JournalDir
+	inv := ""
+	if a.inv != nil {
+		inv = a.inv.File
+	}
 	return func() tea.Msg {
-		path, st := unfinishedRun(dir, rb.ID)
+		path, st := unfinishedRun(dir, rb.ID, inv)
 		return runbookOpenedMsg{rb: rb, unfinished: path, state: st}
 	}
 }
@@ -778,8 +783,10 @@ func (m runbookOpenedMsg) open(from page, a *app) tea.Cmd {
 	return push(from, newSetupPage(a, m.rb))
 }
 
-// unfinishedRun finds the newest journal in dir of a run of id that has not ended.
-func unfinishedRun(dir, id string) (string, *steps.RunState) {
+// unfinishedRun finds the newest journal in dir of a run of id on inventory inv that
+// has not ended. A run on another inventory (another site, another practice lab) is not
+// this one to resume, however alike its runbook.
+func unfinishedRun(dir, id, inv string) (string, *steps.RunState) {
 	names, _ := filepath.Glob(filepath.Join(dir, strings.ReplaceAll(id, "/", "-")+"-*.jsonl"))
 	sort.Sort(sort.Reverse(sort.StringSlice(names)))
 	for _, n := range names {
@@ -788,9 +795,30 @@ func unfinishedRun(dir, id string) (string, *steps.RunState) {
 			continue
 		}
 		st := steps.NewRunState(j.Events)
-		if st.Session != nil && st.Session.Runbook == id && !st.Ended {
+		if st.Session != nil && st.Session.Runbook == id && !st.Ended && sameInventory(st.Session.Inventory, inv) {
 			return n, st
 		}
 	}
 	return "", nil
+}
+
+// sameInventory reports whether a journal's recorded inventory is the inventory file
+// (or ssh: alias list) the wizard works on: the same path, however written.
+func sameInventory(recorded, inv string) bool {
+	if recorded == "" || inv == "" {
+		return false
+	}
+	if strings.HasPrefix(recorded, inventory.SSHPrefix) || strings.HasPrefix(inv, inventory.SSHPrefix) {
+		return recorded == inv
+	}
+	canon := func(p string) string {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		return filepath.Clean(p)
+	}
+	return canon(recorded) == canon(inv)
 }
