@@ -88,6 +88,9 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	h.waitView(wait, "Step 3 of 11", "waiting for you")
 	rp := h.top().(*runPage)
 	h.golden("step_manual")
+	if strings.Contains(h.view(), "practice lab") {
+		t.Errorf("a lab hint outside the practice lab:\n%s", h.view())
+	}
 
 	// Quitting mid-run asks first; n stays.
 	h.key("q")
@@ -651,5 +654,39 @@ func TestUnknownPromptKindIsShownGenerically(t *testing.T) {
 	}
 	if v := stripANSI(r.View().Content); !strings.Contains(strings.Join(strings.Fields(v), " "), "the check «the target is what the runbook expects» failed") {
 		t.Errorf("the override prompt does not say what it accepts:\n%s", v)
+	}
+}
+
+// TestPracticeLabShowsItsStandIns: in the practice lab, the setup says how the lab's
+// run binds the roles and fills in the lab's values; a manual step shows the command
+// that performs it in the lab, marked as the lab's stand-in for the real vendor action,
+// and c starts from it. Outside the lab there is no such hint.
+func TestPracticeLabShowsItsStandIns(t *testing.T) {
+	t.Chdir(t.TempDir())
+	h := newHarness(t, Config{JournalDir: "journals", LabDir: "lab"})
+	h.key("y")
+	h.waitView(wait, "probed at", "spare.maestro.lab")
+	s := openMoveHub(t, h)
+	h.waitView(wait, "practice lab: its run binds old=hub new=spare lui=lui trk=trk")
+	bindMoveHub(t, h, s, "spare")
+	h.key("n")
+	h.waitView(wait, "the practice lab's values filled in")
+	for range len(s.rb.Params) - 1 {
+		h.key("tab")
+	}
+	h.key("enter")
+	h.pump("the plan review", wait, func() bool { _, ok := h.top().(*planPage); return ok })
+	h.key("s")
+	h.waitView(wait, "Step 3 of 11", "waiting for you")
+	v := strings.Join(strings.Fields(h.view()), " ")
+	if !strings.Contains(v, "practice lab: new: maestro-setup install --components hub performs this step here, "+
+		"with the lab's simulated tools standing in for the real vendor action") {
+		t.Errorf("no lab hint at the manual step:\n%s", h.view())
+	}
+	h.checkFrame(80, 24)
+	rp := h.top().(*runPage)
+	h.key("c")
+	if rp.input.Value() != "new: maestro-setup install --components hub" {
+		t.Errorf("c starts from %q, want the lab's command", rp.input.Value())
 	}
 }

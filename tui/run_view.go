@@ -479,7 +479,34 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 		text += " This step is optional: s skips it, with a reason."
 	}
 	b.WriteString(style.Render(wrap(text, w)))
+	if hint := p.labHint(pr); hint != "" {
+		b.WriteString("\n" + st.Lab.Render(wrap(hint, w)))
+	}
 	return b.String()
+}
+
+// labHint is what the practice lab's run file does at this question: the command that
+// performs a manual step with the lab's simulated tools (the lab's stand-in for the
+// real vendor action), a confirmation with nothing to do, or a skip. Outside the lab,
+// and where its run file says nothing, it is "".
+func (p *runPage) labHint(pr *steps.Prompt) string {
+	lr := p.a.labRun(p.plan.Runbook.ID)
+	if lr == nil || !pr.Allows(steps.Confirm) && !pr.Allows(steps.Skip) {
+		return ""
+	}
+	ans := lr.Answers[pr.Step]
+	switch {
+	case ans == nil:
+		return ""
+	case ans.Run != nil && pr.Manual && pr.Allows(steps.Confirm):
+		return "practice lab: " + sanitize(ans.Run.Role+": "+ans.Run.Command) + " performs this step here, with the lab's " +
+			"simulated tools standing in for the real vendor action. c puts it in the command field."
+	case ans.Skip != "" && pr.Allows(steps.Skip):
+		return "practice lab: the lab's run skips this step (" + sanitize(ans.Skip) + ")."
+	case ans.Confirm && pr.Kind == steps.AskConfirm && pr.Manual:
+		return "practice lab: nothing stands in for this step in the lab; its run confirms it as it is."
+	}
+	return ""
 }
 
 // overrideWhat says what an override would accept: the failed checks, the failed

@@ -91,6 +91,13 @@ func newSetupPage(a *app, rb *steps.Runbook) *setup {
 			}
 		}
 		p.preset = rf.Preset
+	} else if lr := a.labRun(rb.ID); lr != nil {
+		p.preset = lr.Preset
+	}
+	for i, pr := range rb.Presets {
+		if pr.ID == p.preset {
+			p.presetCur = i + 1
+		}
 	}
 	p.savePath = newTextInput("save run file to: ")
 	p.savePath.SetValue(filepath.Join(filepath.Dir(a.cfg.JournalDir), "runs", strings.ReplaceAll(rb.ID, "/", "-")+".yaml"))
@@ -371,13 +378,20 @@ func (p *setup) presetKey(msg tea.KeyPressMsg) tea.Cmd {
 }
 
 // openForm builds the parameter form: defaults from the runbook (computed from the
-// bound hosts' facts), then the preset, then a run file's values.
+// bound hosts' facts), then the practice lab's values (its paths point into the
+// simulated hosts), then the preset, then the values of the run file the wizard was
+// given.
 func (p *setup) openForm() tea.Cmd {
 	p.stage = stageParams
 	p.values, p.bools = map[string]*string{}, map[string]*bool{}
 	initial := map[string]string{}
 	for _, prm := range p.rb.Params {
 		initial[prm.ID] = p.rb.DefaultText(prm.ID, p.bound, p.a.facts)
+	}
+	if lr := p.a.labRun(p.rb.ID); lr != nil {
+		for k, v := range lr.Inputs().Params {
+			initial[k] = v
+		}
 	}
 	if pr := p.rb.Preset(p.preset); pr != nil {
 		for k, v := range pr.Params {
@@ -570,6 +584,9 @@ func (p *setup) View(w, h int) string {
 		if p.preset != "" {
 			label += " (preset " + p.preset + ")"
 		}
+		if p.a.labRun(p.rb.ID) != nil {
+			label += ", the practice lab's values filled in"
+		}
 		body = st.Subtle.Render(truncate(label+": tab/enter next field, shift+tab back; enter on the last reviews the plan", w)) + "\n"
 		if p.form != nil {
 			// The form scrolls within the rows the screen leaves it (huh adds a line
@@ -639,6 +656,9 @@ func (p *setup) viewRoles(w, h int) string {
 	}
 	for _, l := range detail {
 		b.WriteString(l + "\n")
+	}
+	if lr := p.a.labRun(p.rb.ID); lr != nil && !p.choosing {
+		b.WriteString(st.Subtle.Render(truncate("practice lab: its run binds "+rolesLine(p.rb, lr.Roles), w)) + "\n")
 	}
 	return b.String()
 }

@@ -28,6 +28,8 @@ type Styles struct {
 	Bar lipgloss.Style
 	// Override marks anything an operator accepted despite a failed check.
 	Override lipgloss.Style
+	// Lab marks the practice lab's stand-ins for real vendor actions.
+	Lab lipgloss.Style
 	// Dark reports whether the styles were made for a dark background.
 	Dark bool
 }
@@ -58,6 +60,7 @@ func New(dark bool) Styles {
 		Modal:    lipgloss.NewStyle().Border(lipgloss.DoubleBorder()).BorderForeground(accent).Padding(0, 1),
 		Bar:      lipgloss.NewStyle().Bold(true).Foreground(ld(lipgloss.Color("#FFFFFF"), lipgloss.Color("#000000"))).Background(accent).Padding(0, 1),
 		Override: lipgloss.NewStyle().Bold(true).Foreground(amber),
+		Lab:      lipgloss.NewStyle().Italic(true).Foreground(amber),
 		Dark:     dark,
 	}
 }
