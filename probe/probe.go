@@ -28,6 +28,13 @@ type Transport interface {
 
 	// Stat returns file information, following symbolic links.
 	Stat(ctx context.Context, path string) (fs.FileInfo, error)
+	// Lstat returns file information without following a symbolic link at the end of
+	// path: a link is reported as one (fs.ModeSymlink), so a writer can tell a planted
+	// link from the file it expects.
+	Lstat(ctx context.Context, path string) (fs.FileInfo, error)
+	// ReadLink returns what a symbolic link points to, as written in the link (relative
+	// or absolute).
+	ReadLink(ctx context.Context, path string) (string, error)
 	// ReadDir lists a folder, without "." and "..", in no particular order.
 	ReadDir(ctx context.Context, path string) ([]fs.FileInfo, error)
 	// Open opens a file for reading; the File supports random access so a check can read
@@ -37,6 +44,10 @@ type Transport interface {
 	Create(ctx context.Context, path string, perm fs.FileMode) (io.WriteCloser, error)
 	// MkdirAll creates a folder and any missing parents.
 	MkdirAll(ctx context.Context, path string, perm fs.FileMode) error
+	// Mkdir creates one folder with permissions perm. It never reuses what is there:
+	// when anything exists at path (a folder, a file, a symbolic link) the error wraps
+	// fs.ErrExist, so a folder cutover creates is its own.
+	Mkdir(ctx context.Context, path string, perm fs.FileMode) error
 	// Remove removes a file or an empty folder.
 	Remove(ctx context.Context, path string) error
 	// RemoveAll removes a path and everything below it; a missing path is not an error.

@@ -146,3 +146,18 @@ func (t *Transport) DialTCP(ctx context.Context, addr string) (net.Conn, error) 
 
 // Close does nothing: there is no connection.
 func (t *Transport) Close() error { return nil }
+
+// Lstat returns file information without following a link at the end of p.
+func (t *Transport) Lstat(_ context.Context, p string) (fs.FileInfo, error) {
+	return os.Lstat(t.path(p))
+}
+
+// ReadLink returns a symbolic link's content.
+func (t *Transport) ReadLink(_ context.Context, p string) (string, error) {
+	return os.Readlink(t.path(p))
+}
+
+// Mkdir creates one folder; anything at p already is an error wrapping fs.ErrExist.
+func (t *Transport) Mkdir(_ context.Context, p string, perm fs.FileMode) error {
+	return os.Mkdir(t.path(p), perm)
+}
