@@ -13,7 +13,8 @@ import (
 // rendered as plain data (values are not quoted for a shell: no shell ever sees them),
 // so configuration files never pass through a heredoc. The file is replaced as a whole
 // through a temporary name, its first original of the run is kept beside it as the ini
-// action keeps its own, and the record shows the difference line by line.
+// action keeps its own (both through putFile: random temporary names created
+// exclusively, never through a link), and the record shows the difference line by line.
 //
 // For example, a step of a runbook:
 //
@@ -108,7 +109,7 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		rec.Error = err.Error()
 		return
 	}
-	t, p, fail, ok := x.fileTarget(ctx, a.Role.Name, a.File, rec)
+	t, h, p, fail, ok := x.fileTarget(ctx, a.Role.Name, a.File, "the file to write", rec)
 	if !ok {
 		return
 	}
@@ -119,7 +120,7 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	}
 	perm, _ := a.perm()
 	var old []byte
-	fi, err := t.Stat(ctx, p)
+	fi, err := t.Lstat(ctx, p)
 	switch {
 	case isNotExist(err):
 		fi = nil
@@ -146,7 +147,10 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		return
 	}
 	rec.Changes = diffChanges(x, old, data)
-	backup, err := replaceFile(ctx, t, p, fi, old, data, perm, x.runID)
+	if fi != nil {
+		perm = fi.Mode().Perm()
+	}
+	backup, err := putFile(ctx, t, fileWrite{Host: h.Name, Path: p, Data: data, Perm: perm, Create: fi == nil, KeepRun: x.runID, Orig: old})
 	if err != nil {
 		fail(err)
 		return
@@ -165,7 +169,7 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	}
 	// Refused: the previous content goes back the way the new one came.
 	if fi != nil {
-		_, err = replaceFile(ctx, t, p, fi, data, old, perm, x.runID)
+		_, err = putFile(ctx, t, fileWrite{Host: h.Name, Path: p, Data: old, Perm: perm, KeepRun: x.runID, Orig: data})
 	} else {
 		err = t.Remove(ctx, p)
 	}

@@ -45,7 +45,7 @@ func TestWriteAction(t *testing.T) {
 	f := newFixture(t)
 	var mu sync.Mutex
 	var ops []string
-	f.wrap = func(_ string, tr probe.Transport) probe.Transport { return opTransport{tr, &mu, &ops} }
+	f.wrap = func(_ string, tr probe.Transport) probe.Transport { return newOpTransport(tr, &mu, &ops) }
 	const orig = "# the site's own\nlisten 8080;\n"
 	p := f.write("h1", "conf.d/site.conf", orig)
 	if err := os.Chmod(p, 0o640); err != nil {
@@ -87,7 +87,7 @@ func TestWriteAction(t *testing.T) {
 	mu.Lock()
 	gotOps := slices.Clone(ops)
 	mu.Unlock()
-	if slices.Contains(gotOps, "create site.conf") || !slices.Contains(gotOps, "rename site.conf.cutover-tmp site.conf") {
+	if slices.Contains(gotOps, "create site.conf") || !slices.Contains(gotOps, "create site.conf.cutover-tmp-R") || !slices.Contains(gotOps, "rename site.conf.cutover-tmp-R site.conf") {
 		t.Errorf("file operations %q: want a temporary file renamed over site.conf", gotOps)
 	}
 	for _, c := range []string{"line 1: # the site's own -> # written for hello", "line 2: listen 8080; -> listen 80;", "original kept as " + f.path("h1", backup)} {

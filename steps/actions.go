@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"io/fs"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/ini"
@@ -133,29 +132,58 @@ func joinInts(n []int) string {
 	return strings.Join(s, " or ")
 }
 
+// maxLine bounds one line of command output: a host that prints without ever ending a
+// line must not grow the operator's memory. What goes past it is left out, and the
+// line says so.
+const maxLine = 64 << 10
+
 // lineWriter splits a stream into lines, emits each as it completes and keeps the last
-// few. Output from stdout and stderr arrives concurrently, hence the lock.
+// few. Output from stdout and stderr arrives concurrently, hence the lock. A line longer
+// than maxLine is emitted cut, and the rest of it is dropped up to its end.
 type lineWriter struct {
 	mu   sync.Mutex
 	emit func(string)
 	keep int
 	part []byte
 	last []string
+	// cut counts the bytes dropped from the line under way.
+	cut int64
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.part = append(w.part, p...)
-	for {
-		i := bytes.IndexByte(w.part, '\n')
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		chunk := p
+		if i >= 0 {
+			chunk = p[:i]
+		}
+		if room := maxLine - len(w.part); room > 0 {
+			take := min(room, len(chunk))
+			w.part = append(w.part, chunk[:take]...)
+			w.cut += int64(len(chunk) - take)
+		} else {
+			w.cut += int64(len(chunk))
+		}
 		if i < 0 {
 			break
 		}
-		w.line(strings.TrimRight(string(w.part[:i]), "\r"))
-		w.part = w.part[i+1:]
+		w.endLine()
+		p = p[i+1:]
 	}
-	return len(p), nil
+	return n, nil
+}
+
+// endLine emits the line under way.
+func (w *lineWriter) endLine() {
+	l := strings.TrimRight(string(w.part), "\r")
+	if w.cut > 0 {
+		l += fmt.Sprintf(" [line cut: %d more bytes without a newline]", w.cut)
+	}
+	w.line(l)
+	w.part, w.cut = w.part[:0], 0
 }
 
 func (w *lineWriter) line(l string) {
@@ -169,9 +197,8 @@ func (w *lineWriter) line(l string) {
 func (w *lineWriter) flush() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.part) > 0 {
-		w.line(string(w.part))
-		w.part = nil
+	if len(w.part) > 0 || w.cut > 0 {
+		w.endLine()
 	}
 }
 
@@ -182,6 +209,19 @@ type ServiceAction struct {
 	Roles Refs   `yaml:"roles"`
 	Name  string `yaml:"name"`
 	Do    string `yaml:"do"`
+	// Timeout bounds each host's command (default defaultServiceTimeout): a start that
+	// hangs must not hold the run forever.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// defaultServiceTimeout bounds a service command when the runbook gives no timeout.
+const defaultServiceTimeout = 10 * time.Minute
+
+func (a *ServiceAction) timeout() time.Duration {
+	if a.Timeout.D > 0 {
+		return a.Timeout.D
+	}
+	return defaultServiceTimeout
 }
 
 func (a *ServiceAction) compile(c *compiler, act *Action) {
@@ -229,6 +269,9 @@ func (a *ServiceAction) plan(x *stepExec) (ActionRecord, error) {
 		rec.Commands = append(rec.Commands, h.Name+": "+cmd)
 	}
 	rec.Summary = fmt.Sprintf("%s %s on %s", a.Do, a.Name, strings.Join(rec.Hosts, ", "))
+	if a.Timeout.D > 0 {
+		rec.Summary += fmt.Sprintf(" (each within %s)", a.Timeout.D)
+	}
 	if len(errs) > 0 {
 		return rec, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -244,7 +287,12 @@ func (a *ServiceAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 			return
 		}
 		one := ActionRecord{}
-		runCommand(ctx, x, role, cmd, []int{0}, &one)
+		cctx, cancel := context.WithTimeout(ctx, a.timeout())
+		runCommand(cctx, x, role, cmd, []int{0}, &one)
+		if cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			one.Error = fmt.Sprintf("%s: the %s command of %s did not end within %s (the action's timeout)", x.host(role).Name, a.Do, a.Name, a.timeout())
+		}
+		cancel()
 		rec.Output = append(rec.Output, one.Output...)
 		if !one.OK {
 			// Stop at the first failure: the operator decides before the rest are touched.
@@ -315,37 +363,48 @@ func (a *INIAction) plan(x *stepExec) (ActionRecord, error) {
 }
 
 // fileTarget connects to the host of role and resolves file there, for an action that
-// changes that file. fail records an error about the file; ok is false when the action
-// cannot start (rec says why).
-func (x *stepExec) fileTarget(ctx context.Context, role string, file *Template, rec *ActionRecord) (t probe.Transport, p string, fail func(error), ok bool) {
+// changes that file: the path passes the path rules and, if it is itself a symbolic
+// link, is refused (safeTarget), and the path returned is the one to act on. fail
+// records an error about the file; ok is false when the action cannot start (rec says
+// why).
+func (x *stepExec) fileTarget(ctx context.Context, role string, file *Template, what string, rec *ActionRecord) (t probe.Transport, h *probe.Host, p string, fail func(error), ok bool) {
 	t, h, err := x.conn(ctx, role)
 	if err != nil {
 		rec.Error, rec.Unreachable = err.Error(), probe.IsConnectionError(err)
-		return nil, "", nil, false
+		return nil, nil, "", nil, false
 	}
 	if p, err = x.path(file, role); err != nil {
 		rec.Error = err.Error()
-		return nil, "", nil, false
+		return nil, nil, "", nil, false
 	}
 	fail = func(err error) {
-		rec.Error = fmt.Sprintf("%s:%s: %v", h.Name, p, err)
+		rec.Error = err.Error()
+		if !strings.HasPrefix(rec.Error, h.Name+":") {
+			rec.Error = fmt.Sprintf("%s:%s: %v", h.Name, p, err)
+		}
 		rec.Unreachable = probe.IsConnectionError(err)
 		rec.Unknown = rec.Unreachable // the connection died with the change under way
 	}
-	return t, p, fail, true
+	if p, err = safeTarget(ctx, t, h, p, targetOpts{What: what, Hint: "(name the file it points to by its own path)"}); err != nil {
+		fail(err)
+		return nil, nil, "", nil, false
+	}
+	return t, h, p, fail, true
 }
 
 func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
-	t, p, fail, ok := x.fileTarget(ctx, a.Role.Name, a.File, rec)
+	t, h, p, fail, ok := x.fileTarget(ctx, a.Role.Name, a.File, "the INI file", rec)
 	if !ok {
 		return
 	}
-	fi, err := t.Stat(ctx, p)
-	if err != nil {
-		fail(err)
-		return
+	fi, err := t.Lstat(ctx, p)
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("it is not a regular file (%s)", describeMode(fi.Mode()))
 	}
-	old, err := readSmallFile(ctx, t, p)
+	var old []byte
+	if err == nil {
+		old, err = readSmallFile(ctx, t, p)
+	}
 	if err != nil {
 		fail(err)
 		return
@@ -371,12 +430,12 @@ func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		rec.Changes = []string{"already as wanted: nothing written"}
 		return
 	}
-	backup, err := replaceFile(ctx, t, p, fi, old, updated, 0, x.runID)
+	kept, err := putFile(ctx, t, fileWrite{Host: h.Name, Path: p, Data: updated, Perm: fi.Mode().Perm(), KeepRun: x.runID, Orig: old})
 	if err != nil {
 		fail(err)
 		return
 	}
-	rec.Changes = append(rec.Changes, "original kept as "+backup)
+	rec.Changes = append(rec.Changes, "original kept as "+kept)
 	rec.OK = true
 }
 
@@ -394,59 +453,4 @@ func diffChanges(x *stepExec, old, updated []byte) []string {
 		}
 	}
 	return out
-}
-
-// replaceFile puts data at p on the host so that p is never seen half written: the data
-// goes to a temporary file that is renamed over p, then p is read back. orig is what p
-// was before (nil when it did not exist; the new file then gets mode perm); an existing
-// p keeps its mode, and its first original of this run (old) is kept beside it as
-// p.cutover-RUNID, whose name is returned ("" for a new file). The ini and write actions
-// share it.
-func replaceFile(ctx context.Context, t probe.Transport, p string, orig fs.FileInfo, old, data []byte, perm fs.FileMode, runID string) (string, error) {
-	backup := ""
-	if orig != nil {
-		perm = orig.Mode().Perm()
-		backup = p + ".cutover-" + runID
-		if _, err := t.Stat(ctx, backup); isNotExist(err) {
-			// Keep the very first original of this run: a retried step must not replace it with
-			// an already edited copy. It is written under a temporary name and renamed, so a
-			// backup cut short (the process killed, the connection dropped) is never taken for
-			// the original by the next attempt.
-			tmpb := backup + ".tmp"
-			err := writeFile(ctx, t, tmpb, old, perm)
-			if err == nil {
-				_ = t.Chtimes(ctx, tmpb, orig.ModTime(), orig.ModTime())
-				err = t.Rename(ctx, tmpb, backup)
-			}
-			if err != nil {
-				_ = t.Remove(context.WithoutCancel(ctx), tmpb)
-				return "", fmt.Errorf("keeping the original as %s: %w", backup, err)
-			}
-		}
-	}
-	tmp := p + ".cutover-tmp"
-	if err := writeFile(ctx, t, tmp, data, perm); err != nil {
-		return "", err
-	}
-	if err := t.Rename(ctx, tmp, p); err != nil {
-		_ = t.Remove(ctx, tmp)
-		return "", err
-	}
-	back, err := readSmallFile(ctx, t, p)
-	if err != nil || !bytes.Equal(back, data) {
-		return "", fmt.Errorf("the file did not read back as written")
-	}
-	return backup, nil
-}
-
-func writeFile(ctx context.Context, t probe.Transport, p string, data []byte, perm fs.FileMode) error {
-	w, err := t.Create(ctx, p, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(w, bytes.NewReader(data)); err != nil {
-		w.Close()
-		return err
-	}
-	return w.Close()
 }

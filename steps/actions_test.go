@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -191,32 +192,57 @@ func TestServiceAction(t *testing.T) {
 	})
 }
 
+// writer is a transport that creates files exclusively, as every transport that
+// writes must; the fixture's local transports are, and wrappers keep that.
+type writer interface {
+	probe.Transport
+	probe.ExclusiveCreator
+}
+
+// randomPart is the random part of cutover's temporary names, left out where tests
+// compare names.
+var randomPart = regexp.MustCompile(`-[0-9a-f]{16}$`)
+
 // opTransport records the file operations made through it.
 type opTransport struct {
-	probe.Transport
+	writer
 	mu  *sync.Mutex
 	ops *[]string
 }
 
+func newOpTransport(tr probe.Transport, mu *sync.Mutex, ops *[]string) opTransport {
+	return opTransport{tr.(writer), mu, ops}
+}
+
 func (o opTransport) log(s string) {
 	o.mu.Lock()
-	*o.ops = append(*o.ops, s)
+	*o.ops = append(*o.ops, randomPart.ReplaceAllString(s, "-R"))
 	o.mu.Unlock()
 }
 
 func (o opTransport) Create(ctx context.Context, p string, perm fs.FileMode) (io.WriteCloser, error) {
 	o.log("create " + filepath.Base(p))
-	return o.Transport.Create(ctx, p, perm)
+	return o.writer.Create(ctx, p, perm)
+}
+
+func (o opTransport) CreateExclusive(ctx context.Context, p string, perm fs.FileMode) (io.WriteCloser, error) {
+	o.log("create " + filepath.Base(p))
+	return o.writer.CreateExclusive(ctx, p, perm)
+}
+
+func (o opTransport) Mkdir(ctx context.Context, p string, perm fs.FileMode) error {
+	o.log("mkdir " + filepath.Base(p))
+	return o.writer.Mkdir(ctx, p, perm)
 }
 
 func (o opTransport) Rename(ctx context.Context, a, b string) error {
-	o.log("rename " + filepath.Base(a) + " " + filepath.Base(b))
-	return o.Transport.Rename(ctx, a, b)
+	o.log("rename " + randomPart.ReplaceAllString(filepath.Base(a), "-R") + " " + filepath.Base(b))
+	return o.writer.Rename(ctx, a, b)
 }
 
 func (o opTransport) RemoveAll(ctx context.Context, p string) error {
 	o.log("removeall " + filepath.Base(p))
-	return o.Transport.RemoveAll(ctx, p)
+	return o.writer.RemoveAll(ctx, p)
 }
 
 func TestINIAction(t *testing.T) {
@@ -243,7 +269,7 @@ func TestINIAction(t *testing.T) {
 	f := newFixture(t)
 	var mu sync.Mutex
 	var ops []string
-	f.wrap = func(_ string, tr probe.Transport) probe.Transport { return opTransport{tr, &mu, &ops} }
+	f.wrap = func(_ string, tr probe.Transport) probe.Transport { return newOpTransport(tr, &mu, &ops) }
 	p := f.write("h1", "lui/lui.ini", orig)
 	if err := os.Chmod(p, 0o640); err != nil {
 		t.Fatal(err)
@@ -277,16 +303,17 @@ func TestINIAction(t *testing.T) {
 	if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o640 {
 		t.Errorf("the edited file lost its mode: %v", fi.Mode())
 	}
-	if _, err := os.Stat(p + ".cutover-tmp"); !os.IsNotExist(err) {
-		t.Errorf("the temporary file is left behind: %v", err)
+	if m, _ := filepath.Glob(p + ".cutover-tmp*"); len(m) > 0 {
+		t.Errorf("the temporary file is left behind: %v", m)
 	}
 	// Atomic: the new content goes to a temporary name that is renamed over the file;
 	// the file itself is never opened for writing.
 	mu.Lock()
 	gotOps := slices.Clone(ops)
 	mu.Unlock()
-	if slices.Contains(gotOps, "create lui.ini") || !slices.Contains(gotOps, "rename lui.ini.cutover-tmp lui.ini") {
-		t.Errorf("file operations %q: want a write to lui.ini.cutover-tmp renamed over lui.ini", gotOps)
+	if slices.Contains(gotOps, "create lui.ini") || !slices.Contains(gotOps, "create lui.ini.cutover-tmp-R") ||
+		!slices.Contains(gotOps, "rename lui.ini.cutover-tmp-R lui.ini") {
+		t.Errorf("file operations %q: want a write to lui.ini.cutover-tmp-RANDOM renamed over lui.ini", gotOps)
 	}
 	for _, c := range []string{"line 2: RegistryHubHost=hub.maestro.lab -> RegistryHubHost=spare.maestro.lab", "- OldKey=1", "+ NewKey=added", "original kept as " + f.path("h1", backup)} {
 		if !slices.Contains(rec.Changes, c) {
@@ -320,7 +347,7 @@ func TestINIAction(t *testing.T) {
 }
 
 // treeHashes maps every file and folder under root to its content hash ("dir" for
-// folders).
+// folders, "link to X" for symbolic links).
 func treeHashes(t *testing.T, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -332,6 +359,11 @@ func treeHashes(t *testing.T, root string) map[string]string {
 		if d.IsDir() {
 			out[rel] = "dir"
 			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			to, err := os.Readlink(p)
+			out[rel] = "link to " + to
+			return err
 		}
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -354,7 +386,11 @@ func sortedTree(m map[string]string) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s %s\n", k, m[k][:min(12, len(m[k]))])
+		v := m[k]
+		if !strings.HasPrefix(v, "link to ") {
+			v = v[:min(12, len(v))]
+		}
+		fmt.Fprintf(&b, "%s %s\n", k, v)
 	}
 	return b.String()
 }
@@ -362,12 +398,12 @@ func sortedTree(m map[string]string) string {
 // flipTransport corrupts files written through it whose names contain match: the first
 // byte written is flipped, as a bad disk or a broken proxy would.
 type flipTransport struct {
-	probe.Transport
+	writer
 	match string
 }
 
-func (ft flipTransport) Create(ctx context.Context, p string, perm fs.FileMode) (io.WriteCloser, error) {
-	w, err := ft.Transport.Create(ctx, p, perm)
+func (ft flipTransport) CreateExclusive(ctx context.Context, p string, perm fs.FileMode) (io.WriteCloser, error) {
+	w, err := ft.writer.CreateExclusive(ctx, p, perm)
 	if err != nil || !strings.Contains(p, ft.match) {
 		return w, err
 	}
@@ -503,7 +539,7 @@ func TestCopyVerificationFails(t *testing.T) {
 	f := copyFixture(t)
 	f.wrap = func(host string, tr probe.Transport) probe.Transport {
 		if host == "h2" {
-			return flipTransport{Transport: tr, match: "b.properties"}
+			return flipTransport{writer: tr.(writer), match: "b.properties"}
 		}
 		return tr
 	}
@@ -538,7 +574,7 @@ func TestCopyRefusesSymlinks(t *testing.T) {
 	var ops []string
 	f.wrap = func(host string, tr probe.Transport) probe.Transport {
 		if host == "h2" {
-			return opTransport{tr, &mu, &ops}
+			return newOpTransport(tr, &mu, &ops)
 		}
 		return tr
 	}
@@ -602,7 +638,7 @@ func TestServiceWithoutCommand(t *testing.T) {
 // keepSum, without sha256sum or shasum: copies are verified by the next method down,
 // reading them back at last. asked counts the hash commands tried, by program.
 type noHashTransport struct {
-	probe.Transport
+	writer
 	asked   map[string]int
 	keepSum bool
 }
@@ -618,7 +654,7 @@ func (n noHashTransport) Run(ctx context.Context, cmd string, stdout, stderr io.
 			return 127, nil
 		}
 	}
-	return n.Transport.Run(ctx, cmd, stdout, stderr)
+	return n.writer.Run(ctx, cmd, stdout, stderr)
 }
 
 // TestCopyVerifiesWithoutOpenSSL: a host without openssl hashes with sha256sum, and one
@@ -642,9 +678,9 @@ func TestCopyVerifiesWithoutOpenSSL(t *testing.T) {
 					return tr
 				}
 				if corrupt {
-					tr = flipTransport{Transport: tr, match: "b.properties"}
+					tr = flipTransport{writer: tr.(writer), match: "b.properties"}
 				}
-				return noHashTransport{Transport: tr, asked: asked, keepSum: tc.keepSum}
+				return noHashTransport{writer: tr.(writer), asked: asked, keepSum: tc.keepSum}
 			}
 			rec := runAction(t, f.exec(testRunbook(t, copyRunbook), "replace", nil, nil))
 			if !corrupt && !tc.check(asked) {

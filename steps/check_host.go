@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -158,30 +157,6 @@ func (f INIFormat) of(file string) ini.Dialect {
 		return d
 	}
 	return probe.INIDialect(file)
-}
-
-// maxSmallFile bounds files read whole (INI files): anything larger is not an INI file
-// an operator edits by hand, and reading it would be a mistake.
-const maxSmallFile = 4 << 20
-
-func readSmallFile(ctx context.Context, t probe.Transport, p string) ([]byte, error) {
-	f, err := t.Open(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.Size() > maxSmallFile {
-		return nil, fmt.Errorf("%s is %d bytes, too large for an INI file", p, fi.Size())
-	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // CommandCheck runs a read-only command and checks its exit code and output.

@@ -455,13 +455,36 @@ func readLock(ctx context.Context, t probe.Transport, p string) ([]byte, error) 
 	}
 }
 
+// maxLockFile bounds what cutover reads of a lock file; its own are a few hundred bytes.
+const maxLockFile = 64 << 10
+
+// readLockOnce reads the lock at p. Only a regular file is a lock: a symbolic link there
+// (planted, since cutover creates the lock exclusively and O_EXCL never follows a link)
+// is refused without reading what it points to, and so is a file over maxLockFile.
 func readLockOnce(ctx context.Context, t probe.Transport, p string) ([]byte, error) {
+	fi, err := t.Lstat(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		to, _ := t.ReadLink(ctx, p)
+		return nil, fmt.Errorf("%s is a symbolic link (to %s), not a lock cutover made; cutover does not follow it: find out who put it there and remove it", p, to)
+	case !fi.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file (%s), so not a lock cutover made: remove it", p, fi.Mode().Type())
+	case fi.Size() > maxLockFile:
+		return nil, fmt.Errorf("%s is %d bytes, larger than %d KiB, the most cutover reads of a lock file: not a lock cutover made", p, fi.Size(), maxLockFile>>10)
+	}
 	f, err := t.Open(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, 64<<10))
+	raw, err := io.ReadAll(io.LimitReader(f, maxLockFile+1))
+	if err == nil && len(raw) > maxLockFile {
+		err = fmt.Errorf("%s grew past %d KiB, the most cutover reads of a lock file: not a lock cutover made", p, maxLockFile>>10)
+	}
+	return raw, err
 }
 
 // Hosts are the hosts locked, in order.

@@ -366,3 +366,50 @@ func TestSameNameOtherMachine(t *testing.T) {
 		t.Fatalf("the same machine: %v", err)
 	}
 }
+
+// TestPlantedLockLink: a symbolic link planted at the lock's name (to a file the run
+// must never write) is neither followed nor overwritten: the exclusive create fails on
+// it, and the run is refused with a message naming the link, even with --break-lock.
+// The mutex name of a lock being broken is created exclusively too.
+func TestPlantedLockLink(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{lock.FileName, lock.FileName + ".breaking"} {
+		hs, pool := hosts(t, "a")
+		canary := filepath.Join(t.TempDir(), "canary")
+		if err := os.WriteFile(canary, []byte("canary\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name != lock.FileName {
+			// A stale lock to break, so that the mutex is needed.
+			write(t, hs[0], &lock.Owner{Operator: "bob@gone", Machine: "elsewhere", PID: 1, RunID: "old", Runbook: "x"})
+		}
+		if err := os.Symlink(canary, filepath.Join(hs[0].InstallDir, name)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := lock.Acquire(ctx, pool, hs, owner("run-1"), lock.Options{Break: "the old run is gone"})
+		want := name + " is a symbolic link (to " + canary + ")"
+		if name != lock.FileName {
+			want = "another cutover run is replacing this lock right now (" + filepath.Join(hs[0].InstallDir, name) + " exists"
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s planted: %v; want %q", name, err, want)
+		}
+		if b, _ := os.ReadFile(canary); string(b) != "canary\n" {
+			t.Errorf("%s planted: the lock was written through the link: %q", name, b)
+		}
+	}
+}
+
+// TestOversizedLockIsRefused: a lock file larger than any cutover writes is not read
+// whole; the refusal names the file and the limit.
+func TestOversizedLockIsRefused(t *testing.T) {
+	hs, pool := hosts(t, "a")
+	p := filepath.Join(hs[0].InstallDir, lock.FileName)
+	if err := os.WriteFile(p, make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := lock.Acquire(context.Background(), pool, hs, owner("run-1"), lock.Options{})
+	if err == nil || !strings.Contains(err.Error(), p+" is 1048576 bytes, larger than 64 KiB") {
+		t.Errorf("an oversized lock: %v", err)
+	}
+}
