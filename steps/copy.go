@@ -10,6 +10,8 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,11 +27,20 @@ import (
 // then is the old target removed and the staging copy renamed into place. In into mode
 // files are copied into an existing folder, each through a temporary name. Every file is
 // verified after copying: size and SHA-256 of what arrived against what was sent.
+//
+// Before anything is written, every target passes the path rules (safeTarget), a
+// symbolic link at the root of a source or target is refused unless FollowSymlinks, and
+// a replace whose target exists, is not empty and is not what the step expects stops
+// (expectTarget).
 type CopyAction struct {
 	From  Ref        `yaml:"from"`
 	To    Ref        `yaml:"to"`
 	Paths []CopyPath `yaml:"paths"`
 	Mode  string     `yaml:"mode"`
+	// FollowSymlinks lets a source or target that is itself a symbolic link stand for
+	// what it points to (which the path rules then check). Links inside a copied folder
+	// are refused either way.
+	FollowSymlinks bool `yaml:"follow_symlinks"`
 }
 
 // CopyPath is one file or folder to copy; Dst defaults to Src. Relative paths resolve
@@ -37,8 +48,22 @@ type CopyAction struct {
 type CopyPath struct {
 	Src *Template `yaml:"src"`
 	Dst *Template `yaml:"dst"`
-	Pos yamlpos.Pos
+	// Expect says which existing target a replace may delete: "install" (the default
+	// inside the install folder) accepts one of the source's kind, file or folder, such
+	// as a fresh installation's; "absent" (the default elsewhere) accepts only an empty
+	// one or an earlier copy of the same source.
+	Expect string `yaml:"expect"`
+	// Marker names a file (relative to the target folder) whose presence makes an
+	// existing target folder expected, whatever Expect says.
+	Marker string `yaml:"marker"`
+	Pos    yamlpos.Pos
 }
+
+// Values of CopyPath.Expect.
+const (
+	expectInstall = "install"
+	expectAbsent  = "absent"
+)
 
 // UnmarshalYAML accepts "hub/hub.ini" or {src: ..., dst: ...}.
 func (p *CopyPath) UnmarshalYAML(n yast.Node) error {
@@ -66,6 +91,18 @@ func (a *CopyAction) compile(c *compiler, act *Action) {
 	for _, p := range a.Paths {
 		c.tmpl(p.Src, "src", p.Pos, true)
 		c.tmpl(p.Dst, "dst", p.Pos, false)
+		switch p.Expect {
+		case "", expectInstall, expectAbsent:
+		default:
+			c.errorf(p.Pos, "expect must be %s or %s, not %q", expectInstall, expectAbsent, p.Expect)
+		}
+		if p.Expect != "" && a.Mode == "into" {
+			c.errorf(p.Pos, "expect applies to mode replace only: mode into never deletes a target")
+		}
+		m := strings.ReplaceAll(p.Marker, `\`, "/")
+		if p.Marker != "" && (probe.IsAbs(m) || slices.Contains(strings.Split(m, "/"), "..")) {
+			c.errorf(p.Pos, "marker %q must be a path inside the target folder (relative, without ..)", p.Marker)
+		}
 	}
 }
 
@@ -94,6 +131,9 @@ func (a *CopyAction) plan(x *stepExec) (ActionRecord, error) {
 			return rec, err
 		}
 		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s", from.Name, src, to.Name, dst))
+		if err := checkPlanned(to, dst, "the copy target"); err != nil {
+			return rec, err
+		}
 	}
 	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name)
 	return rec, nil
@@ -128,11 +168,19 @@ func (a *CopyAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	rec.OK = true
 }
 
+// followHint is how a refused link at a copy's root can be copied anyway.
+const followHint = "(say follow_symlinks: true in the runbook's copy to copy what it points to)"
+
 func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Transport, from, to *probe.Host, rec *ActionRecord) error {
-	// List every source first: a missing source stops the action before anything on the
-	// target is touched.
+	ec, err := exclusive(dt, to.Name)
+	if err != nil {
+		return err
+	}
+	// Look at every source and target first: a missing source, a refused path or an
+	// unexpected target stops the action before anything on the target is touched.
 	type job struct {
-		src, dst string
+		src, dst string // as the plan shows them
+		at       string // the target to act on: dst with its folders' links followed
 		items    []copyItem
 		total    int64
 	}
@@ -143,28 +191,43 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		if err != nil {
 			return err
 		}
+		if err := a.checkSource(ctx, st, from, src); err != nil {
+			return err
+		}
 		items, size, err := listTree(ctx, st, src)
 		if err != nil {
 			return fmt.Errorf("source %s:%s: %w", from.Name, src, err)
 		}
-		jobs = append(jobs, job{src: src, dst: dst, items: items, total: size})
+		at, err := safeTarget(ctx, dt, to, dst, targetOpts{What: "the copy target", Follow: a.FollowSymlinks, Hint: followHint})
+		if err != nil {
+			return err
+		}
+		if a.Mode == "replace" {
+			err = expectTarget(ctx, dt, to, p, at, src, items)
+		} else {
+			err = intoTarget(ctx, dt, to, at, items)
+		}
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, job{src: src, dst: dst, at: at, items: items, total: size})
 		total += size
 	}
 	prog := &copyProgress{x: x, total: total, every: 100 * time.Millisecond}
 	hashWith := hashUnknown
 	rec.Changes = nil
 	for _, j := range jobs {
-		target := j.dst
+		target := j.at
 		if a.Mode == "replace" {
-			target = j.dst + ".cutover-incoming"
-			if err := dt.RemoveAll(ctx, target); err != nil {
-				return fmt.Errorf("%s:%s: clearing an earlier staging copy: %w", to.Name, target, err)
+			if err := sweepTemps(ctx, dt, j.at, tmpIncoming); err != nil {
+				return fmt.Errorf("%s: clearing an earlier staging copy: %w", to.Name, err)
 			}
+			target = tempName(j.at, tmpIncoming)
 		}
 		if err := dt.MkdirAll(ctx, path.Dir(target), 0o755); err != nil {
 			return fmt.Errorf("%s:%s: %w", to.Name, path.Dir(target), err)
 		}
-		files, err := copyItems(ctx, st, dt, to, &hashWith, j.src, target, j.items, a.Mode == "into", prog)
+		files, err := copyItems(ctx, st, dt, ec, to, &hashWith, j.src, target, j.items, a.Mode == "into", prog)
 		if err != nil {
 			if a.Mode == "replace" {
 				// The staging copy is incomplete or failed verification: remove it, so the
@@ -174,18 +237,178 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 			return fmt.Errorf("copying %s:%s to %s:%s: %w", from.Name, j.src, to.Name, target, err)
 		}
 		if a.Mode == "replace" {
-			if err := dt.RemoveAll(ctx, j.dst); err != nil {
-				return fmt.Errorf("%s:%s: removing the old copy: %w", to.Name, j.dst, err)
+			size := int64(-1)
+			if !j.items[0].fi.IsDir() {
+				size = j.total
 			}
-			if err := dt.Rename(ctx, target, j.dst); err != nil {
+			if err := checkOwn(ctx, dt, to.Name, target, size); err != nil {
+				return err
+			}
+			if err := dt.RemoveAll(ctx, j.at); err != nil {
+				return fmt.Errorf("%s:%s: removing the old copy: %w", to.Name, j.at, err)
+			}
+			if err := dt.Rename(ctx, target, j.at); err != nil {
 				return fmt.Errorf("%s: moving %s into place: %w", to.Name, target, err)
 			}
 		}
 		rec.Files += files
 		rec.Bytes += j.total
-		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, j.dst, plural(files, "file", "files"), j.total))
+		where := j.dst
+		if j.at != cleanHostPath(j.dst) {
+			where += " (at " + j.at + ")"
+		}
+		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, where, plural(files, "file", "files"), j.total))
 	}
 	prog.report(true)
+	return nil
+}
+
+// checkSource refuses a source that is itself a symbolic link, unless the runbook says
+// follow_symlinks: copying it would copy whatever the link points to now.
+func (a *CopyAction) checkSource(ctx context.Context, t probe.Transport, h *probe.Host, src string) error {
+	fi, err := t.Lstat(ctx, src)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 || a.FollowSymlinks {
+		return nil // a missing source is reported by the listing
+	}
+	to, _ := t.ReadLink(ctx, src)
+	return &LinkRefusal{Host: h.Name, Path: src, To: to, What: "the copy source", Hint: followHint}
+}
+
+// expectTarget decides whether the existing target of a replace may be deleted. It may
+// when it is absent or empty, when it holds p.Marker, or when it has the source's kind
+// (file or folder) and, under expect: install (the default inside the install folder),
+// that is all it takes (a fresh installation's files), while under expect: absent (the
+// default elsewhere) every name under it must be one the source has too, with the same
+// kind: an earlier copy of the same source, complete or cut short. Anything else stops
+// the step with the reason, before anything is changed.
+func expectTarget(ctx context.Context, t probe.Transport, h *probe.Host, p CopyPath, at, src string, items []copyItem) error {
+	fi, err := t.Lstat(ctx, at)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: looking at the copy target %s: %w", h.Name, at, err)
+	}
+	stop := func(why string) error {
+		return fmt.Errorf("%s: refusing to replace %s: it exists, is not empty and is not what this step expects: %s. Nothing was changed: move it aside or empty it and retry, or choose another target", h.Name, at, why)
+	}
+	srcDir := items[0].fi.IsDir()
+	switch {
+	case !fi.IsDir() && !fi.Mode().IsRegular():
+		return stop(fmt.Sprintf("it is %s, not a file or folder", describeMode(fi.Mode())))
+	case fi.Mode().IsRegular() && fi.Size() == 0:
+		return nil
+	case fi.IsDir() != srcDir:
+		kind := map[bool]string{true: "a folder", false: "a file"}
+		return stop(fmt.Sprintf("it is %s and the source %s is %s", kind[fi.IsDir()], src, kind[srcDir]))
+	}
+	var entries []fs.FileInfo
+	if fi.IsDir() {
+		if entries, err = t.ReadDir(ctx, at); err != nil {
+			return fmt.Errorf("%s: looking into the copy target %s: %w", h.Name, at, err)
+		}
+		if len(entries) == 0 {
+			return nil
+		}
+		if p.Marker != "" {
+			if mi, err := t.Lstat(ctx, path.Join(at, strings.ReplaceAll(p.Marker, `\`, "/"))); err == nil && mi.Mode().IsRegular() {
+				return nil
+			}
+		}
+	}
+	expect := p.Expect
+	if expect == "" {
+		expect = expectAbsent
+		if inside, err := insideInstall(ctx, t, h, at); err != nil {
+			return err
+		} else if inside {
+			expect = expectInstall
+		}
+	}
+	if expect == expectInstall {
+		return nil
+	}
+	if !fi.IsDir() {
+		return stop(fmt.Sprintf("it is a file of %d bytes where the runbook expects nothing (expect: %s)", fi.Size(), expectAbsent))
+	}
+	kinds := make(map[string]bool, len(items)) // relative path -> is a folder
+	for _, it := range items {
+		kinds[it.rel] = it.fi.IsDir()
+	}
+	foreign, err := firstForeign(ctx, t, at, "", entries, kinds)
+	if err != nil {
+		return fmt.Errorf("%s: looking into the copy target %s: %w", h.Name, at, err)
+	}
+	if foreign != "" {
+		where := "outside the install folder"
+		if p.Expect != "" {
+			where = "with expect: " + expectAbsent
+		}
+		return stop(fmt.Sprintf("it holds %s, which the source %s does not have (%s only an empty folder or an earlier copy of the same source is replaced)", path.Join(at, foreign), src, where))
+	}
+	return nil
+}
+
+// firstForeign walks a target folder and returns the first name under it (relative)
+// that the source does not have with the same kind, or "".
+func firstForeign(ctx context.Context, t probe.Transport, root, rel string, entries []fs.FileInfo, kinds map[string]bool) (string, error) {
+	for _, e := range entries {
+		r := path.Join(rel, e.Name())
+		isDir, ok := kinds[r]
+		if !ok || isDir != e.IsDir() || (!e.IsDir() && !e.Mode().IsRegular()) {
+			return r, nil
+		}
+		if !e.IsDir() {
+			continue
+		}
+		sub, err := t.ReadDir(ctx, path.Join(root, r))
+		if err != nil {
+			return "", err
+		}
+		if f, err := firstForeign(ctx, t, root, r, sub, kinds); f != "" || err != nil {
+			return f, err
+		}
+	}
+	return "", nil
+}
+
+// insideInstall reports whether at lies inside the host's install folder, as written or
+// as resolved on the host.
+func insideInstall(ctx context.Context, t probe.Transport, h *probe.Host, at string) (bool, error) {
+	if h.InstallDir == "" {
+		return false, nil
+	}
+	in, err := resolveOnHost(ctx, t, h.InstallDir, true)
+	if err != nil {
+		return false, fmt.Errorf("%s: resolving the install folder %s: %w", h.Name, h.InstallDir, err)
+	}
+	return within(at, in) || within(at, cleanHostPath(h.InstallDir)), nil
+}
+
+// intoTarget looks at the target of an into copy before anything is written: where the
+// source has a folder the target must have a folder or nothing, and where it has a file,
+// a file or nothing; a link anywhere the copy would write is refused (a write into it
+// would land wherever it points).
+func intoTarget(ctx context.Context, t probe.Transport, h *probe.Host, at string, items []copyItem) error {
+	for _, it := range items {
+		d := path.Join(at, it.rel)
+		fi, err := t.Lstat(ctx, d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%s: looking at %s: %w", h.Name, d, err)
+		}
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			to, _ := t.ReadLink(ctx, d)
+			return &LinkRefusal{Host: h.Name, Path: d, To: to, What: "to copy into", Hint: "(nothing was written)"}
+		case it.fi.IsDir() && !fi.IsDir():
+			return fmt.Errorf("%s: refusing to copy into %s: the source has a folder there and the target %s; nothing was written", h.Name, d, describeMode(fi.Mode()))
+		case !it.fi.IsDir() && !fi.Mode().IsRegular():
+			return fmt.Errorf("%s: refusing to copy into %s: the source has a file there and the target %s; nothing was written", h.Name, d, describeMode(fi.Mode()))
+		}
+	}
 	return nil
 }
 
@@ -228,25 +451,32 @@ func listTree(ctx context.Context, t probe.Transport, root string) ([]copyItem, 
 	return items, total, walk("")
 }
 
-func copyItems(ctx context.Context, st, dt probe.Transport, dstHost *probe.Host, hashWith *hashMethod, src, dst string, items []copyItem, into bool, prog *copyProgress) (int, error) {
+// copyItems copies a listed tree to dst. In replace mode dst is a staging name nobody
+// else has: each folder is created with mkdir and each file exclusively, so nothing
+// there can be a planted link. In into mode the folders may exist (intoTarget looked at
+// them), and each file goes through a random temporary name created exclusively and is
+// renamed into place once verified.
+func copyItems(ctx context.Context, st, dt probe.Transport, ec probe.ExclusiveCreator, dstHost *probe.Host, hashWith *hashMethod, src, dst string, items []copyItem, into bool, prog *copyProgress) (int, error) {
 	v := newVerifier(ctx, dt, dstHost, hashWith)
 	files := 0
 	var err error
 	for _, it := range items {
 		s, d := path.Join(src, it.rel), path.Join(dst, it.rel)
 		if it.fi.IsDir() {
-			if err = dt.MkdirAll(ctx, d, it.fi.Mode().Perm()|0o700); err != nil {
+			if err = copyDir(ctx, dt, dstHost.Name, d, it.fi.Mode().Perm()|0o700, into); err != nil {
 				break
 			}
 			continue
 		}
 		tmp := d
 		if into {
-			tmp = d + ".cutover-tmp"
+			tmp = tempName(d, tmpNew)
 		}
 		var sum []byte
-		if sum, err = copyFile(ctx, st, dt, s, tmp, it.fi, prog); err != nil {
-			_ = dt.Remove(context.WithoutCancel(ctx), tmp)
+		if sum, err = copyFile(ctx, st, dt, ec, dstHost.Name, s, tmp, it.fi, prog); err != nil {
+			if !errors.Is(err, fs.ErrExist) {
+				_ = dt.Remove(context.WithoutCancel(ctx), tmp)
+			}
 			break
 		}
 		// Verified on the target while the next file streams; in into mode the file is
@@ -275,10 +505,51 @@ func copyItems(ctx context.Context, st, dt probe.Transport, dstHost *probe.Host,
 	return files, nil
 }
 
-// copyFile streams one file and returns the SHA-256 of what it sent. Both ends keep
-// several SFTP requests in flight: the source is read with its WriterTo into a pipe, and
-// the target is written from a reader whose length is known.
-func copyFile(ctx context.Context, st, dt probe.Transport, src, dst string, fi fs.FileInfo, prog *copyProgress) ([]byte, error) {
+// copyDir creates a folder of the copy. In replace mode it is new (inside the staging
+// copy, or the staging copy itself) and made with mkdir, which fails on anything already
+// there; in into mode an existing folder is used (intoTarget refused links) and leftovers
+// of an earlier attempt's temporary names in it are removed.
+func copyDir(ctx context.Context, t probe.Transport, host, d string, perm fs.FileMode, into bool) error {
+	if !into {
+		if err := t.Mkdir(ctx, d, perm); err != nil {
+			return plantedError(host, d, err)
+		}
+		return nil
+	}
+	fi, err := t.Lstat(ctx, d)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := t.Mkdir(ctx, d, perm); err != nil {
+			return plantedError(host, d, err)
+		}
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s: %s is no longer a folder (%s)", host, d, describeMode(fi.Mode()))
+	}
+	entries, err := t.ReadDir(ctx, d)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if leftoverTemp.MatchString(e.Name()) {
+			if err := t.RemoveAll(ctx, path.Join(d, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// leftoverTemp matches a temporary name of an into copy's file.
+var leftoverTemp = regexp.MustCompile(`\.cutover-` + tmpNew + `-[0-9a-f]{16}$`)
+
+// copyFile streams one file to a new file dst, created exclusively, and returns the
+// SHA-256 of what it sent. Both ends keep several SFTP requests in flight: the source is
+// read with its WriterTo into a pipe, and the target is written from a reader whose
+// length is known.
+func copyFile(ctx context.Context, st, dt probe.Transport, ec probe.ExclusiveCreator, host, src, dst string, fi fs.FileInfo, prog *copyProgress) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -287,9 +558,9 @@ func copyFile(ctx context.Context, st, dt probe.Transport, src, dst string, fi f
 		return nil, err
 	}
 	defer in.Close()
-	out, err := dt.Create(ctx, dst, fi.Mode().Perm())
+	out, err := ec.CreateExclusive(ctx, dst, fi.Mode().Perm())
 	if err != nil {
-		return nil, err
+		return nil, plantedError(host, dst, err)
 	}
 	pr, pw := io.Pipe()
 	go func() {
@@ -378,6 +649,13 @@ func newVerifier(ctx context.Context, t probe.Transport, h *probe.Host, with *ha
 	return v
 }
 
+func (v *verifier) hostName() string {
+	if v.h == nil {
+		return "the target"
+	}
+	return v.h.Name
+}
+
 // add queues a job; false means an earlier file failed and the copy should stop.
 func (v *verifier) add(j verifyJob) bool {
 	select {
@@ -418,7 +696,10 @@ func (v *verifier) loop() {
 			err = readBack(v.ctx, v.t, j)
 		}
 		if err == nil && j.final != "" {
-			err = v.t.Rename(v.ctx, j.path, j.final)
+			// Still the file cutover wrote, not something swapped in at its name.
+			if err = checkOwn(v.ctx, v.t, v.hostName(), j.path, j.size); err == nil {
+				err = v.t.Rename(v.ctx, j.path, j.final)
+			}
 		}
 		if err != nil {
 			_ = v.t.Remove(context.WithoutCancel(v.ctx), j.path)

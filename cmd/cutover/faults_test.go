@@ -138,7 +138,7 @@ func TestDroppedConnectionBeforeAction(t *testing.T) {
 // operator reruns, and the registry ends as on the old server, nothing merged.
 func TestDroppedConnectionMidCopy(t *testing.T) {
 	t.Parallel()
-	l := startLab(t, `drop:spare:accountreg\.cutover-incoming/account-008`)
+	l := startLab(t, `drop:spare:accountreg\.cutover-incoming-[0-9a-f]+/account-008`)
 	orig := treeOf(t, l.file("hub", "hub/accountreg"))
 	jpath := filepath.Join(t.TempDir(), "run.jsonl")
 	r := cutover(t, "run", "--from", l.runFile(), "--headless", "--journal", jpath)
@@ -151,7 +151,7 @@ func TestDroppedConnectionMidCopy(t *testing.T) {
 	if got := treeOf(t, l.file("spare", "hub/accountreg")); got != orig {
 		t.Error("after the rerun the account registry on spare differs from the old one")
 	}
-	if m, _ := filepath.Glob(l.file("spare", "hub/*.cutover-incoming")); len(m) > 0 {
+	if m, _ := filepath.Glob(l.file("spare", "hub/*.cutover-incoming-*")); len(m) > 0 {
 		t.Errorf("staging copies left behind: %v", m)
 	}
 }
