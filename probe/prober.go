@@ -108,6 +108,10 @@ func (p *Prober) Probe(ctx context.Context, h *Host) *Facts {
 		f.Error = fmt.Sprintf("probe command: %v", err)
 		return f
 	}
+	if w.over {
+		f.Error = fmt.Sprintf("probe command: its output went past %d MiB, the most cutover reads", maxProbeOutput>>20)
+		return f
+	}
 	if err := parseFacts(f, w.buf.Bytes(), "@@cutover-"+nonce, comps); err != nil {
 		f.Error = fmt.Sprintf("probe command (exit %d): %v", code, err)
 		return f
@@ -136,14 +140,27 @@ type markerWriter struct {
 	now    func() time.Time
 	buf    bytes.Buffer
 	seen   time.Time
+	over   bool // output went past maxProbeOutput
 }
 
+// maxMarkerFile bounds how much of a component's marker file (its INI settings) the
+// probe reads; maxProbeOutput bounds what it keeps of the probe command's output. A host
+// whose output goes past it is reported as such, never buffered without end.
+const (
+	maxMarkerFile  = 1 << 20
+	maxProbeOutput = 8 << 20
+)
+
 func (w *markerWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := maxProbeOutput - w.buf.Len(); room < len(p) {
+		p, w.over = p[:max(room, 0)], true
+	}
 	w.buf.Write(p)
 	if w.seen.IsZero() && bytes.Contains(w.buf.Bytes(), []byte(w.marker+" "+w.watch+" ")) {
 		w.seen = w.now()
 	}
-	return len(p), nil
+	return n, nil
 }
 
 // Script is the probe command for h: one POSIX shell (or PowerShell) script that prints
@@ -167,9 +184,11 @@ func Script(h *Host, comps []Component, nonce string) string {
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "D=%s\n", ShellQuote(h.InstallDir))
 		for _, c := range comps {
+			// The settings are read through dd (POSIX, unlike head -c), at most
+			// maxMarkerFile bytes: a marker file without end must not fill the output.
 			fmt.Fprintf(&b, "if [ -f \"$D/%s\" ]; then printf '%%s component %s\\n' \"$M\"; "+
-				"while IFS= read -r l || [ -n \"$l\" ]; do printf '%%s setting %s %%s\\n' \"$M\" \"$l\"; done < \"$D/%s\"; fi\n",
-				c.Marker, c.ID, c.ID, c.Marker)
+				"dd if=\"$D/%s\" bs=65536 count=%d 2>/dev/null | while IFS= read -r l || [ -n \"$l\" ]; do printf '%%s setting %s %%s\\n' \"$M\" \"$l\"; done; fi\n",
+				c.Marker, c.ID, c.Marker, maxMarkerFile/65536, c.ID)
 		}
 	}
 	for _, name := range sortedKeys(h.Services) {
@@ -196,7 +215,8 @@ func powerShellScript(h *Host, comps []Component, nonce string) string {
 		fmt.Fprintf(&b, "$D=%s\n", PSQuote(h.InstallDir))
 		for _, c := range comps {
 			fmt.Fprintf(&b, "$p=Join-Path $D %s; if (Test-Path -LiteralPath $p -PathType Leaf) { Write-Output \"$M component %s\"; "+
-				"Get-Content -LiteralPath $p | ForEach-Object { Write-Output \"$M setting %s $_\" } }\n", PSQuote(c.Marker), c.ID, c.ID)
+				"if ((Get-Item -LiteralPath $p).Length -le %d) { Get-Content -LiteralPath $p | ForEach-Object { Write-Output \"$M setting %s $_\" } } }\n",
+				PSQuote(c.Marker), c.ID, maxMarkerFile, c.ID)
 		}
 	}
 	for _, name := range sortedKeys(h.Services) {
