@@ -160,6 +160,8 @@ func maestroScenario(now time.Time) *lab.Scenario {
 				Apply: flagAll("proxy-misrouted", "proxy")},
 			{Name: "db-unreachable", Description: "a firewall on db2 refuses connections from the Hub server",
 				Apply: labRun("hub", "lab-net", "block", "hub", "db2")},
+			{Name: "lui-ini-link", Description: "lui.ini on lui is a symbolic link to a copy in /etc/maestro: cutover refuses to edit it through the link",
+				Apply: linkAway("lui", maestroDir+"/lui/lui.ini", "etc/maestro/lui.ini")},
 		},
 		Runs: []lab.RunFile{
 			{Runbook: "maestro/move-hub", Content: moveHubRun},
@@ -229,6 +231,33 @@ func all(steps ...func(*lab.Lab) error) func(*lab.Lab) error {
 			}
 		}
 		return nil
+	}
+}
+
+// linkAway moves a host's file to another place on the same host and leaves a symbolic
+// link to it where it was, as sites that keep settings elsewhere do.
+func linkAway(host, rel, to string) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		root := l.HostRoot(host)
+		from, dst := filepath.Join(root, filepath.FromSlash(rel)), filepath.Join(root, filepath.FromSlash(to))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(from, dst); err != nil {
+			return err
+		}
+		return os.Symlink(dst, from)
+	}
+}
+
+// linkTo replaces a host's file by a symbolic link to target, such as /dev/zero.
+func linkTo(host, rel, target string) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		p := filepath.Join(l.HostRoot(host), filepath.FromSlash(rel))
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		return os.Symlink(target, p)
 	}
 }
 

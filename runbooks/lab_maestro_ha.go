@@ -114,6 +114,8 @@ func maestroHAScenario(now time.Time) *lab.Scenario {
 				Apply: failedNightlyBackup(now)},
 			{Name: "startup-db-error", Description: "the next Maestro start writes database table errors to its startup log",
 				Apply: flagAll("startup-db-error", "primary", "standby")},
+			{Name: "sync-conf-dev-zero", Description: "the sync job's settings file on the primary is a symbolic link to /dev/zero: reading it must end at once, not fill memory",
+				Apply: linkTo("primary", "opt/maestro-sync/sync.conf", "/dev/zero")},
 			{Name: "after-failover", Description: "(a situation, not a failure) the lab as a failover leaves it: the primary off and fenced, Maestro on the standby, " + haPublic + " pointing at it",
 				Apply: afterFailover()},
 		},

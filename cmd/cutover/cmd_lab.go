@@ -35,6 +35,7 @@ func cmdLab(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\n", "drop:HOST:REGEX", "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change")
 		fmt.Fprintf(tw, "%s\t%s\n", "drop-after:HOST:REGEX", "let a matching command run to its end, then cut HOST's connections before its exit status is sent")
 		fmt.Fprintf(tw, "%s\t%s\n", "hang:HOST:REGEX", "HOST stops answering (nothing is closed) as a matching command starts")
+		fmt.Fprintf(tw, "%s\t%s\n", "link:HOST:REGEX", "plant a symbolic link to the lab's canary at a name matching REGEX just before HOST creates it over SFTP (open, mkdir, rename)")
 		if err := tw.Flush(); err != nil {
 			return err
 		}

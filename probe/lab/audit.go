@@ -19,14 +19,17 @@ type AuditEntry struct {
 	Time time.Time `json:"time"`
 	// Host is the inventory name.
 	Host string `json:"host"`
-	// Kind is "exec" or "sftp".
+	// Kind is "exec", "sftp", or "fault" for a disruption that struck.
 	Kind string `json:"kind"`
 	// Op is "exec" or "shell" for commands; for SFTP one of "open" (for writing),
 	// "remove", "rmdir", "mkdir", "rename", "posix-rename", "setstat", "link", "symlink".
 	Op string `json:"op"`
 	// Path is the path acted on (absolute); for link and symlink, the new link.
 	Path string `json:"path,omitempty"`
-	// Target is the new name of a rename, or what a link or symlink points to.
+	// Target is the new name of a rename, or what a link or symlink points to; for an
+	// open or setstat of a symbolic link, the file the link led to (a write through a
+	// link shows where it landed); for a planted link (kind "fault", op "link"), the
+	// canary it points to.
 	Target string `json:"target,omitempty"`
 	// Flags says how a file was opened ("write,create,trunc") or which attributes a
 	// setstat changed ("size,mode,owner,times").

@@ -32,6 +32,12 @@ const (
 	// HangOnStart makes the host stop answering as a matching command starts (the
 	// command itself runs on): clients see silence until Unhang, as with Hang.
 	HangOnStart = "hang"
+	// PlantLink plants a symbolic link at the name a matching SFTP request is about to
+	// create (an open that creates, a mkdir, the new name of a rename), just before the
+	// lab carries the request out, as someone on the host who guessed the name would.
+	// The link points at the lab's canary (Lab.Canary), outside every host: a file, or a
+	// folder for a mkdir. A client that writes through it changes the canary.
+	PlantLink = "link"
 )
 
 // Disruption is one armed disruption.
@@ -49,19 +55,19 @@ func (d *Disruption) String() string { return d.Kind + ":" + d.Host + ":" + d.Pa
 // a scenario fault.
 func IsDisruption(fault string) bool {
 	kind, _, ok := strings.Cut(fault, ":")
-	return ok && (kind == DropBefore || kind == DropAfter || kind == HangOnStart)
+	return ok && (kind == DropBefore || kind == DropAfter || kind == HangOnStart || kind == PlantLink)
 }
 
 // ParseDisruption reads "KIND:HOST:REGEX" (the regular expression may contain colons).
 func ParseDisruption(spec string) (*Disruption, error) {
 	parts := strings.SplitN(spec, ":", 3)
 	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
-		return nil, fmt.Errorf("lab: disruption %q: write KIND:HOST:REGEX, KIND one of %s, %s, %s", spec, DropBefore, DropAfter, HangOnStart)
+		return nil, fmt.Errorf("lab: disruption %q: write KIND:HOST:REGEX, KIND one of %s, %s, %s, %s", spec, DropBefore, DropAfter, HangOnStart, PlantLink)
 	}
 	switch parts[0] {
-	case DropBefore, DropAfter, HangOnStart:
+	case DropBefore, DropAfter, HangOnStart, PlantLink:
 	default:
-		return nil, fmt.Errorf("lab: disruption %q: unknown kind %q (%s, %s or %s)", spec, parts[0], DropBefore, DropAfter, HangOnStart)
+		return nil, fmt.Errorf("lab: disruption %q: unknown kind %q (%s, %s, %s or %s)", spec, parts[0], DropBefore, DropAfter, HangOnStart, PlantLink)
 	}
 	re, err := regexp.Compile(parts[2])
 	if err != nil {
@@ -101,10 +107,11 @@ func (l *Lab) Armed() []string {
 
 // Moments a disruption is looked for.
 const (
-	momentBeforeStart = iota // a command is about to start
-	momentStarted            // a command has started
-	momentBeforeExit         // a command ended; its status is not sent yet
-	momentFileChanged        // a file change over SFTP succeeded; its reply is not sent yet
+	momentBeforeStart  = iota // a command is about to start
+	momentStarted             // a command has started
+	momentBeforeExit          // a command ended; its status is not sent yet
+	momentFileChanged         // a file change over SFTP succeeded; its reply is not sent yet
+	momentBeforeCreate        // an SFTP request is about to create a name
 )
 
 // take removes and returns the first armed disruption that fits.
@@ -125,6 +132,8 @@ func (l *Lab) take(h *host, moment int, subject string) *Disruption {
 			fits = d.Kind == DropAfter
 		case momentFileChanged:
 			fits = d.Kind == DropBefore || d.Kind == DropAfter
+		case momentBeforeCreate:
+			fits = d.Kind == PlantLink
 		}
 		if fits {
 			l.disrupt.armed = append(l.disrupt.armed[:i:i], l.disrupt.armed[i+1:]...)

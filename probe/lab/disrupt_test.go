@@ -164,6 +164,7 @@ func TestParseDisruption(t *testing.T) {
 		{"drop::x", "write KIND:HOST:REGEX"},
 		{"explode:a:x", "unknown kind"},
 		{"drop:a:(", "missing closing"},
+		{"link:a:x", ""},
 	} {
 		_, err := lab.ParseDisruption(tc.spec)
 		if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
@@ -177,5 +178,67 @@ func TestParseDisruption(t *testing.T) {
 	_, err := lab.Setup(t.TempDir(), testScenario(), lab.Options{Faults: []string{"drop:nosuch:x"}})
 	if err == nil || !strings.Contains(err.Error(), `no host "nosuch"`) {
 		t.Errorf("Setup with a disruption on an unknown host: %v", err)
+	}
+}
+
+// TestPlantLink: a link to the canary is planted at a matching name just before the
+// SFTP request that creates it. A plain create (O_TRUNC) writes through it into the
+// canary, and the audit log says where the write landed; an exclusive create and a
+// mkdir fail on it; each strike is recorded once.
+func TestPlantLink(t *testing.T) {
+	t.Parallel()
+	l := serve(t, t.TempDir(), lab.Options{Faults: []string{
+		`link:a:naive$`, `link:a:careful$`, `link:a:folder$`,
+	}})
+	file, dir := l.Canary()
+	if b, err := os.ReadFile(file); err != nil || !strings.HasPrefix(string(b), "canary") {
+		t.Fatalf("canary: %q, %v", b, err)
+	}
+	fc, err := sftp.NewClient(dialHost(t, l, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Close()
+	root := l.HostRoot("a")
+
+	w, err := fc.Create(filepath.Join(root, "naive"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("through the link\n"))
+	w.Close()
+	if b, _ := os.ReadFile(file); string(b) != "through the link\n" {
+		t.Errorf("a plain create did not write through the planted link: the canary holds %q", b)
+	}
+	if _, err := fc.OpenFile(filepath.Join(root, "careful"), os.O_WRONLY|os.O_CREATE|os.O_EXCL); err == nil {
+		t.Error("an exclusive create succeeded on a planted link")
+	}
+	if err := fc.Mkdir(filepath.Join(root, "folder")); err == nil {
+		t.Error("mkdir succeeded on a planted link")
+	}
+	if to, err := os.Readlink(filepath.Join(root, "folder")); err != nil || to != dir {
+		t.Errorf("a mkdir gets a link to the canary folder: %q, %v", to, err)
+	}
+	entries, err := l.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var strikes, through []string
+	for _, e := range entries {
+		if e.Kind == "fault" && e.Op == lab.PlantLink {
+			strikes = append(strikes, filepath.Base(e.Path)+" -> "+filepath.Base(e.Target))
+		}
+		if e.Kind == "sftp" && e.Op == "open" && e.Target != "" {
+			through = append(through, filepath.Base(e.Path)+" -> "+e.Target)
+		}
+	}
+	if got := strings.Join(strikes, "|"); got != "naive -> canary|careful -> canary|folder -> canary.d" {
+		t.Errorf("strikes recorded as %q", got)
+	}
+	if len(through) != 1 || through[0] != "naive -> "+file {
+		t.Errorf("opens through a link recorded as %q", through)
+	}
+	if a := l.Armed(); len(a) != 0 {
+		t.Errorf("still armed: %v", a)
 	}
 }

@@ -34,7 +34,7 @@ const (
 // The state file comes last so an interrupted reset still looks like a lab.
 func labEntries() []string {
 	return []string{hostsDir, hostKeysDir, runsDir, clientKeyFile, clientKeyFile + ".pub",
-		knownHostsFile, inventoryFile, auditFile, stateFile, zoneFile, rulesFile}
+		knownHostsFile, inventoryFile, auditFile, canaryFile, canaryDir, stateFile, zoneFile, rulesFile}
 }
 
 // state is lab.json: what a later Setup needs to resume the lab.
@@ -124,6 +124,9 @@ func Setup(dir string, sc *Scenario, opts Options) (*Lab, error) {
 	}
 	if err := l.writeZone(); err != nil {
 		return nil, err
+	}
+	if err := l.writeCanary(); err != nil {
+		return nil, fmt.Errorf("lab: canary: %w", err)
 	}
 	// Derived files follow the ports and keys; an operator's edits survive otherwise.
 	rewrite := prev == nil || keysCreated || portsMoved

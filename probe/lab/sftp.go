@@ -79,10 +79,18 @@ func (s *sftpFS) open(r *sftp.Request) (sftp.WriterAtReaderAt, error) {
 			names = append(names, f.name)
 		}
 	}
+	if pf.Creat {
+		s.l.plant(s.h, r.Filepath, false)
+	}
+	// An open through a link is audited with the file it led to.
+	through := linkedTo(r.Filepath)
 	// The request server drops the open's attributes, so new files get OpenSSH's usual
 	// 0666 less a 022 umask; clients set other modes with setstat.
 	f, err := os.OpenFile(r.Filepath, flag, 0o644)
-	s.audit("open", r.Filepath, "", strings.Join(names, ","), err)
+	if err != nil {
+		through = "" // nothing was opened through it
+	}
+	s.audit("open", r.Filepath, through, strings.Join(names, ","), err)
 	if err != nil {
 		return nil, err
 	}
@@ -105,14 +113,17 @@ func (s *sftpFS) Filecmd(r *sftp.Request) error {
 	path, target, flags := r.Filepath, r.Target, ""
 	switch r.Method {
 	case "Setstat":
+		target = linkedTo(r.Filepath) // a setstat follows a link: audit where it led
 		flags, err = setstat(r)
 	case "Rename":
+		s.l.plant(s.h, r.Target, false)
 		err = renameNoReplace(r.Filepath, r.Target)
 	case "Remove":
 		err = pathErr("remove", r.Filepath, syscall.Unlink(r.Filepath))
 	case "Rmdir":
 		err = pathErr("rmdir", r.Filepath, syscall.Rmdir(r.Filepath))
 	case "Mkdir":
+		s.l.plant(s.h, r.Filepath, true)
 		err = os.Mkdir(r.Filepath, 0o755)
 	case "Link":
 		err = os.Link(r.Filepath, r.Target)
@@ -130,6 +141,7 @@ func (s *sftpFS) Filecmd(r *sftp.Request) error {
 
 // PosixRename renames, replacing the target atomically (posix-rename@openssh.com).
 func (s *sftpFS) PosixRename(r *sftp.Request) error {
+	s.l.plant(s.h, r.Target, false)
 	err := os.Rename(r.Filepath, r.Target)
 	s.audit("posix-rename", r.Filepath, r.Target, "", err)
 	return err

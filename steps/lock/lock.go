@@ -319,7 +319,12 @@ func Acquire(ctx context.Context, pool *probe.Pool, hosts []*probe.Host, me Owne
 		}
 		p, err := create(ctx, t, lk.ec, lk.paths, content)
 		if errors.Is(err, fs.ErrExist) {
-			raw, _ := readLock(ctx, t, p)
+			raw, rerr := readLock(ctx, t, p)
+			if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+				// Not a lock cutover can read (a link planted at its name, say): the
+				// exclusive create wrote nothing through it, and the run stops here.
+				return fail(fmt.Errorf("locking %s: %w", h.Name, rerr))
+			}
 			if c := judge(h.Name, p, raw, me, alive); c != nil {
 				// Someone else locked it between our look and our create: theirs.
 				return fail(&HeldError{Conflicts: []*Conflict{c}})
