@@ -100,7 +100,7 @@ func (a *WriteAction) plan(x *stepExec) (ActionRecord, error) {
 		rec.Summary += ", then tested with the command below (a refusal puts the previous file back)"
 		rec.Commands = []string{x.redact(cmd)}
 	}
-	return rec, nil
+	return rec, checkPlanned(h, h.Resolve(file), "the file to write")
 }
 
 func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {

@@ -359,7 +359,7 @@ func (a *INIAction) plan(x *stepExec) (ActionRecord, error) {
 	for _, k := range a.Unset {
 		rec.Changes = append(rec.Changes, "; remove "+k)
 	}
-	return rec, nil
+	return rec, checkPlanned(h, h.Resolve(file), "the INI file")
 }
 
 // fileTarget connects to the host of role and resolves file there, for an action that

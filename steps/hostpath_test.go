@@ -197,3 +197,28 @@ func TestSafeTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanShowsRefusals: a plan names a refused path before anything runs, for every
+// action that writes.
+func TestPlanShowsRefusals(t *testing.T) {
+	rb := testRunbook(t, `  - id: ini
+    title: ini
+    action:
+      ini: {role: a, file: "{{ params.word }}", set: {K: v}}
+  - id: write
+    title: write
+    action:
+      write: {role: a, file: "{{ params.word }}", content: "x\n"}
+  - id: copy
+    title: copy
+    action:
+      copy: {from: a, to: b, paths: [{src: x, dst: "{{ params.word }}"}]}
+`)
+	f := newFixture(t)
+	for _, step := range []string{"ini", "write", "copy"} {
+		x := f.exec(rb, step, nil, map[string]string{"word": "/etc/"})
+		if _, err := x.step.Action.Spec.plan(x); err == nil || !strings.Contains(err.Error(), "/etc is a system folder") {
+			t.Errorf("plan of %s to /etc/: %v", step, err)
+		}
+	}
+}
