@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -37,6 +38,12 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	j, st, rb := rec.j, rec.st, rec.rb
 	if j.Broken != nil {
 		return bad("%s:%v: refusing to replay a journal that fails its integrity check (cutover verify %s)", path, j.Broken, path)
+	}
+	if problems := journal.Exposure(path); len(problems) > 0 {
+		return bad("refusing to replay %s: %s; make it yours and writable only by you (chown, chmod go-w) if you trust its content", path, strings.Join(problems, "; "))
+	}
+	if _, err := journal.ReadSignature(path); err != nil && !errors.Is(err, journal.ErrNoSignature) {
+		return bad("refusing to replay: %v", err)
 	}
 	inv, err := rec.inventory(rf.inventory)
 	if err != nil {
@@ -78,13 +85,18 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: out}
-	cfg := rf.config(e, inv, printer)
+	cfg, release, err := rf.config(e, inv, printer)
+	if err != nil {
+		return err
+	}
 	cfg.JournalPath = out
 	run, err := cfg.Start(ctx, rb, rep.Inputs, path)
 	if err != nil {
+		release()
 		return explainStart(e, err)
 	}
-	defer closeRun(e, run)
+	defer closeRun(e, run, cfg, release)
+	warnExposure(e, out)
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "replay"}, run.Journal.Path()))
 }
 

@@ -30,6 +30,8 @@ type runFlags struct {
 	breakLock        string
 	keepalive        time.Duration
 	keepaliveTimeout time.Duration
+	sign             bool
+	signKey          string
 }
 
 func (rf *runFlags) register(fs interface {
@@ -46,6 +48,8 @@ func (rf *runFlags) register(fs interface {
 	fs.StringVar(&rf.breakLock, "break-lock", "", "break host locks left by a run whose process is gone, giving the `REASON` (journaled); a live run's lock is never broken")
 	fs.DurationVar(&rf.keepalive, "keepalive", 10*time.Second, "check every SSH connection this often; a host that stops answering is noticed within keepalive + keepalive-timeout")
 	fs.DurationVar(&rf.keepaliveTimeout, "keepalive-timeout", 15*time.Second, "how long a keepalive may go unanswered before the host counts as unreachable")
+	fs.BoolVar(&rf.sign, "sign", false, "sign the journal with your SSH key (ssh-agent's first key, else ~/.ssh/id_*) each time the run stops, in JOURNAL.sig; check with cutover verify --signers")
+	fs.StringVar(&rf.signKey, "sign-key", "", "with --sign: the key to sign with, a private key file or the .pub of a key in ssh-agent (implies --sign)")
 }
 
 // headlessOnly refuses the named flags when they were given without --headless: the
@@ -75,10 +79,20 @@ func (rf *runFlags) check() error {
 	return nil
 }
 
-// config is the runner configuration of a headless run.
-func (rf *runFlags) config(e *env, inv *inventory.Inventory, printer *headless.Printer) *runner.Config {
-	return &runner.Config{Inventory: inv, Dialer: headlessDialer(e, rf), Observer: printer, Hard: e.hard, Version: version(),
+// config is the runner configuration of a headless run. With --sign it finds the key
+// first (asking for its passphrase), before anything touches a host; release ends the
+// agent connection once the run is closed.
+func (rf *runFlags) config(e *env, inv *inventory.Inventory, printer *headless.Printer) (cfg *runner.Config, release func(), err error) {
+	cfg = &runner.Config{Inventory: inv, Dialer: headlessDialer(e, rf), Observer: printer, Hard: e.hard, Version: version(),
 		BreakLock: strings.TrimSpace(rf.breakLock)}
+	release = func() {}
+	if rf.sign || rf.signKey != "" {
+		d := &sshx.Dialer{Passphrase: passphrasePrompt(e)}
+		if cfg.Signer, release, err = d.SigningKey(rf.signKey); err != nil {
+			return nil, nil, bad("--sign: %v", err)
+		}
+	}
+	return cfg, release, nil
 }
 
 // headlessDialer is the command line's dialer with the keepalive flags, asking for the
@@ -89,10 +103,16 @@ func headlessDialer(e *env, rf *runFlags) probe.Dialer {
 		Passphrase: passphrasePrompt(e), BecomePassword: becomePasswordPrompt(e, true)})
 }
 
-// closeRun closes a run and says what could not be cleaned up (a lock left behind).
-func closeRun(e *env, run *runner.Run) {
+// closeRun closes a run (which signs its journal with --sign) and says what could not
+// be done (a lock left behind, a signature refused).
+func closeRun(e *env, run *runner.Run, cfg *runner.Config, release func()) {
+	defer release()
 	if err := run.Close(); err != nil {
 		fmt.Fprintf(e.stderr, "cutover: warning: %v\n", err)
+		return
+	}
+	if k := cfg.Signer; k != nil {
+		fmt.Fprintf(e.stderr, "cutover: journal signed with %s: %s\n", keyName(k.PublicKey()), journal.SigPath(run.Journal.Path()))
 	}
 }
 
@@ -178,7 +198,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !rf.headless {
-		if err := headlessOnly(fs, "role", "set", "preset", "answers", "journal", "break-lock", "keepalive", "keepalive-timeout", "json", "v"); err != nil {
+		if err := headlessOnly(fs, "role", "set", "preset", "answers", "journal", "break-lock", "keepalive", "keepalive-timeout", "json", "v", "sign", "sign-key"); err != nil {
 			return err
 		}
 		return wizard(ctx, e, wizardOptions{inv: inv, runbook: rb.ID, runFile: runf, journalDir: rf.journalDir})
@@ -193,13 +213,18 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		path = journal.NewPath(dir, rb.ID, time.Now())
 	}
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: path}
-	cfg := rf.config(e, inv, printer)
+	cfg, release, err := rf.config(e, inv, printer)
+	if err != nil {
+		return err
+	}
 	cfg.JournalPath = path
 	run, err := cfg.Start(ctx, rb, in, "")
 	if err != nil {
+		release()
 		return explainStart(e, err)
 	}
-	defer closeRun(e, run)
+	defer closeRun(e, run, cfg, release)
+	warnExposure(e, path)
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, run.Journal.Path()))
 }
 
@@ -282,19 +307,23 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 		return badInput{err}
 	}
 	if !rf.headless {
-		if err := headlessOnly(fs, "answers", "decide", "set", "allow-changed", "break-lock", "keepalive", "keepalive-timeout", "json", "v"); err != nil {
+		if err := headlessOnly(fs, "answers", "decide", "set", "allow-changed", "break-lock", "keepalive", "keepalive-timeout", "json", "v", "sign", "sign-key"); err != nil {
 			return err
 		}
 		return wizard(ctx, e, wizardOptions{inv: inv, resume: path, journalDir: rf.journalDir})
 	}
 	e.signals()
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: path}
-	cfg := rf.config(e, inv, printer)
-	run, err := cfg.Resume(ctx, path, rb, runner.ResumeOptions{Secrets: secrets, AllowChanged: *allowChanged})
+	cfg, release, err := rf.config(e, inv, printer)
 	if err != nil {
 		return err
 	}
-	defer closeRun(e, run)
+	run, err := cfg.Resume(ctx, path, rb, runner.ResumeOptions{Secrets: secrets, AllowChanged: *allowChanged})
+	if err != nil {
+		release()
+		return err
+	}
+	defer closeRun(e, run, cfg, release)
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, path))
 }
 

@@ -51,7 +51,7 @@ func commands() []command {
 		{"resume", "continue an interrupted run from its journal", cmdResume},
 		{"replay", "run a recorded run again, headless (or --verify-only: check its gates)", cmdReplay},
 		{"export", "print a runbook's plan or a journal as a Markdown checklist", cmdExport},
-		{"verify", "check a journal's integrity (hash chain)", cmdVerify},
+		{"verify", "check a journal's integrity (hash chain) and its signature (--signers)", cmdVerify},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -40,6 +40,10 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 		b.line("> **WARNING: this journal fails its integrity check** (%s). It was changed after it was written; do not rely on it.", text(j.Broken.Error()))
 		b.line("")
 	}
+	if j.SignatureErr != nil {
+		b.line("> **WARNING: this journal does not match its signature** (%s). It was changed after it was signed; do not rely on it.", text(j.SignatureErr.Error()))
+		b.line("")
+	}
 	b.header(rb, p)
 	s := st.Session
 	b.line("Run %s by %s, started %s.", code(s.RunID), text(orUnknown(s.Operator)), stamp(st.Started))

@@ -2,9 +2,19 @@
 // appended and fsynced before the engine does the next thing, so a run survives a
 // dropped console or a power cut and can be resumed, replayed, exported and audited.
 //
-// Each line carries the SHA-256 of the line before it ("prev"), so an edited or
-// truncated middle shows; a torn last line (the write a power cut interrupted) is
-// tolerated and cut off before appending.
+// Each line carries the SHA-256 of the line before it ("prev"). The chain detects
+// accidents: a line edited by hand, lines lost, inserted or reordered, a copy cut
+// short in its middle. It is no proof against forgery: whoever can write the file can
+// recompute every hash after changing a line. A torn last line (the write a power cut
+// interrupted) is tolerated and cut off before appending.
+//
+// Tamper evidence comes from a signature: with a signing key (Writer.SignWith, the
+// command line's --sign), the journal is signed with the operator's SSH key each time
+// a run stops (it ends, waits for an operator, is interrupted), in the SSH signature
+// format, namespace "cutover-journal", in a file beside it (SigPath). A changed line
+// then fails the signature whatever its chain says; VerifySigned and ssh-keygen -Y
+// verify check it against an allowed_signers file. A run killed before it could sign
+// leaves its last lines outside the signature, and the checks say which.
 package journal
 
 import (
@@ -22,15 +32,28 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/cutover/cutover/steps"
 )
 
+// MaxSize is the largest journal read (256 MiB; a night's run writes well under one).
+const MaxSize = 256 << 20
+
 // Writer appends events to a journal file. It implements steps.Recorder.
 type Writer struct {
-	mu   sync.Mutex
-	f    *os.File
-	path string
-	prev string
+	mu     sync.Mutex
+	f      *os.File
+	path   string
+	prev   string
+	signer ssh.Signer
+}
+
+// SignWith makes Close sign the journal with s (see Sign).
+func (w *Writer) SignWith(s ssh.Signer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.signer = s
 }
 
 // Create starts a new journal at path; it refuses to overwrite one.
@@ -49,10 +72,19 @@ func Create(path string) (*Writer, error) {
 
 // Append opens an existing journal to continue it, returning the events so far. A torn
 // last line is removed first so the file stays valid JSON Lines.
+//
+// A journal that someone else could have written (Exposure), or that no longer matches
+// its signature, is refused: what it records is what a resume acts on.
 func Append(path string) (*Writer, *Journal, error) {
+	if problems := Exposure(path); len(problems) > 0 {
+		return nil, nil, fmt.Errorf("refusing to continue this journal: %s; make it yours and writable only by you (chown, chmod go-w) if you trust its content", strings.Join(problems, "; "))
+	}
 	j, err := Read(path)
 	if err != nil {
 		return nil, nil, err
+	}
+	if j.CheckSignature(); j.SignatureErr != nil {
+		return nil, nil, fmt.Errorf("refusing to continue this journal: %w", j.SignatureErr)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0o600)
 	if err != nil {
@@ -104,7 +136,9 @@ func (w *Writer) Record(ev *steps.Event) error {
 	return nil
 }
 
-// Close closes the file.
+// Close closes the file and, with a signing key, signs the journal as it is now: a
+// run closes its journal whenever it stops (done, aborted, waiting for an operator,
+// interrupted), so the signature covers everything the run wrote.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -113,6 +147,9 @@ func (w *Writer) Close() error {
 	}
 	err := w.f.Close()
 	w.f = nil
+	if err == nil && w.signer != nil {
+		err = Sign(w.path, w.signer)
+	}
 	return err
 }
 
@@ -136,10 +173,25 @@ type Journal struct {
 	Torn bool
 	// Broken describes the first place the hash chain does not hold, if any.
 	Broken *ChainError
+	// Signature is what the journal's signature covers, and SignatureErr why it does
+	// not match the journal, once CheckSignature (or Append) looked.
+	Signature    *Signature
+	SignatureErr error
 
 	validBytes int64
 	lastHash   string
 	noNewline  bool // the last event's line lacks its "\n"
+	lines      int  // whole lines read
+}
+
+// CheckSignature reads the journal's signature, if it has one, into Signature, or why
+// it does not match into SignatureErr (see ReadSignature).
+func (j *Journal) CheckSignature() {
+	sig, err := ReadSignature(j.Path)
+	if errors.Is(err, ErrNoSignature) {
+		err = nil
+	}
+	j.Signature, j.SignatureErr = sig, err
 }
 
 // ChainError says where a journal's hash chain breaks: a line was changed, removed or
@@ -156,9 +208,17 @@ func (e *ChainError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, 
 // broken hash chain is reported in Broken, not as an error, so a tampered journal can
 // still be exported (with the warning) and examined.
 func Read(path string) (*Journal, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("%s: larger than %d MiB, more than any run writes: not a journal cutover reads", path, MaxSize>>20)
 	}
 	return Parse(path, data)
 }
@@ -195,6 +255,7 @@ func Parse(path string, data []byte) (*Journal, error) {
 			}
 		}
 		j.Events = append(j.Events, ev)
+		j.lines++
 		j.lastHash = hashLine(body)
 		offset += int64(len(line))
 		j.validBytes = offset

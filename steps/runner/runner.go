@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/ssh"
+
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
@@ -42,6 +44,8 @@ type Config struct {
 	// gone or cannot be known (--break-lock); it is journaled. Locks of live runs are
 	// never broken.
 	BreakLock string
+	// Signer, when set, signs the journal each time the run stops (journal.Sign).
+	Signer ssh.Signer
 }
 
 // Run is a started or resumed run.
@@ -283,6 +287,9 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 		pool.Close()
 		return nil, err
 	}
+	if c.Signer != nil {
+		w.SignWith(c.Signer)
+	}
 	op, machine := Operator()
 	// The journal names the inventory for resume, which may run from another folder.
 	invFile := c.Inventory.File
@@ -322,6 +329,9 @@ func (c *Config) Resume(ctx context.Context, path string, rb *steps.Runbook, opt
 	if err != nil {
 		return nil, err
 	}
+	if c.Signer != nil {
+		w.SignWith(c.Signer)
+	}
 	if j.Broken != nil {
 		w.Close()
 		return nil, fmt.Errorf("%s: refusing to resume a journal that fails its integrity check: %v", path, j.Broken)
@@ -354,6 +364,11 @@ func (c *Config) Resume(ctx context.Context, path string, rb *steps.Runbook, opt
 	e, err := steps.Resume(j.Events, rb, c.Inventory.Host, rec, eopts)
 	if err == nil {
 		err = noteLocks(e, locks)
+	}
+	if sig := j.Signature; err == nil && sig != nil && !sig.Whole {
+		// The new signature will cover these lines too: say in the signed record that
+		// they were written without one.
+		err = e.Note(fmt.Sprintf("the journal's signature covered lines 1-%d when this run was resumed: the lines after it were written without a signature (the run stopped before it could sign them)", sig.Lines))
 	}
 	if err != nil {
 		w.Close()
