@@ -181,9 +181,14 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 	resume := &Event{Type: EvResume, Message: "resumed by " + opts.Operator}
 	if cur := st.Current(); cur != nil && e.preStale(cur) {
 		// Naming the step makes the fold forget its pre-check results (RunState.Apply):
-		// the guard they passed may no longer hold, so they run again before the action.
+		// the guard they passed may no longer hold, so they run again before the action;
+		// one that failed stopped the run, and its cause may have been fixed since.
 		resume.Step = cur.ID()
-		resume.Message += "; the pre-checks of step " + cur.ID() + " run again before its action"
+		if len(failedChecks(cur, cur.Pre, "pre")) > 0 {
+			resume.Message += "; the pre-checks of step " + cur.ID() + " are checked again"
+		} else {
+			resume.Message += "; the pre-checks of step " + cur.ID() + " run again before its action"
+		}
 	}
 	if !st.changed() && st.Preflight != nil {
 		resume.Message += "; nothing was changed yet, so the preflight looks at the hosts' history again before the first change"
@@ -199,18 +204,20 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 	return e, nil
 }
 
-// preStale reports whether a step's pre-check results would let its action start on
-// evidence from before an interruption: the step has an action (or an answer command)
-// that has not started in this attempt, and pre-checks that already have results.
+// preStale reports whether a step's pre-check results are stale on resume: nothing of
+// the step has run in this attempt, its pre-checks have results, and either it has an
+// action (or an answer command) they would let start on evidence from before the
+// interruption, or one of them failed and stopped the run (a manual step too: the
+// operator may have fixed the cause, and a resume looks again).
 func (e *Engine) preStale(st *StepState) bool {
 	s := e.rb.Step(st.ID())
 	if s == nil || st.Status != StepRunning || st.SkipAsked || len(st.Pre) == 0 {
 		return false
 	}
-	if s.Action == nil && st.Answer == nil {
+	if st.Action != nil || st.ActionPending || st.ActionDone {
 		return false
 	}
-	return st.Action == nil && !st.ActionPending && !st.ActionDone
+	return s.Action != nil || st.Answer != nil || len(failedChecks(st, st.Pre, "pre")) > 0
 }
 
 // Note records a remark in the journal (a lock taken or broken, with its reason).

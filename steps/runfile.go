@@ -94,6 +94,9 @@ type Answer struct {
 	Unknown string `yaml:"unknown"`
 
 	Pos yamlpos.Pos `yaml:"-"`
+	// Retry looks again at a failed check (or runs a failed action again), once: the
+	// operator fixed the cause (--decide STEP=retry).
+	Retry bool `yaml:"-"`
 	// Via overrides the Answerer's source label for this answer ("flag" for --decide).
 	Via string `yaml:"-"`
 	// OverrideOn limits Override to the failures it answered in a recording (OnPre,
@@ -287,16 +290,22 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 			return d, false
 		}
 	case AskCheckFailed, AskActionFailed:
-		if !ans.overrides(p.On) {
+		switch {
+		case ans.Retry && p.Allows(Retry):
+			d.Kind = Retry
+		case ans.overrides(p.On):
+			d.Kind, d.Reason = Override, ans.Override
+		default:
 			return d, false
 		}
-		d.Kind, d.Reason = Override, ans.Override
 	case AskUnknown:
 		switch {
 		case ans.Unknown == "accept" && p.Allows(Accept):
 			d.Kind = Accept
 		case ans.Unknown == "rerun":
 			d.Kind = Rerun
+		case ans.Retry && p.Allows(Retry):
+			d.Kind = Retry
 		case ans.overrides(p.On) && p.Allows(Override):
 			d.Kind, d.Reason = Override, ans.Override
 		default:

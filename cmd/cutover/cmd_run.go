@@ -266,11 +266,11 @@ func finish(e *env, res headless.Result) error {
 }
 
 func cmdResume(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "resume", "JOURNAL [-i INVENTORY] [--answers FILE] [--decide STEP=accept|rerun]... [--set SECRET=VALUE]... --headless")
+	fs := newFlags(e, "resume", "JOURNAL [-i INVENTORY] [--answers FILE] [--decide STEP=accept|rerun|retry]... [--set SECRET=VALUE]... --headless")
 	var rf runFlags
 	rf.register(fs)
 	decide, secrets := pairs{}, pairs{}
-	fs.Var(decide, "decide", "settle an action of unknown outcome: STEP=accept or STEP=rerun (repeatable)")
+	fs.Var(decide, "decide", "answer what stopped a step: STEP=accept or STEP=rerun for an action of unknown outcome, STEP=retry to look again at a failed check (or run a failed action again) once you fixed its cause (repeatable)")
 	fs.Var(secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
 	allowChanged := fs.Bool("allow-changed", false, "go on even though the runbook changed since the run was recorded")
 	path, rec, err := parseRecorded(fs, &rf, args, "resume")
@@ -293,15 +293,20 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for step, d := range decide {
-		if d != "accept" && d != "rerun" {
-			return bad("--decide %s=%s: use accept or rerun", step, d)
-		}
 		a := answers[step]
 		if a == nil {
 			a = &steps.Answer{}
 			answers[step] = a
 		}
-		a.Unknown, a.Via = d, "flag"
+		switch d {
+		case "accept", "rerun":
+			a.Unknown = d
+		case "retry":
+			a.Retry = true
+		default:
+			return bad("--decide %s=%s: use accept, rerun or retry", step, d)
+		}
+		a.Via = "flag"
 	}
 	if err := (&steps.RunFile{Answers: answers}).CheckAgainst(rb); err != nil {
 		return badInput{err}

@@ -584,7 +584,7 @@ func TestResumeDecideAccept(t *testing.T) {
 	r := cutover(t, "resume", jpath, "--answers", l.runFile(), "--headless")
 	wantCode(t, r, 1, "stopped at step start-maestro", "outcome is unknown", "accept or rerun")
 	r = cutover(t, "resume", jpath, "--decide", "start-maestro=maybe", "--headless")
-	wantCode(t, r, 2, "use accept or rerun")
+	wantCode(t, r, 2, "use accept, rerun or retry")
 	r = cutover(t, "resume", jpath, "--decide", "start-maestro=accept", "--headless")
 	wantCode(t, r, 0, "accept [flag]", "done: every step is done")
 

@@ -303,14 +303,20 @@ func needsOperator(p *steps.Prompt, journalPath string) Result {
 			names[i] = f.Summary
 		}
 		why = "a check failed: " + strings.Join(names, "; ")
-		if p.On == steps.OnPreflight {
+		switch p.On {
+		case steps.OnPreflight:
 			return preflightStop(p, journalPath)
+		case steps.OnPre:
+			why += " (a resume checks the pre-checks again)"
+		default:
+			why += fmt.Sprintf(" (to check again once fixed: resume with --decide %s=retry)", p.Step)
 		}
 	case steps.AskActionFailed:
 		why = "the action failed"
 		if p.Action != nil {
 			why += ": " + p.Action.Error
 		}
+		why += fmt.Sprintf(" (to run it again once fixed: resume with --decide %s=retry)", p.Step)
 	case steps.AskUnknown:
 		cause := "it started and no result was recorded"
 		if p.Action != nil && p.Action.Unknown {
