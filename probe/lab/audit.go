@@ -40,6 +40,9 @@ type AuditEntry struct {
 	Exit *int `json:"exit,omitempty"`
 	// Error is why a file operation failed; failed attempts are recorded too.
 	Error string `json:"error,omitempty"`
+	// As is the account the lab's simulated sudo ran the command or SFTP server as;
+	// empty for the login's own.
+	As string `json:"as,omitempty"`
 }
 
 // auditLog appends entries to DIR/audit.jsonl, one write per line so that every line is

@@ -85,7 +85,7 @@ func (l *Lab) knownHostsContent() []byte {
 func (l *Lab) inventoryContent() ([]byte, error) {
 	var hosts yaml.MapSlice
 	for _, h := range l.hosts {
-		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: l.inventoryEntry(h, h.port)})
+		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: l.inventoryEntry(h, h.port, true)})
 	}
 	body, err := yaml.Marshal(yaml.MapSlice{
 		{Key: "known_hosts", Value: knownHostsFile},
@@ -118,9 +118,9 @@ func (l *Lab) hostVars(h *host) yaml.MapSlice {
 	return append(vars, yaml.MapItem{Key: "addresses", Value: l.ip(h)}, yaml.MapItem{Key: "hostname", Value: h.hostname})
 }
 
-// inventoryEntry is a host's inventory entry with the given SSH port (the lab's own
-// server, or the sshd that serves the host in ServeOpenSSH).
-func (l *Lab) inventoryEntry(h *host, port int) yaml.MapSlice {
+// inventoryEntry is a host's inventory entry with the given SSH port: the lab's own
+// server (ownServer), or the sshd that serves the host in ServeOpenSSH.
+func (l *Lab) inventoryEntry(h *host, port int, ownServer bool) yaml.MapSlice {
 	entry := yaml.MapSlice{
 		{Key: "address", Value: "127.0.0.1"},
 		{Key: "port", Value: port},
@@ -135,6 +135,13 @@ func (l *Lab) inventoryEntry(h *host, port int) yaml.MapSlice {
 			}})
 		}
 		entry = append(entry, yaml.MapItem{Key: "services", Value: svcs})
+	}
+	if sd := h.spec.Sudo; sd != nil && len(sd.As) > 0 {
+		entry = append(entry, yaml.MapItem{Key: "become", Value: true}, yaml.MapItem{Key: "become_user", Value: sd.As[0]})
+		if ownServer {
+			// The lab's own server: its simulated sudo serves SFTP where sftp-server would run.
+			entry = append(entry, yaml.MapItem{Key: "sftp_server", Value: SFTPServer})
+		}
 	}
 	entry = append(entry, yaml.MapItem{Key: "vars", Value: l.hostVars(h)})
 	if len(h.spec.Groups) > 0 {

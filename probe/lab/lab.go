@@ -63,6 +63,9 @@ type HostSpec struct {
 	Endpoints []Endpoint
 	// IP is the host's address in the simulated network; empty means 10.77.0.(10+n).
 	IP string
+	// Sudo, when set, simulates sudo on the host, and the lab's inventory has the host
+	// become Sudo.As[0].
+	Sudo *Sudo
 }
 
 // File is a file on a simulated host.

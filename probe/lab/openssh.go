@@ -476,7 +476,7 @@ func (o *OpenSSH) writeClientFiles() error {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "# OpenSSH client settings for the cutover practice lab served by sshd (%s)\n", o.lab.sc.Name)
 	for _, h := range o.lab.hosts {
-		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: o.lab.inventoryEntry(h, o.ports[h.name])})
+		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: o.lab.inventoryEntry(h, o.ports[h.name], false)})
 		fmt.Fprintf(&cfg, "\nHost %s\n\tHostName 127.0.0.1\n\tPort %d\n", h.name, o.ports[h.name])
 	}
 	fmt.Fprintf(&cfg, "\nHost *\n\tUser %s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n\tUserKnownHostsFile %s\n"+

@@ -26,7 +26,8 @@ type session struct {
 
 	mu      sync.Mutex
 	started bool
-	pgid    int // process group of the running command, 0 when none runs
+	pgid    int    // process group of the running command, 0 when none runs
+	as      string // the account the simulated sudo let the program run as, if any
 	wg      sync.WaitGroup
 }
 
@@ -124,11 +125,28 @@ func (s *session) run(op, command string) {
 	if op == "exec" && s.l.strike(s.h, momentBeforeStart, command) {
 		return // a disruption cut the connection: the command never runs
 	}
+	if op == "exec" && isSudo(command) {
+		// The simulated sudo talks with the client (a password) before anything runs.
+		s.wg.Go(func() { s.sudo(command) })
+		return
+	}
 	args := []string{}
 	if op == "exec" {
 		args = []string{"-c", command}
 	}
-	cmd := exec.Command("/bin/sh", args...)
+	s.start(op, command, exec.Command("/bin/sh", args...), true)
+}
+
+// start runs cmd for the session in its own process group, with the host's folder and
+// environment and the channel as its output (and, when withStdin, its input), and when
+// it ends reports its exit status and closes the channel.
+func (s *session) start(op, command string, cmd *exec.Cmd, withStdin bool) {
+	s.startThen(op, command, cmd, withStdin, nil)
+}
+
+// startThen is start; after, when set, takes over from a program that exits 0 instead
+// of the exit status being reported.
+func (s *session) startThen(op, command string, cmd *exec.Cmd, withStdin bool, after func(start time.Time)) {
 	cmd.Dir = s.h.root
 	cmd.Env = s.l.env(s.h)
 	cmd.Stdout = s.ch
@@ -138,7 +156,11 @@ func (s *session) run(op, command string) {
 	start := time.Now()
 	// stdin is copied by our own goroutine rather than by exec, whose Wait would wait for
 	// clients that never send EOF.
-	stdin, err := cmd.StdinPipe()
+	var stdin io.WriteCloser
+	var err error
+	if withStdin {
+		stdin, err = cmd.StdinPipe()
+	}
 	if err == nil {
 		s.mu.Lock()
 		if err = cmd.Start(); err == nil {
@@ -154,10 +176,12 @@ func (s *session) run(op, command string) {
 	if op == "exec" {
 		s.l.strike(s.h, momentStarted, command)
 	}
-	s.wg.Go(func() {
-		_, _ = io.Copy(stdin, s.ch)
-		_ = stdin.Close()
-	})
+	if stdin != nil {
+		s.wg.Go(func() {
+			_, _ = io.Copy(stdin, s.ch)
+			_ = stdin.Close()
+		})
+	}
 	s.wg.Go(func() {
 		_ = cmd.Wait()
 		s.mu.Lock()
@@ -170,6 +194,10 @@ func (s *session) run(op, command string) {
 				code, sig = 128+int(ws.Signal()), signalName(ws.Signal())
 			}
 		}
+		if after != nil && code == 0 && sig == "" {
+			after(start)
+			return
+		}
 		s.finish(op, command, start, code, sig)
 	})
 }
@@ -179,7 +207,7 @@ func (s *session) finish(op, command string, start time.Time, code int, sig stri
 	if op == "exec" && s.l.strike(s.h, momentBeforeExit, command) {
 		// A disruption cut the connection: the command ran, and the client never learns
 		// how it ended.
-		s.l.record(AuditEntry{Time: start, Host: s.h.name, Kind: "exec", Op: op, Command: command, Exit: &code})
+		s.l.record(AuditEntry{Time: start, Host: s.h.name, Kind: "exec", Op: op, Command: command, Exit: &code, As: s.as})
 		return
 	}
 	_ = s.ch.CloseWrite()
@@ -194,7 +222,7 @@ func (s *session) finish(op, command string, start time.Time, code int, sig stri
 		_, _ = s.ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(code)}))
 	}
 	_ = s.ch.Close()
-	s.l.record(AuditEntry{Time: start, Host: s.h.name, Kind: "exec", Op: op, Command: command, Exit: &code})
+	s.l.record(AuditEntry{Time: start, Host: s.h.name, Kind: "exec", Op: op, Command: command, Exit: &code, As: s.as})
 	s.l.logf("%s: %s %q: exit %d after %s", s.h.name, op, command, code, time.Since(start).Round(time.Millisecond))
 }
 
@@ -211,7 +239,7 @@ func (s *session) signal(name string) bool {
 
 // serveSFTP answers SFTP on the channel; relative paths resolve against the host root.
 func (s *session) serveSFTP() {
-	rs := sftp.NewRequestServer(s.ch, s.l.sftpHandlers(s.h), sftp.WithStartDirectory(s.h.root))
+	rs := sftp.NewRequestServer(s.ch, s.l.sftpHandlers(s.h, s.as), sftp.WithStartDirectory(s.h.root))
 	s.wg.Go(func() {
 		_ = rs.Serve()
 		_ = rs.Close()

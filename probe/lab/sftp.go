@@ -16,18 +16,19 @@ import (
 // Paths arrive absolute: the request server has already joined relative ones to the
 // host root.
 type sftpFS struct {
-	l *Lab
-	h *host
+	l  *Lab
+	h  *host
+	as string // the account a simulated sudo started the server as, if any
 }
 
-func (l *Lab) sftpHandlers(h *host) sftp.Handlers {
-	s := &sftpFS{l: l, h: h}
+func (l *Lab) sftpHandlers(h *host, as string) sftp.Handlers {
+	s := &sftpFS{l: l, h: h, as: as}
 	return sftp.Handlers{FileGet: s, FilePut: s, FileCmd: s, FileList: s}
 }
 
 // audit records a file change, or the failed attempt at one.
 func (s *sftpFS) audit(op, path, target, flags string, err error) {
-	e := AuditEntry{Host: s.h.name, Kind: "sftp", Op: op, Path: path, Target: target, Flags: flags}
+	e := AuditEntry{Host: s.h.name, Kind: "sftp", Op: op, Path: path, Target: target, Flags: flags, As: s.as}
 	if err != nil {
 		e.Error = err.Error()
 	}
