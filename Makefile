@@ -68,12 +68,14 @@ BENCH_FLAGS ?=
 
 .PHONY: test-openssh bench
 
-test-openssh: ## run cutover against Debian's OpenSSH server (root; installs openssh-server if missing)
-	@if [ ! -x /usr/sbin/sshd ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "test-openssh: openssh-server is missing and installing it needs root" >&2; exit 1; fi; \
-	  (apt-get update -qq && $(APT_INSTALL) openssh-server >/dev/null) || exit 1; \
-	fi
-	CUTOVER_OPENSSH=1 $(GO) test -count=1 -v -run '^TestOpenSSH$$' ./probe/lab/
+test-openssh: ## run cutover against Debian's OpenSSH server and sudo (root; installs openssh-server and sudo if missing)
+	@need=""; [ -x /usr/sbin/sshd ] || need="$$need openssh-server"; \
+	  command -v sudo >/dev/null || need="$$need sudo"; \
+	  if [ -n "$$need" ]; then \
+	    if [ "$$(id -u)" != 0 ]; then echo "test-openssh: missing$$need and installing needs root" >&2; exit 1; fi; \
+	    (apt-get update -qq && $(APT_INSTALL) $$need >/dev/null) || exit 1; \
+	  fi
+	CUTOVER_OPENSSH=1 $(GO) test -count=1 -v -run '^TestOpenSSH(SudoSite)?$$' ./probe/lab/
 
 bench: build ## cutover against parallel-ssh, Ansible, ssh+grep and scp on real sshd; writes BENCHMARKS.md (root; installs what is missing)
 	@need=""; [ -x /usr/sbin/sshd ] || need="$$need openssh-server"; \

@@ -97,7 +97,7 @@ type BecomeError struct {
 
 // Error names the host, both accounts and the reason.
 func (e *BecomeError) Error() string {
-	return fmt.Sprintf("%s: sudo did not let %s become %s: %s", e.Host, e.Login, e.User, e.Reason)
+	return fmt.Sprintf("%s: cannot become %s with sudo (login %s): %s", e.Host, e.User, e.Login, e.Reason)
 }
 
 // IsConnectionError reports whether err means a host could not be reached or its key was

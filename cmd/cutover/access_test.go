@@ -73,7 +73,7 @@ func TestMoveHubBecomesTheServiceAccount(t *testing.T) {
 
 	t.Setenv(becomePasswordEnv, "wrong")
 	r := cutover(t, "probe", "-i", l.Inventory(), "spare")
-	wantCode(t, r, 4, "spare: sudo did not let lab become maestro: sudo refused the password")
+	wantCode(t, r, 4, "spare: cannot become maestro with sudo (login lab): sudo refused the password")
 
 	t.Setenv(becomePasswordEnv, password)
 	jpath := filepath.Join(jdir, "run.jsonl")

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,6 +56,7 @@ const maxListen = 16
 // OpenSSH is a lab served by sshd instances. Close stops them.
 type OpenSSH struct {
 	lab      *Lab
+	sudo     *OpenSSHSudo
 	dir      string
 	user     string
 	sshd     string
@@ -100,7 +102,13 @@ func (l *Lab) ServeOpenSSH(opts OpenSSHOptions) (*OpenSSH, error) {
 	}
 	o := &OpenSSH{lab: l, dir: filepath.Join(l.dir, openSSHDir), sshd: sshd, ports: map[string]int{}}
 	var err error
-	if o.user, err = openSSHAccount(opts.User); err != nil {
+	if opts.Sudo != nil {
+		o.sudo = opts.Sudo
+		if err := o.setUpSudo(); err != nil {
+			return nil, err
+		}
+		o.user = OpenSSHOperator
+	} else if o.user, err = openSSHAccount(opts.User); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(o.dir, "keys"), 0o755); err != nil {
@@ -195,7 +203,7 @@ func (o *OpenSSH) writeCommon() error {
 . "$1" || exit 1
 cd "$LAB_ROOT" || exit 1
 case "$SSH_ORIGINAL_COMMAND" in
-*/sftp-server | */sftp-server\ *) exec ` + osshSFTPServer() + ` -d "$LAB_ROOT" ;;
+` + probe.ShellQuote(osshSFTPServer()) + ` | ` + probe.ShellQuote(osshSFTPServer()) + `\ *) exec ` + osshSFTPServer() + ` -d "$LAB_ROOT" ;;
 '') exec /bin/sh -i ;;
 esac
 exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
@@ -212,7 +220,7 @@ exec /bin/sh -c "$SSH_ORIGINAL_COMMAND"
 		for _, kv := range o.lab.env(h) {
 			k, v, _ := strings.Cut(kv, "=")
 			if k == "USER" || k == "LOGNAME" {
-				v = o.user
+				v = o.loginOf(h)
 			}
 			fmt.Fprintf(&b, "export %s=%s\n", k, probe.ShellQuote(v))
 		}
@@ -286,7 +294,7 @@ func (o *OpenSSH) writeServerConfig(s *sshdServer, level string) error {
 	fmt.Fprintf(&b, "HostKey %s_ed25519\nHostKey %s_ecdsa\n", keys, keys)
 	fmt.Fprintf(&b, "PidFile %s\n", filepath.Join(o.dir, s.name+".pid"))
 	fmt.Fprintf(&b, "AuthorizedKeysFile %s\n", filepath.Join(o.dir, openSSHAuthKeys))
-	fmt.Fprintf(&b, "AllowUsers %s\n", o.user)
+	fmt.Fprintf(&b, "AllowUsers %s\n", strings.Join(o.logins(), " "))
 	fmt.Fprintf(&b, "LogLevel %s\n", level)
 	b.WriteString(`# Keys only; no PAM, so a session costs what sshd itself costs.
 PubkeyAuthentication yes
@@ -332,8 +340,14 @@ func (o *OpenSSH) writeClientFiles() error {
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "# OpenSSH client settings for the cutover practice lab served by sshd (%s)\n", o.lab.sc.Name)
 	for _, h := range o.lab.hosts {
-		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: o.lab.inventoryEntry(h, o.ports[h.name], false)})
+		entry := o.lab.inventoryEntry(h, o.ports[h.name], false)
 		fmt.Fprintf(&cfg, "\nHost %s\n\tHostName 127.0.0.1\n\tPort %d\n", h.name, o.ports[h.name])
+		if o.sudo != nil {
+			entry = append(entry, yaml.MapItem{Key: "user", Value: o.loginOf(h)},
+				yaml.MapItem{Key: "become", Value: true}, yaml.MapItem{Key: "become_user", Value: OpenSSHService})
+			fmt.Fprintf(&cfg, "\tUser %s\n", o.loginOf(h))
+		}
+		hosts = append(hosts, yaml.MapItem{Key: h.name, Value: entry})
 	}
 	fmt.Fprintf(&cfg, "\nHost *\n\tUser %s\n\tIdentityFile %s\n\tIdentitiesOnly yes\n\tUserKnownHostsFile %s\n"+
 		"\tGlobalKnownHostsFile /dev/null\n\tStrictHostKeyChecking yes\n\tBatchMode yes\n\tLogLevel ERROR\n",
@@ -442,8 +456,25 @@ func (o *OpenSSH) SSHConfig() string { return filepath.Join(o.dir, openSSHConfig
 // Dir is DIR/openssh.
 func (o *OpenSSH) Dir() string { return o.dir }
 
-// User is the account sessions log in as.
+// User is the account sessions log in as (on a sudo site, the one of the hosts whose
+// sudo needs no password).
 func (o *OpenSSH) User() string { return o.user }
+
+// logins are the accounts sessions may log in as.
+func (o *OpenSSH) logins() []string {
+	if o.sudo != nil {
+		return []string{OpenSSHOperator, OpenSSHOperatorPassword}
+	}
+	return []string{o.user}
+}
+
+// loginOf is the account host h's sessions log in as.
+func (o *OpenSSH) loginOf(h *host) string {
+	if o.sudo != nil && slices.Contains(o.sudo.AskPassword, h.name) {
+		return OpenSSHOperatorPassword
+	}
+	return o.user
+}
 
 // Port is host name's sshd port on 127.0.0.1, or 0.
 func (o *OpenSSH) Port(name string) int { return o.ports[name] }

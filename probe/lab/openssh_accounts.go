@@ -29,25 +29,34 @@ func openSSHAccount(name string) (string, error) {
 		}
 		return u.Username, nil
 	}
-	if _, err := user.Lookup(OpenSSHUser); err == nil {
-		return OpenSSHUser, nil
-	}
-	home := "/var/lib/" + OpenSSHUser
-	out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", home,
-		"--shell", "/bin/sh", "--password", "*", "--comment", "cutover practice lab (OpenSSH tests)", OpenSSHUser).CombinedOutput()
-	if err != nil && !bytes.Contains(out, []byte("already exists")) {
-		return "", fmt.Errorf("lab: creating the account %s: %v: %s", OpenSSHUser, err, bytes.TrimSpace(out))
-	}
-	if err := os.MkdirAll(home, 0o755); err != nil {
-		return "", fmt.Errorf("lab: %w", err)
-	}
-	if err := osshChown(home, OpenSSHUser, false); err != nil {
+	if err := systemAccount(OpenSSHUser, "/bin/sh", "cutover practice lab (OpenSSH tests)"); err != nil {
 		return "", err
 	}
 	return OpenSSHUser, nil
 }
 
-// handOver gives the login account the hosts' folders, and checks it can reach them.
+// systemAccount creates the system account name when it is missing: the given shell,
+// a home of its own in /var/lib (created, owned by it), and a password field of "*"
+// (no password, but not "locked", which sshd without PAM would refuse).
+func systemAccount(name, shell, comment string) error {
+	if _, err := user.Lookup(name); err == nil {
+		return nil
+	}
+	home := "/var/lib/" + name
+	out, err := exec.Command("useradd", "--system", "--no-create-home", "--home-dir", home,
+		"--shell", shell, "--password", "*", "--comment", comment, name).CombinedOutput()
+	if err != nil && !bytes.Contains(out, []byte("already exists")) {
+		return fmt.Errorf("lab: creating the account %s: %v: %s", name, err, bytes.TrimSpace(out))
+	}
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return fmt.Errorf("lab: %w", err)
+	}
+	return osshChown(home, name, false)
+}
+
+// handOver gives the hosts' folders to the account that owns the simulated software
+// (the login account, or the service account of a sudo site), and checks the login
+// can reach them.
 func (o *OpenSSH) handOver() error {
 	if os.Geteuid() != 0 {
 		return nil
@@ -65,6 +74,9 @@ func (o *OpenSSH) handOver() error {
 		if d == filepath.Dir(d) {
 			break
 		}
+	}
+	if o.sudo != nil {
+		return o.handOverToService()
 	}
 	return osshChown(filepath.Join(o.lab.dir, hostsDir), o.user, true)
 }

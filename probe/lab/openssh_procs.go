@@ -35,16 +35,23 @@ func (o *OpenSSH) Close() error {
 			_ = syscall.Kill(pid, syscall.SIGTERM)
 		}
 		// What sessions started in the background may have left them (setsid, nohup).
-		// Everything the dedicated account runs is the lab's: end it all. Only that
-		// account: with another login account (a user's own, when not root) nothing is
-		// swept.
-		if o.user == OpenSSHUser && os.Geteuid() == 0 {
-			if u, err := user.Lookup(o.user); err == nil {
-				if uid, err := strconv.Atoi(u.Uid); err == nil && uid != 0 {
-					if err := killUID(uid, 5*time.Second); err != nil {
-						o.closeErr = err
+		// Everything the lab's own accounts run is the lab's: end it all. Only those
+		// accounts: with another login account (a user's own, when not root) nothing
+		// is swept.
+		if os.Geteuid() == 0 {
+			for _, name := range o.labAccounts() {
+				if u, err := user.Lookup(name); err == nil {
+					if uid, err := strconv.Atoi(u.Uid); err == nil && uid != 0 {
+						if err := killUID(uid, 5*time.Second); err != nil && o.closeErr == nil {
+							o.closeErr = err
+						}
 					}
 				}
+			}
+		}
+		if o.sudo != nil {
+			if err := o.closeSudo(); err != nil && o.closeErr == nil {
+				o.closeErr = err
 			}
 		}
 		for _, s := range o.servers {
@@ -60,6 +67,17 @@ func (o *OpenSSH) Close() error {
 		}
 	})
 	return o.closeErr
+}
+
+// labAccounts are the accounts the lab created and whose processes are all its own.
+func (o *OpenSSH) labAccounts() []string {
+	if o.sudo != nil {
+		return []string{OpenSSHOperator, OpenSSHOperatorPassword, OpenSSHService}
+	}
+	if o.user == OpenSSHUser {
+		return []string{OpenSSHUser}
+	}
+	return nil
 }
 
 // killUID sends SIGKILL to every process whose real or effective user id is uid, as

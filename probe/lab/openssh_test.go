@@ -193,6 +193,39 @@ Host *
 		}
 	})
 
+	t.Run("Ansible inventory with its connection settings in group_vars and host_vars", func(t *testing.T) {
+		dir := t.TempDir()
+		for _, d := range []string{"group_vars", "host_vars"} {
+			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var b strings.Builder
+		b.WriteString("[maestro]\n")
+		for _, h := range inv.Hosts {
+			b.WriteString(h.Name + "\n")
+			writeFile(t, filepath.Join(dir, "host_vars", h.Name+".yml"),
+				fmt.Sprintf("ansible_port: %d\ncutover_install_dir: %s\n", h.Port, h.InstallDir))
+		}
+		writeFile(t, filepath.Join(dir, "hosts.ini"), b.String())
+		writeFile(t, filepath.Join(dir, "group_vars", "all.yml"), fmt.Sprintf(
+			"ansible_host: 127.0.0.1\nansible_user: %s\nansible_ssh_private_key_file: %s\nansible_ssh_common_args: -o UserKnownHostsFile=%s\n",
+			o.User(), l.ClientKey(), o.KnownHosts()))
+		out := runCutover(t, bin, 0, "probe", "-i", filepath.Join(dir, "hosts.ini"), "--json")
+		var facts []probe.Facts
+		if err := json.Unmarshal([]byte(out), &facts); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if len(facts) != len(inv.Hosts) {
+			t.Fatalf("%d hosts probed, want %d", len(facts), len(inv.Hosts))
+		}
+		for _, f := range facts {
+			if !f.Reachable || !strings.HasPrefix(f.Hostname, f.Name+".") {
+				t.Errorf("%s: reachable %v hostname %q error %q", f.Name, f.Reachable, f.Hostname, f.Error)
+			}
+		}
+	})
+
 	t.Run("maestro/move-hub headless, one connection per host", func(t *testing.T) {
 		before := logins(t, o)
 		journal := filepath.Join(t.TempDir(), "journal.jsonl")
@@ -240,7 +273,16 @@ Host *
 		if code, err := tr.Run(ctx, "setsid sleep 301 </dev/null >/dev/null 2>&1 & sleep 302 </dev/null >/dev/null 2>&1 &", nil, nil); code != 0 || err != nil {
 			t.Fatalf("Run = %d, %v", code, err)
 		}
-		if n := len(processesOf(t, u.Uid, "sleep")); n < 2 {
+		// The shell starts both in the background and returns: each becomes "sleep" once
+		// it has exec'd, which may be a moment after the command ended.
+		n := 0
+		for range 200 {
+			if n = len(processesOf(t, u.Uid, "sleep")); n >= 2 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n < 2 {
 			t.Fatalf("%d sleep processes of %s before Close, want at least 2", n, o.User())
 		}
 		if err := o.Close(); err != nil {
