@@ -512,7 +512,7 @@ func failedChecks(st *StepState, results map[int]*CheckResult, phase string) []*
 
 func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, failed []*CheckResult) *Prompt {
 	x := e.exec(st, s)
-	p := &Prompt{Step: s.ID, Title: s.Title, Kind: kind, On: on, Text: x.mustRender(s.Text),
+	p := &Prompt{Step: s.ID, Title: s.Title, Kind: kind, On: on, Text: x.renderText(s.Text),
 		Phrase: x.mustRender(s.Phrase), Optional: s.Optional, Manual: s.Manual, Failed: failed, Action: st.Action}
 	for i := 0; i < len(s.Gates); i++ {
 		if r := st.Gates[i]; r != nil {

@@ -46,6 +46,19 @@ func (x *stepExec) render(t *Template) (string, error) {
 	return t.render(x.rb.schema, x.vals())
 }
 
+// renderText renders a step's operator text, which is Markdown: each value in it
+// (a host's name, addresses, INI values, parameters) is kept to one line of text and
+// escaped for where it goes (markdownValues), with its secrets removed first, so that
+// no value can add a link, an image, HTML or a ticked box to the screen or the
+// checklist. An error is shown in place of the text, as mustRender does.
+func (x *stepExec) renderText(t *Template) string {
+	s, err := t.renderWith(x.rb.schema, x.vals(), &markdownValues{redact: x.redact})
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return s
+}
+
 // mustRender renders for descriptions, where an error is shown in place of the value.
 func (x *stepExec) mustRender(t *Template) string {
 	s, err := x.render(t)

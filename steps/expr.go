@@ -431,6 +431,9 @@ type tmplPart struct {
 	// parameter of type command).
 	raw bool
 	why string
+	// own is set when the expression can only give one of the runbook's own string
+	// literals (a choice between two sentences): its result is the author's text.
+	own bool
 }
 
 // UnmarshalYAML keeps the source and the position of its first character. Block
@@ -487,7 +490,7 @@ func (s *schema) compileTemplate(t *Template, withRole bool) *yamlpos.Error {
 		if err != nil {
 			return yamlpos.Errorf(err.Pos, "template: %s", err.Msg)
 		}
-		part := tmplPart{prog: prog, src: strings.TrimSpace(src), pos: open}
+		part := tmplPart{prog: prog, src: strings.TrimSpace(src), pos: open, own: literalOnly(tree.Node)}
 		if t.quote != asData {
 			part.why, part.raw = s.rawPart(tree.Node)
 		}
@@ -522,6 +525,12 @@ func runeOffset(s string, byteOffset int) int {
 
 // render expands the template.
 func (t *Template) render(s *schema, v *Values) (string, error) {
+	return t.renderWith(s, v, nil)
+}
+
+// renderWith expands the template, passing each value through esc when it is not nil
+// (see renderEscaped).
+func (t *Template) renderWith(s *schema, v *Values, esc escaper) (string, error) {
 	if t == nil {
 		return "", nil
 	}
@@ -531,16 +540,35 @@ func (t *Template) render(s *schema, v *Values) (string, error) {
 			return "", err
 		}
 	}
-	return t.renderFor(s, v, "")
+	return t.renderEscaped(s, v, "", esc)
 }
 
 // renderFor expands a compiled template with role (empty for none) as the host the
 // expressions' role refers to.
 func (t *Template) renderFor(s *schema, v *Values, role string) (string, error) {
+	return t.renderEscaped(s, v, role, nil)
+}
+
+// escaper escapes the values of a template for where they go in its text.
+type escaper interface {
+	// Text is told each piece of the template's own text, in order.
+	Text(s string)
+	// Value returns a value as it must appear after the text so far.
+	Value(v string) string
+}
+
+// renderEscaped is renderFor with each value passed through esc (when not nil) before
+// it joins the template's own text: the values of an operator text, which is
+// Markdown, are escaped as Markdown. An expression that can only give one of the
+// runbook's own literals gives the author's text, which is not escaped.
+func (t *Template) renderEscaped(s *schema, v *Values, role string, esc escaper) (string, error) {
 	var b strings.Builder
 	var env any
 	for _, p := range t.parts {
 		if p.prog == nil {
+			if esc != nil {
+				esc.Text(p.lit)
+			}
 			b.WriteString(p.lit)
 			continue
 		}
@@ -562,9 +590,28 @@ func (t *Template) renderFor(s *schema, v *Values, role string) (string, error) 
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", p.pos, err)
 		}
+		switch {
+		case esc == nil:
+		case p.own:
+			esc.Text(text)
+		default:
+			text = esc.Value(text)
+		}
 		b.WriteString(text)
 	}
 	return b.String(), nil
+}
+
+// literalOnly reports whether an expression can only result in one of its own string
+// literals: a literal, or a choice (?:, if/else) between such.
+func literalOnly(n ast.Node) bool {
+	switch x := n.(type) {
+	case *ast.StringNode:
+		return true
+	case *ast.ConditionalNode:
+		return literalOnly(x.Exp1) && literalOnly(x.Exp2)
+	}
+	return false
 }
 
 func format(v any) string {

@@ -367,7 +367,7 @@ func (p *Plan) Describe(id string) (*Description, error) {
 	}
 	x := p.exec(s)
 	// Descriptions reach screens and exports: secrets are removed from everything.
-	d := &Description{Text: x.redact(x.mustRender(s.Text)), Phrase: x.redact(x.mustRender(s.Phrase))}
+	d := &Description{Text: x.redact(x.renderText(s.Text)), Phrase: x.redact(x.mustRender(s.Phrase))}
 	if s.Action != nil {
 		rec, err := s.Action.Spec.plan(x)
 		d.Action = &rec

@@ -103,6 +103,45 @@ func dangerous(r rune) bool {
 	return false
 }
 
+// markdownEscaped are the characters that start inline Markdown anywhere in a line
+// (GitHub flavour): emphasis, code, links and images, HTML and autolinks, entities,
+// strikethrough, maths. Characters that matter only at the start of a line (#, -, +,
+// 1., >, a table's |) need no escape: text made safe by Line never starts a line.
+const markdownEscaped = "\\`*_[]<&~$"
+
+// Markdown is Line for text placed inside a line of Markdown (a checklist, the operator
+// text of a step): every character that could start Markdown is escaped with a
+// backslash, so the text renders as written and cannot become a link, an image, HTML
+// or emphasis. Where Markdown reads a character as text anyway it is left alone, to
+// keep the source readable: an underscore inside a word (hub_host), a backslash before
+// a letter or digit (\berror\b), an ampersand that cannot start an entity (a && b).
+func Markdown(s string) string {
+	s = Line(s)
+	if !strings.ContainsAny(s, markdownEscaped) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if strings.IndexByte(markdownEscaped, c) >= 0 {
+			switch {
+			case c == '_' && i > 0 && i+1 < len(s) && wordByte(s[i-1]) && wordByte(s[i+1]):
+			case c == '\\' && i+1 < len(s) && wordByte(s[i+1]):
+			case c == '&' && (i+1 == len(s) || !wordByte(s[i+1]) && s[i+1] != '#'):
+			default:
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// wordByte reports whether c is an ASCII letter or digit.
+func wordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
 // shortEscapes are the C0 controls with a conventional one-letter escape.
 var shortEscapes = map[byte]string{'\a': `\a`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\v': `\v`}
 

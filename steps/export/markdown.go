@@ -11,51 +11,14 @@ import (
 // ticked box or a line of its own there. These helpers are the only way such text
 // enters a checklist.
 
-// mdEscaped are the characters that start inline Markdown anywhere in a line (GitHub
-// flavour): emphasis, code, links and images, HTML and autolinks, entities,
-// strikethrough, maths. Characters that matter only at the start of a line (#, -, +,
-// 1., >, a table's |) need no escape: text from outside never starts a line, since Line
-// shows its newlines as \n. A table cell escapes | as well (cell).
-const mdEscaped = "\\`*_[]<&~$"
-
-// text makes s safe as inline Markdown text: control characters and newlines shown as
-// visible escapes (hosttext.Line), then every character that could start Markdown
-// escaped with a backslash, so it renders as written. Where Markdown would read the
-// character as text anyway, it is left alone, to keep the source readable: an
-// underscore inside a word (hub_host), a backslash before a letter (\berror\b), an
-// ampersand that cannot start an entity (&&). The
-// placeholder of a secret is cutover's own and stays as it is.
+// text makes s safe as inline Markdown text (hosttext.Markdown). The placeholder of a
+// secret is cutover's own and stays as it is, to keep the checklist readable.
 func text(s string) string {
-	s = hosttext.Line(s)
-	if !strings.ContainsAny(s, mdEscaped) {
-		return s
+	parts := strings.Split(s, secretPlaceholder)
+	for i, p := range parts {
+		parts[i] = hosttext.Markdown(p)
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if strings.HasPrefix(s[i:], secretPlaceholder) {
-			b.WriteString(secretPlaceholder)
-			i += len(secretPlaceholder) - 1
-			continue
-		}
-		c := s[i]
-		if strings.IndexByte(mdEscaped, c) >= 0 {
-			switch {
-			case c == '_' && i > 0 && i+1 < len(s) && wordByte(s[i-1]) && wordByte(s[i+1]):
-			case c == '\\' && i+1 < len(s) && wordByte(s[i+1]):
-			case c == '&' && (i+1 == len(s) || !wordByte(s[i+1]) && s[i+1] != '#'):
-				// Only "&name;" and "&#...;" are entities: "a && b" stays as it is.
-			default:
-				b.WriteByte('\\')
-			}
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-// wordByte reports whether c is an ASCII letter or digit.
-func wordByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	return strings.Join(parts, secretPlaceholder)
 }
 
 // cell is text for a cell of a table, where | would end the cell.
