@@ -68,7 +68,7 @@ func (b *becomeSpec) apply(h *probe.Host, errs *yamlpos.List) {
 	}
 	switch {
 	case h.Local:
-		errs.Add(b.onPos, "host %s is local and becomes another account: cutover does not run sudo on the operator's machine (run cutover itself as that account)", h.Name)
+		errs.Add(b.onPos, "host %s is local and becomes another account: cutover does not run sudo on the operator's machine (give the host become: false, ansible_become=false, or run cutover itself as that account)", h.Name)
 		return
 	case h.PowerShell():
 		errs.Add(b.onPos, "host %s is a Windows (PowerShell) host and becomes another account: cutover cannot; log in as an account that is a member of the host's Administrators group instead", h.Name)
