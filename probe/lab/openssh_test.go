@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -226,6 +227,53 @@ Host *
 		}
 	})
 
+	t.Run("OpenSSH's sftp-server never writes through a planted link", func(t *testing.T) {
+		// What cutover's writes rely on, checked against the real server: an exclusive
+		// create and a mkdir fail on a link, Lstat and ReadLink see it. The canary is
+		// writable by the login, so a plain create does reach it (the control).
+		root := l.HostRoot("spare")
+		canary := filepath.Join(base, "canary")
+		writeFile(t, canary, "canary\n")
+		if err := os.Chmod(canary, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"planted-file", "planted-dir", "planted-plain"} {
+			if err := os.Symlink(canary, filepath.Join(root, n)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tr, err := d.Dial(ctx, inv.Host("spare"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tr.Close()
+		fi, err := tr.Lstat(ctx, filepath.Join(root, "planted-file"))
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Errorf("Lstat of a link: %v, %v", fi, err)
+		}
+		if to, err := tr.ReadLink(ctx, filepath.Join(root, "planted-file")); err != nil || to != canary {
+			t.Errorf("ReadLink: %q, %v", to, err)
+		}
+		ec := tr.(probe.ExclusiveCreator)
+		if _, err := ec.CreateExclusive(ctx, filepath.Join(root, "planted-file"), 0o644); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("an exclusive create on a link: %v, want fs.ErrExist", err)
+		}
+		if err := tr.Mkdir(ctx, filepath.Join(root, "planted-dir"), 0o755); !errors.Is(err, fs.ErrExist) {
+			t.Errorf("mkdir on a link: %v, want fs.ErrExist", err)
+		}
+		if got := readCanary(t, canary); got != "canary\n" {
+			t.Fatalf("the canary changed: %q", got)
+		}
+		// Its open truncates the canary before anything else can fail (the mode change
+		// after it does, the canary being root's).
+		if w, err := tr.Create(ctx, filepath.Join(root, "planted-plain"), 0o644); err == nil {
+			w.Close()
+		}
+		if got := readCanary(t, canary); got == "canary\n" {
+			t.Error("the control (a plain create through the link) did not reach the canary")
+		}
+	})
+
 	t.Run("maestro/move-hub headless, one connection per host", func(t *testing.T) {
 		before := logins(t, o)
 		journal := filepath.Join(t.TempDir(), "journal.jsonl")
@@ -387,4 +435,13 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func readCanary(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
