@@ -39,6 +39,7 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s each)
 	$(GO) test ./steps -run '^$$' -fuzz '^FuzzParseRunbook$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./steps/journal -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./steps/journal -run '^$$' -fuzz '^FuzzAppendAfterRead$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./probe/hosttext -run '^$$' -fuzz '^FuzzLine$$' -fuzztime $(FUZZTIME)
 
 .PHONY: demo-headless
 
