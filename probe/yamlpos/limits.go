@@ -41,13 +41,22 @@ func ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a folder, not a file", path)
+	// One buffer of the file's size (at most the bound) and no more: a file larger
+	// than the bound costs the bound, whatever its size or kind.
+	hint := MaxFileSize + 1
+	if fi, err := f.Stat(); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s is a folder, not a file", path)
+		}
+		if fi.Mode().IsRegular() && fi.Size() < int64(hint) {
+			hint = int(fi.Size()) + 1
+		}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if err := CheckSize(path, data); err != nil {
 		return nil, err
 	}

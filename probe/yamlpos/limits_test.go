@@ -111,7 +111,7 @@ func TestReadFileStopsAtTheBound(t *testing.T) {
 	if err == nil || data != nil || !strings.HasPrefix(err.Error(), path+":2:") || !strings.Contains(err.Error(), "larger than 2 MiB") {
 		t.Fatalf("got %d bytes, %v", len(data), err)
 	}
-	if n > 4*yamlpos.MaxFileSize {
+	if n > 2*yamlpos.MaxFileSize {
 		t.Errorf("allocated %d MiB to refuse it", n>>20)
 	}
 	if _, err := os.Stat("/dev/zero"); err == nil {
@@ -158,5 +158,39 @@ after: [1, 2]
 	}
 	if _, err := yamlpos.Parse("f.yaml", []byte(b.String())); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkBounds: what refusing each hostile shape costs, beside parsing a shipped
+// runbook of ordinary size (go test ./probe/yamlpos -run '^$' -bench Bounds -benchmem).
+// Unbounded, the YAML parser takes minutes and gigabytes on the same inputs.
+func BenchmarkBounds(b *testing.B) {
+	runbook, err := os.ReadFile(filepath.Join("..", "..", "runbooks", "maestro", "move-hub.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var keys strings.Builder
+	keys.WriteString("hosts:\n")
+	for i := range yamlpos.MaxEntries + 1 {
+		fmt.Fprintf(&keys, "  h%d: {address: 10.0.0.1}\n", i)
+	}
+	for _, c := range []struct {
+		name string
+		data string
+		ok   bool
+	}{
+		{"shipped runbook", string(runbook), true},
+		{"alias bomb", billionLaughs(), false},
+		{"flow nesting 100000 deep", "a: " + strings.Repeat("[", 100_000) + "\n", false},
+		{"mapping of 10001 keys", keys.String(), false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			for b.Loop() {
+				if _, err := yamlpos.Parse("f.yaml", []byte(c.data)); (err == nil) != c.ok {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
