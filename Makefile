@@ -1,7 +1,7 @@
 # cutover: build, test and lint. `make help` lists the targets.
 GO          ?= go
 BIN         := bin/cutover
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2026.2.2
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 DEMO_DIR    ?= $(or $(TMPDIR),/tmp)/cutover-demo
 
