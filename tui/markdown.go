@@ -26,8 +26,8 @@ func (c *mdCache) render(id, text string, w int, dark bool) string {
 	}
 	out := text
 	if r, err := glamour.NewTermRenderer(glamour.WithStandardStyle(style), glamour.WithWordWrap(max(w-4, 20))); err == nil {
-		if s, err := r.Render(joinSoftBreaks(text)); err == nil {
-			out = strings.Trim(s, "\n")
+		if s, err := r.Render(keepHyphens(joinSoftBreaks(text))); err == nil {
+			out = strings.ReplaceAll(strings.Trim(s, "\n"), keptHyphen, "-")
 		}
 	}
 	c.key, c.out = k, out
@@ -65,4 +65,24 @@ func isNumbered(t string) bool {
 		i++
 	}
 	return i > 0 && i < len(t) && (t[i] == '.' || t[i] == ')')
+}
+
+// keepHyphens puts keptHyphen in place of the hyphens of the text, so the renderer's
+// wrapping (which breaks at every hyphen) keeps "maestro-setup" and "--components"
+// whole; the hyphens that are Markdown stay: a list item's marker, and the lines of
+// rules and table delimiters. The caller puts the hyphens back.
+func keepHyphens(md string) string {
+	lines := strings.Split(md, "\n")
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " \t")
+		if strings.Trim(t, "-:| \t") == "" {
+			continue // a rule, a setext underline or a table's delimiter row
+		}
+		lead := l[:len(l)-len(t)]
+		if rest, ok := strings.CutPrefix(t, "- "); ok {
+			lead, t = lead+"- ", rest
+		}
+		lines[i] = lead + strings.ReplaceAll(t, "-", keptHyphen)
+	}
+	return strings.Join(lines, "\n")
 }

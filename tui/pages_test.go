@@ -641,3 +641,37 @@ func TestQuitWhileTheRunOpens(t *testing.T) {
 		t.Fatalf("quitting while opening left journals: %v", m)
 	}
 }
+
+// TestWrapNeverBreaksAWordAtAHyphen: text is folded at spaces only, so a flag, a
+// command name or a path with dashes is never split over two lines ("-" at the end of
+// one, "i FILE" on the next), in the wizard's own text and in a step's Markdown.
+func TestWrapNeverBreaksAWordAtAHyphen(t *testing.T) {
+	endsBroken := func(s string) string {
+		for _, l := range strings.Split(stripANSI(s), "\n") {
+			if l = strings.TrimRight(l, " "); strings.HasSuffix(l, "-") && strings.Trim(l, "- ") != "" {
+				return l
+			}
+		}
+		return ""
+	}
+	for w := 12; w <= 80; w++ {
+		s := wrap("cutover found no inventory (it looked for /home/a-long-user-name/.config/cutover/inventory.yaml). Give one with -i FILE.", w)
+		if l := endsBroken(s); l != "" {
+			t.Fatalf("at width %d a line ends in a hyphen: %q\n%s", w, l, s)
+		}
+		if strings.Contains(s, keptHyphen) || !strings.Contains(s, "-i") || !strings.Contains(s, "a-long-user-name") {
+			t.Fatalf("at width %d the hyphens did not come back:\n%s", w, s)
+		}
+	}
+	var c mdCache
+	md := "Run `maestro-setup install --components hub` on the spare-server-01 host.\n\n- a list item with lab-power\n\n---\n"
+	for w := 24; w <= 80; w += 4 {
+		out := c.render("x", md, w, true)
+		if l := endsBroken(out); l != "" {
+			t.Fatalf("at width %d a Markdown line ends in a hyphen: %q\n%s", w, l, out)
+		}
+		if plain := stripANSI(out); strings.Contains(out, keptHyphen) || !strings.Contains(plain, "• a list item") || !strings.Contains(plain, "lab-power") {
+			t.Fatalf("at width %d the Markdown lost its hyphens or its list:\n%s", w, stripANSI(out))
+		}
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -233,8 +234,19 @@ func truncate(s string, w int) string {
 // bindings is a helper for pages' help.
 func bindings(b ...key.Binding) []key.Binding { return b }
 
-// wrap folds text to width w at word boundaries.
-func wrap(s string, w int) string { return ansi.Wordwrap(s, max(w, 10), "") }
+// wrap folds text to width w at spaces only: a hyphen never ends a line, so "-i FILE",
+// "maestro-setup" or a path with dashes stays whole (x/ansi breaks at every hyphen).
+// A word longer than the line is cut.
+func wrap(s string, w int) string {
+	if !strings.Contains(s, "-") {
+		return ansi.Wordwrap(s, max(w, 10), "")
+	}
+	return strings.ReplaceAll(ansi.Wordwrap(strings.ReplaceAll(s, "-", keptHyphen), max(w, 10), ""), keptHyphen, "-")
+}
+
+// keptHyphen stands in for a hyphen while text is wrapped: the non-breaking hyphen,
+// one cell wide like the hyphen, which the wrappers do not break at.
+const keptHyphen = "\u2011"
 
 // newSpinner is the one spinner of the wizard; pages colour its frames themselves, so a
 // change of styles (a light terminal) reaches it too.
