@@ -256,15 +256,23 @@ func (rb *Runbook) WithoutRole(role string) (skips, runs []string) {
 	return skips, runs
 }
 
-// DefaultText renders a parameter's default for a form, given the hosts bound so far.
-// It returns "" when the parameter has no default or the default cannot be computed
-// yet (a role it reads is not bound).
-func (rb *Runbook) DefaultText(param string, bound map[string]*probe.Host, facts map[string]*probe.Facts) string {
+// DefaultText renders a parameter's default for a form, given the hosts bound so far
+// and the parameters known so far, as text (a default may read either). It returns ""
+// when the parameter has no default or the default cannot be computed yet (a role it
+// reads is not bound or not probed).
+func (rb *Runbook) DefaultText(param string, bound map[string]*probe.Host, facts map[string]*probe.Facts, params map[string]string) string {
 	p := rb.Param(param)
 	if p == nil || p.Default.IsZero() {
 		return ""
 	}
 	plan := &Plan{Runbook: rb, Roles: bound, Params: map[string]any{}, Facts: facts}
+	for k, v := range params {
+		if prm := rb.Param(k); prm != nil && k != param {
+			if x, err := prm.Parse(v); err == nil {
+				plan.Params[k] = x
+			}
+		}
+	}
 	s, err := plan.exec(nil).render(p.Default)
 	if err != nil {
 		return ""
@@ -277,4 +285,11 @@ func (rb *Runbook) DefaultText(param string, bound map[string]*probe.Host, facts
 		}
 	}
 	return s
+}
+
+// DefaultReadsParams reports whether the parameter's default is computed from other
+// parameters ("{{ params.share }}/Users"), so that a form showing it must compute it
+// again when those change.
+func (p *Param) DefaultReadsParams() bool {
+	return !p.Default.IsZero() && strings.Contains(p.Default.Src, "params.")
 }

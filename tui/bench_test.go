@@ -222,3 +222,19 @@ func TestStepListShowsEveryStepAndOpensAny(t *testing.T) {
 		t.Errorf("c after leaving the list: input %v", rp.inputFor)
 	}
 }
+
+// TestManyChecksLeaveTheQuestionOnScreen: when a step's checks do not fit, the passed
+// and unchecked ones are counted on one line, and the question, with its keys, stays.
+func TestManyChecksLeaveTheQuestionOnScreen(t *testing.T) {
+	r, _ := benchRunPage(t, 0)
+	r.Update(tea.WindowSizeMsg{Width: 80, Height: 15})
+	v := stripANSI(r.View().Content)
+	for _, want := range []string{"more checks (", "e shows them all", "Manual step: do it as described", "enter done: check it"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("a short screen lacks %q:\n%s", want, v)
+		}
+	}
+	if lines := strings.Split(r.View().Content, "\n"); len(lines) != 15 {
+		t.Errorf("the frame has %d lines, want 15", len(lines))
+	}
+}

@@ -427,18 +427,26 @@ steps:
     text: Look.
 `
 
-func TestSetupPresetsFillTheForm(t *testing.T) {
-	rb, err := steps.Parse("presets.yaml", []byte(presetRunbook))
+// oneHostSetup opens the setup of the runbook in rbYAML on one synthetic host, probed,
+// with run file rf (nil for none), as `cutover run` does.
+func oneHostSetup(t *testing.T, rbYAML string, rf *steps.RunFile) (*harness, *setup) {
+	t.Helper()
+	rb, err := steps.Parse("test.yaml", []byte(rbYAML))
 	if err != nil {
 		t.Fatal(err)
 	}
 	inv := syntheticInventory(1)
-	h := newHarness(t, Config{Inventory: inv, Catalog: []*steps.Runbook{rb}, Runbook: rb.ID, Dialer: noDialer})
+	h := newHarness(t, Config{Inventory: inv, Catalog: []*steps.Runbook{rb}, Runbook: rb.ID, RunFile: rf, Dialer: noDialer})
 	h.giveFacts(syntheticFacts(inv))
 	s, ok := h.top().(*setup)
 	if !ok {
 		t.Fatalf("Config.Runbook opens %T, want its setup", h.top())
 	}
+	return h, s
+}
+
+func TestSetupPresetsFillTheForm(t *testing.T) {
+	h, s := oneHostSetup(t, presetRunbook, nil)
 	if s.bound["box"] == nil {
 		t.Fatal("the only host was not bound to the only role")
 	}

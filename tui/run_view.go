@@ -48,11 +48,18 @@ func (p *runPage) viewBody(cur *steps.StepState, w, h int) (body string, slack i
 	// their rows first (up to all but two), and the text and the output share the rest.
 	// Failed checks show as many evidence lines as the screen allows (up to 8 each),
 	// ahead of the text and the output: when a check fails, its evidence matters most.
+	// The question and the action always show; the checks take what is left of the
+	// lower rows, and when they are more than fit, the ones that matter least (passed,
+	// not checked yet) are counted on one line instead.
+	var action strings.Builder
+	p.viewAction(&action, cur, desc, w)
+	prompt := p.viewPrompt(cur, w)
+	budget := max(h-1-2-lipgloss.Height(action.String())-lipgloss.Height(prompt)+1, 1)
 	lowerFor := func(evidence int) string {
 		var lower strings.Builder
-		p.viewAction(&lower, cur, desc, w)
-		p.viewChecks(&lower, cur, desc, w, evidence)
-		lower.WriteString(p.viewPrompt(cur, w))
+		lower.WriteString(action.String())
+		p.viewChecks(&lower, cur, desc, w, evidence, budget)
+		lower.WriteString(prompt)
 		return strings.TrimRight(lower.String(), "\n")
 	}
 	lowerText := lowerFor(0)
@@ -329,14 +336,79 @@ func humanBytes(v float64) string {
 	return fmt.Sprintf("%.1f %s", v, units[i])
 }
 
-// viewChecks draws each check of the step with its state; a failed one shows up to
-// evidence lines of its evidence.
-func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *steps.Description, w, evidence int) {
+// viewChecks draws each check of the step with its state, in at most rows lines; a
+// failed one shows up to evidence lines of its evidence. When they do not all fit, the
+// failed, waiting and overridden ones are drawn first and the others (passed, not
+// checked yet) are counted on the last line, which says e shows them all.
+func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *steps.Description, w, evidence, rows int) {
+	type shown struct {
+		text string
+		rank int // 0 failed or waiting, 1 overridden, 2 not checked, 3 passed
+		word string
+	}
+	var all []shown
+	add := func(phase string, i int, label string, r *steps.CheckResult) {
+		c := shown{text: p.checkLine(phase, i, label, r, cur, w, evidence)}
+		_, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]
+		switch {
+		case over:
+			c.rank, c.word = 1, "overridden"
+		case r == nil && p.busy && p.waiting[fmt.Sprintf("%s/%s/%d", cur.ID(), phase, i)].p.Last != nil:
+			c.rank, c.word = 0, "waiting"
+		case r == nil:
+			c.rank, c.word = 2, "not checked yet"
+		case r.OK():
+			c.rank, c.word = 3, "passed"
+		default:
+			c.rank, c.word = 0, "failed"
+		}
+		all = append(all, c)
+	}
 	for i, label := range desc.Pre {
-		b.WriteString(p.checkLine("pre", i, label, cur.Pre[i], cur, w, evidence) + "\n")
+		add("pre", i, label, cur.Pre[i])
 	}
 	for i, label := range desc.Gates {
-		b.WriteString(p.checkLine("gate", i, label, cur.Gates[i], cur, w, evidence) + "\n")
+		add("gate", i, label, cur.Gates[i])
+	}
+	lines := 0
+	for _, c := range all {
+		lines += lipgloss.Height(c.text)
+	}
+	keep := make([]bool, len(all))
+	if lines <= rows {
+		for i := range keep {
+			keep[i] = true
+		}
+	} else {
+		left := rows - 1 // the line that counts the rest
+		for rank := 0; rank <= 3; rank++ {
+			for i, c := range all {
+				if h := lipgloss.Height(c.text); c.rank == rank && h <= left {
+					keep[i], left = true, left-h
+				}
+			}
+		}
+	}
+	hidden := map[string]int{}
+	var words []string
+	for i, c := range all {
+		if keep[i] {
+			b.WriteString(c.text + "\n")
+			continue
+		}
+		if hidden[c.word] == 0 {
+			words = append(words, c.word)
+		}
+		hidden[c.word]++
+	}
+	if len(words) > 0 {
+		var parts []string
+		n := 0
+		for _, wd := range words {
+			parts = append(parts, fmt.Sprintf("%d %s", hidden[wd], wd))
+			n += hidden[wd]
+		}
+		b.WriteString(p.a.st.Subtle.Render(truncate(fmt.Sprintf("· %d more checks (%s): e shows them all", n, strings.Join(parts, ", ")), w)) + "\n")
 	}
 }
 

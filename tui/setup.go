@@ -50,6 +50,8 @@ type setup struct {
 	form      *huh.Form
 	values    map[string]*string
 	bools     map[string]*bool
+	// shown holds the defaults the form was opened with, by parameter.
+	shown map[string]string
 
 	// waitFacts is set when the operator went on while the hosts were still being
 	// probed: the form opens when the facts are in (its defaults come from them).
@@ -383,11 +385,8 @@ func (p *setup) presetKey(msg tea.KeyPressMsg) tea.Cmd {
 // given.
 func (p *setup) openForm() tea.Cmd {
 	p.stage = stageParams
-	p.values, p.bools = map[string]*string{}, map[string]*bool{}
+	p.values, p.bools, p.shown = map[string]*string{}, map[string]*bool{}, map[string]string{}
 	initial := map[string]string{}
-	for _, prm := range p.rb.Params {
-		initial[prm.ID] = p.rb.DefaultText(prm.ID, p.bound, p.a.facts)
-	}
 	if lr := p.a.labRun(p.rb.ID); lr != nil {
 		for k, v := range lr.Inputs().Params {
 			initial[k] = v
@@ -401,6 +400,14 @@ func (p *setup) openForm() tea.Cmd {
 	if rf := p.a.cfg.RunFile; rf != nil && rf.Runbook == p.rb.ID {
 		for k, v := range rf.Inputs().Params {
 			initial[k] = v
+		}
+	}
+	// The defaults of the rest, in the runbook's order: a default may read the
+	// parameters given and those above it ("{{ params.share }}/Users").
+	for _, prm := range p.rb.Params {
+		if _, given := initial[prm.ID]; !given {
+			initial[prm.ID] = p.rb.DefaultText(prm.ID, p.bound, p.a.facts, initial)
+			p.shown[prm.ID] = initial[prm.ID]
 		}
 	}
 	var fields []huh.Field
@@ -457,6 +464,13 @@ func (p *setup) inputs() steps.Inputs {
 		in.Roles[r] = h.Name
 	}
 	for k, v := range p.values {
+		if d, ok := p.shown[k]; ok && *v == d {
+			if prm := p.rb.Param(k); prm != nil && prm.DefaultReadsParams() {
+				// Left as shown: the plan computes it from the parameters as they are now,
+				// which the operator may have changed since.
+				continue
+			}
+		}
 		in.Params[k] = *v
 	}
 	for k, v := range p.bools {
@@ -635,8 +649,16 @@ func (p *setup) viewRoles(w, h int) string {
 			continue
 		}
 		// Rows for the list: what is left once every role line, the heading and the
-		// account of the host under the cursor are drawn.
-		rows := max(h-len(roles)-1-len(detail)-2, 3)
+		// account of the host under the cursor are drawn; that account gives way (cut,
+		// with an ellipsis) so that at least five hosts show.
+		avail := h - len(roles) - 1
+		if most := max(avail-min(len(p.cands)+1, 6), 2); len(detail) > most {
+			detail = append(detail[:most-1:most-1], truncate(detail[most-1], w-1)+"…")
+		}
+		rows := max(avail-len(detail), 3)
+		if rows < len(p.cands) {
+			rows = max(rows-2, 3) // the "more" lines above and below
+		}
 		top := max(min(p.hostCur-rows/2, len(p.cands)-rows), 0)
 		if top > 0 {
 			b.WriteString(st.Subtle.Render(fmt.Sprintf("      ↑ %d more", top)) + "\n")
@@ -658,7 +680,9 @@ func (p *setup) viewRoles(w, h int) string {
 		b.WriteString(l + "\n")
 	}
 	if lr := p.a.labRun(p.rb.ID); lr != nil && !p.choosing {
-		b.WriteString(st.Subtle.Render(truncate("practice lab: its run binds "+rolesLine(p.rb, lr.Roles), w)) + "\n")
+		for _, l := range strings.Split(hang("practice lab: its run binds "+rolesLine(p.rb, lr.Roles), w, "    "), "\n") {
+			b.WriteString(st.Lab.Render(l) + "\n")
+		}
 	}
 	return b.String()
 }
@@ -722,7 +746,10 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 			out = append(out, style.Render(l))
 		}
 	}
-	add(st.Subtle, r.ID+": "+r.Title)
+	if !p.choosing {
+		// While choosing, the account of the host under the cursor comes first.
+		add(st.Subtle, r.ID+": "+r.Title)
+	}
 	h := p.bound[r.ID]
 	if p.choosing && p.hostCur < len(p.cands) {
 		h = p.cands[p.hostCur].h
@@ -736,7 +763,7 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 	case !fit.OK():
 		add(st.Warn, h.Name+" cannot be "+r.ID+": "+strings.Join(fit.Why(r.ID), "; "))
 	case fit.Down:
-		text := h.Name + " does not answer (" + fit.Error + "). The " + r.ID + " role may be down: the run goes on without it"
+		text := h.Name + " does not answer (" + sanitize(fit.Error) + "). The " + r.ID + " role may be down: the run goes on without it"
 		skips, runs := p.rb.WithoutRole(r.ID)
 		if len(skips) > 0 {
 			text += ", skipping " + quoteList(skips)

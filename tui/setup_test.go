@@ -174,3 +174,47 @@ func TestMayBeDownRoleIsOfferedDownHostsAndNeverBoundByItself(t *testing.T) {
 		}
 	}
 }
+
+const derivedRunbook = `id: test/derived
+title: Folders on a share
+system: Test
+source: a test
+roles:
+  - id: box
+    title: Any host
+params:
+  - id: share
+    title: The share
+    type: path
+  - id: users
+    title: Mail folders
+    type: path
+    default: '{{ params.share }}/Users'
+steps:
+  - id: look
+    title: Look at the box
+    manual: true
+    text: Look.
+`
+
+// A default read from another parameter is computed from that parameter's value in the
+// form (here from the run file), and again from the value the operator leaves there.
+func TestFormDefaultsFollowTheParametersTheyRead(t *testing.T) {
+	rf := &steps.RunFile{Runbook: "test/derived", Params: map[string]any{"share": "/srv/share"}}
+	h, s := oneHostSetup(t, derivedRunbook, rf)
+	h.key("n")
+	if got := *s.values["users"]; got != "/srv/share/Users" {
+		t.Fatalf("the form shows users = %q, want it from the share", got)
+	}
+	*s.values["share"] = "/mnt/other" // as typed into the field
+	if got := s.inputs().Params; got["share"] != "/mnt/other" || got["users"] != "" {
+		t.Fatalf("inputs %v: want the share, and users left to the plan", got)
+	}
+	plan, err := steps.Prepare(s.rb, h.a.inv.Host, s.inputs(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Params["users"] != "/mnt/other/Users" {
+		t.Errorf("the plan's users = %v, want it from the share as left in the form", plan.Params["users"])
+	}
+}
