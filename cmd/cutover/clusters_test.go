@@ -47,22 +47,13 @@ func TestClusterRuns(t *testing.T) {
 			}
 			switch scenario {
 			case "listmanager":
-				ini := readFile(t, filepath.Join(l.HostRoot("lm2"), "opt", "lm", "lm.ini"))
-				if !strings.Contains(ini, "DatabaseServer=sql.lists.lab") || !strings.Contains(ini, "DatabaseName=lyris") {
-					t.Errorf("lm2 did not join the cluster's database:\n%s", ini)
-				}
+				clusterNodeJoined(t, &testLab{Lab: l})
 				wantCode(t, r, 0, "round trip lm2 -> lm1 is", "round trip lm1 -> lm2 is")
 			case "communigate":
+				communigateClusterUnchanged(t, &testLab{Lab: l})
 				wantCode(t, r, 0, "all 16 connections open", "north.lab resolves to 10.77.1.11, 10.77.1.12")
 			case "mdaemon":
-				share := filepath.Join(l.HostRoot("nas"), "share", "MDaemon")
-				if _, err := os.Stat(filepath.Join(share, "Users", "mail.lab", "alice", "md5000001.msg")); err != nil {
-					t.Errorf("the mail folders did not move to the share: %v", err)
-				}
-				logs, _ := filepath.Glob(filepath.Join(l.HostRoot("md2"), "MDaemon", "Logs", "*Cluster.log"))
-				if len(logs) != 1 || !strings.Contains(readFile(t, logs[0]), "Replication Job Completed") {
-					t.Errorf("md2's cluster log: %v", logs)
-				}
+				mdaemonClustered(t, &testLab{Lab: l})
 				wantCode(t, r, 0, "MDaemon version is 23.5.1 on md1, md2", "clocks agree within")
 			}
 			r = cutover(t, "export", jpath)

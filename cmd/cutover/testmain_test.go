@@ -18,5 +18,8 @@ func TestMain(m *testing.M) {
 	os.Setenv("CUTOVER_JOURNALS", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	os.Exit(code)
 }

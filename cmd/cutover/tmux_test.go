@@ -6,8 +6,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,14 +39,31 @@ func needTmux(t *testing.T) {
 	}
 }
 
-// buildCutover builds the program into a temporary folder.
+// built is the program, built once for every test of the package that runs it.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildCutover builds the program once into a temporary folder that TestMain removes,
+// and returns its path.
 func buildCutover(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cutover")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "cutover-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "cutover")
+		if out, err := exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
 }
 
 // wizardEnv is an environment in which no inventory and no journal of the user's is
@@ -123,18 +142,28 @@ func (tm *tmuxTerm) scrollback() string {
 // waitFor polls the screen until it shows every one of texts.
 func (tm *tmuxTerm) waitFor(texts ...string) string {
 	tm.t.Helper()
+	return tm.poll(func(s string) bool {
+		for _, x := range texts {
+			if !strings.Contains(s, x) {
+				return false
+			}
+		}
+		return true
+	}, fmt.Sprintf("%q", texts))
+}
+
+// poll reads the screen until ok holds for it, or fails the test after tmuxWait,
+// saying what it waited for.
+func (tm *tmuxTerm) poll(ok func(screen string) bool, what string) string {
+	tm.t.Helper()
 	deadline := time.Now().Add(tmuxWait)
 	for {
 		s := tm.screen()
-		ok := true
-		for _, x := range texts {
-			ok = ok && strings.Contains(s, x)
-		}
-		if ok {
+		if ok(s) {
 			return s
 		}
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("timed out waiting for %q; the screen:\n%s", texts, s)
+			tm.t.Fatalf("timed out waiting for %s; the screen:\n%s", what, s)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -196,67 +225,6 @@ func gone(pid int) bool {
 	return len(fields) == 0 || fields[0] == "Z" || fields[0] == "X"
 }
 
-// TestWizardMovesTheHubByKeystrokes is the operator's first night: no inventory, the
-// lab offer, and maestro/move-hub from home to the exported checklist, by keys alone.
-func TestWizardMovesTheHubByKeystrokes(t *testing.T) {
-	bin := buildCutover(t)
-	env, state := wizardEnv(t)
-	tm := startTmux(t, 80, 24, t.TempDir(), env, bin)
-
-	labOfferToStep3(t, tm)
-	// In the practice lab, c starts from the lab's command for the step.
-	tm.keys("c")
-	tm.waitFor("› new: maestro-setup install --components hub")
-	tm.keys("Enter")
-	tm.waitFor("Step 10 of 11", "waiting for you")
-	tm.keys("c")
-	tm.waitFor("› old: maestro-setup remove hub")
-	tm.keys("Enter")
-	tm.waitFor("type exactly: UNINSTALL HUB ON hub")
-	tm.text("UNINSTALL HUB ON hub")
-	tm.keys("Enter")
-	tm.waitFor("The run is done", "7 steps done, 4 skipped, 0 overridden")
-	tm.keys("x")
-	tm.waitFor("Checklist written to")
-	tm.keys("q")
-	if code := tm.exited(); code != 0 {
-		t.Fatalf("exit %d; the screen:\n%s", code, tm.scrollback())
-	}
-
-	jdir := filepath.Join(state, "cutover", "journals")
-	jpath := singleJournal(t, jdir)
-	j, err := journal.Read(jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j.Broken != nil {
-		t.Fatalf("journal chain: %v", j.Broken)
-	}
-	st := steps.NewRunState(j.Events)
-	if !st.Ended || st.Outcome != steps.RunDone {
-		t.Fatalf("the run ended %v with %q", st.Ended, st.Outcome)
-	}
-	want := map[string]string{"stop-maestro": "done", "stop-listserv": "skipped", "install-fresh": "done", "install-add": "skipped",
-		"transfer-hub-data": "done", "point-lui-to-hub": "done", "set-hub-external-name": "skipped",
-		"set-hub-external-port": "skipped", "point-tracker-to-hub": "done", "uninstall-old-hub": "done", "start-maestro": "done"}
-	for _, ss := range st.Steps {
-		if want[ss.ID()] != ss.Status {
-			t.Errorf("step %s ended %s, want %s", ss.ID(), ss.Status, want[ss.ID()])
-		}
-	}
-	for _, ss := range st.Steps {
-		for _, d := range ss.Decisions {
-			if d.Via != "tty" {
-				t.Errorf("step %s: a decision came from %q, not the terminal", ss.ID(), d.Via)
-			}
-		}
-	}
-	md := strings.TrimSuffix(jpath, ".jsonl") + ".md"
-	if data, err := os.ReadFile(md); err != nil || !strings.Contains(string(data), "- [x]") {
-		t.Fatalf("the exported checklist %s: %v\n%s", md, err, data)
-	}
-}
-
 // labOfferToStep3 answers the lab offer, opens move-hub from home, binds new to spare,
 // goes through the form and the plan, and starts the run: it waits for step 3, the
 // first manual step.
@@ -287,21 +255,59 @@ func labOfferToStep3(t *testing.T, tm *tmuxTerm) {
 }
 
 // bindTo binds the role under the cursor to host: enter opens the role's host list,
-// the cursor goes down to the host, enter binds it.
+// the cursor goes to the host, enter binds it.
 func (tm *tmuxTerm) bindTo(host string) {
 	tm.t.Helper()
 	tm.keys("Enter")
-	at := regexp.MustCompile(`> [✓↓] ` + regexp.QuoteMeta(host) + ` `)
-	s := tm.waitFor("enter bind this host")
-	for i := 0; !at.MatchString(s); i++ {
-		if i > 100 {
-			tm.t.Fatalf("host %s is not offered:\n%s", host, s)
-		}
-		tm.keys("Down")
-		s = tm.screen()
-	}
+	tm.waitFor("enter bind this host")
+	tm.moveCursor(hostRows, host)
 	tm.keys("Enter")
-	tm.waitFor(host + " ✓")
+	bound := regexp.MustCompile(regexp.QuoteMeta(host) + ` (✓|↓ down)`)
+	tm.poll(bound.MatchString, host+" bound")
+}
+
+// hostRows reads a role's host list: the hosts shown, in order, and which one is under
+// the cursor (-1 for none).
+var hostRow = regexp.MustCompile(`(?m)^    ([> ]) [✓↓✗] (\S+)`)
+
+func hostRows(screen string) (items []string, cur int) {
+	cur = -1
+	for _, m := range hostRow.FindAllStringSubmatch(screen, -1) {
+		if m[1] == ">" {
+			cur = len(items)
+		}
+		items = append(items, m[2])
+	}
+	return items, cur
+}
+
+// moveCursor presses Up or Down until the list rows reads from the screen has want
+// under its cursor. Each press waits for the cursor to move, so no key is sent on a
+// screen not drawn yet. When want is not in view, the list scrolls towards its
+// "↓ N more" (or back up).
+func (tm *tmuxTerm) moveCursor(rows func(screen string) ([]string, int), want string) {
+	tm.t.Helper()
+	for range 200 {
+		s := tm.screen()
+		items, cur := rows(s)
+		if cur < 0 {
+			tm.t.Fatalf("no cursor in the list looking for %s:\n%s", want, s)
+		}
+		if items[cur] == want {
+			return
+		}
+		key := "Down"
+		if i := slices.Index(items, want); i >= 0 && i < cur || i < 0 && !strings.Contains(s, "↓ ") {
+			key = "Up"
+		}
+		tm.keys(key)
+		at := items[cur]
+		tm.poll(func(s string) bool {
+			items, cur := rows(s)
+			return cur >= 0 && items[cur] != at
+		}, "the cursor to move from "+at)
+	}
+	tm.t.Fatalf("%s is not in the list:\n%s", want, tm.screen())
 }
 
 // tmuxLab serves the maestro lab from the test process, so it outlives the program
@@ -332,6 +338,7 @@ func wizardToStep3(t *testing.T, tm *tmuxTerm) {
 // a dead tty, as a dropped SSH console) while an action runs. The program finishes the
 // action, records it and exits; `cutover resume --headless` then completes the run.
 func TestWizardConsoleDropMidActionResumes(t *testing.T) {
+	t.Parallel()
 	bin := buildCutover(t)
 	l := tmuxLab(t)
 	env, _ := wizardEnv(t)
@@ -381,9 +388,11 @@ func TestWizardConsoleDropMidActionResumes(t *testing.T) {
 // program waiting at a manual step: it leaves the alternate screen, says how to resume,
 // exits 3, and the run resumes.
 func TestWizardSignalsStopSafely(t *testing.T) {
+	t.Parallel()
 	bin := buildCutover(t)
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
 			l := tmuxLab(t)
 			runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
 			env, _ := wizardEnv(t)
@@ -430,6 +439,7 @@ func readState(t *testing.T, path string) *steps.RunState {
 // TestWizardHonoursNoColor reads the screen with its attributes: under NO_COLOR there
 // is no colour sequence at all; without it there are (so the check can see them).
 func TestWizardHonoursNoColor(t *testing.T) {
+	t.Parallel()
 	bin := buildCutover(t)
 	colour := regexp.MustCompile(`\x1b\[[0-9;]*(38|48);`)
 	for _, noColor := range []bool{false, true} {
