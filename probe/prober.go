@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -247,7 +248,13 @@ func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
 				f.remoteTime = time.Unix(0, int64(secs*1e9))
 			}
 		case "hostname":
+			// What a host says about itself reaches other hosts' commands and checks
+			// (quoted, as every value): a name of the wrong shape is kept as sent, for
+			// the operator to see, and said to be wrong.
 			f.Hostname = strings.TrimSpace(val)
+			if err := CheckHostName(f.Hostname); f.Hostname != "" && err != nil {
+				f.Warnings = append(f.Warnings, fmt.Sprintf("the host reported a name that is not a host name: %v", err))
+			}
 		case "os":
 			f.OS = strings.ToLower(strings.TrimSpace(val))
 		case "os_name":
@@ -257,7 +264,15 @@ func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
 		case "timezone":
 			f.TimeZone = strings.TrimSpace(val)
 		case "addresses":
-			f.Addresses = strings.Fields(val)
+			// Addresses are compared with DNS answers and searched for in files: what is
+			// not an IP address is left out, and said so.
+			for _, a := range strings.Fields(val) {
+				if _, err := netip.ParseAddr(a); err != nil {
+					f.Warnings = append(f.Warnings, fmt.Sprintf("the host reported an address that is not an IP address, left out: %q", a))
+					continue
+				}
+				f.Addresses = append(f.Addresses, a)
+			}
 		case "component":
 			f.Components = append(f.Components, strings.TrimSpace(val))
 		case "setting":

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cutover/cutover/probe"
 )
 
 var hostLabelRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
@@ -61,6 +63,16 @@ func (p *Param) Parse(s string) (any, error) {
 	case TypeHost:
 		if err := ValidHostName(s); err != nil {
 			return nil, err
+		}
+		v = s
+	case TypePath:
+		if err := probe.CheckPath(s); err != nil {
+			return nil, err
+		}
+		v = s
+	case TypeCommand:
+		if err := probe.CheckLine(s); err != nil {
+			return nil, fmt.Errorf("a command is one line: %w", err)
 		}
 		v = s
 	case TypeRegex:

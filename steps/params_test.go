@@ -195,3 +195,22 @@ func TestParamDisplay(t *testing.T) {
 		t.Errorf("no value displays as %q", got)
 	}
 }
+
+// TestPathAndCommandParams: a path is refused with a control character (a newline
+// would start a second command or log line) or a leading '-' (an option); a command
+// parameter is one line. Spaces, quotes and $ are fine: commands quote values.
+func TestPathAndCommandParams(t *testing.T) {
+	checkParamCases(t, &steps.Param{ID: "p", Type: steps.TypePath}, []paramCase{
+		{in: "/opt/it's here", want: "/opt/it's here"},
+		{in: "/opt/$(touch CANARY)", want: "/opt/$(touch CANARY)"},
+		{in: "lui/lui.ini", want: "lui/lui.ini"},
+		{in: "-rf", err: `"-rf" starts with '-', which a command would read as an option`},
+		{in: "/opt/a\nrm -rf /", err: "contains a control character (U+000A)"},
+		{in: "/opt/a\x00b", err: "contains a control character (U+0000)"},
+		{in: "/opt/\x1b[31mred", err: "contains a control character (U+001B)"},
+	})
+	checkParamCases(t, &steps.Param{ID: "c", Type: steps.TypeCommand}, []paramCase{
+		{in: "nginx -t && nginx -s reload", want: "nginx -t && nginx -s reload"},
+		{in: "maestro-sync run\ntouch CANARY", err: "a command is one line"},
+	})
+}

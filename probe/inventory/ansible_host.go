@@ -155,6 +155,7 @@ func (a *ansInv) host(name string, at yamlpos.Pos, vars map[string]ansVar, group
 		}
 		h.Vars[k] = scalar(v.val)
 	}
+	validateHost(h, func(f, msg string) { a.errs.Add(ansiblePos(vars, at, f), "%s", msg) })
 	var jumps []ansVar
 	if v, ok := list("cutover_jump"); ok {
 		jumps = append(jumps, v)

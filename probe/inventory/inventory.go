@@ -32,7 +32,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -435,13 +434,6 @@ func Parse(file string, data []byte) (*Inventory, error) {
 		if h.Address == "" && !h.Local {
 			errs.Add(at(nh.pos), "host %s has no address (or local: true)", h.Name)
 		}
-		if h.Address != "" {
-			if strings.Contains(h.Address, " ") {
-				errs.Add(at(nh.fields["address"]), "address %q contains a space", h.Address)
-			} else if _, _, err := net.SplitHostPort(h.Address); err == nil {
-				errs.Add(at(nh.fields["address"]), "address %q includes a port: give the port as port: instead", h.Address)
-			}
-		}
 		if h.Port < 1 || h.Port > 65535 {
 			add(field(nh, "port"), "port %d is outside 1-65535", h.Port)
 		}
@@ -454,6 +446,7 @@ func Parse(file string, data []byte) (*Inventory, error) {
 			}
 		}
 		yamlBecome(hd.Escalate, d.Escalate, func(key string) yamlpos.Pos { return field(nh, key) }).apply(h, &errs)
+		validateHost(h, func(f, msg string) { add(field(nh, yamlKey(f)), "%s", msg) })
 		byName[h.Name] = h
 		inv.Hosts = append(inv.Hosts, h)
 	}

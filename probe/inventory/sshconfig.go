@@ -635,6 +635,7 @@ func sshInventory(file string, cfg *sshConfig, aliases []setting, content []byte
 		}
 		seen[a.val] = true
 		h := r.host(a.val, a.val, "", 0, a.pos, 0)
+		validateHost(h, func(_, msg string) { errs.Add(a.pos, "%s", msg) })
 		for _, j := range h.Jump {
 			if j.Address == h.Address && j.Port == h.Port {
 				errs.Add(a.pos, "host %s jumps through itself", h.Name)
