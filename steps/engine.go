@@ -184,7 +184,7 @@ func Resume(events []*Event, rb *Runbook, lookup HostLookup, rec Recorder, opts 
 		// the guard they passed may no longer hold, so they run again before the action;
 		// one that failed stopped the run, and its cause may have been fixed since.
 		resume.Step = cur.ID()
-		if len(failedChecks(cur, cur.Pre, "pre")) > 0 {
+		if len(failedChecks(cur, cur.Pre, PhasePre)) > 0 {
 			resume.Message += "; the pre-checks of step " + cur.ID() + " are checked again"
 		} else {
 			resume.Message += "; the pre-checks of step " + cur.ID() + " run again before its action"
@@ -217,7 +217,7 @@ func (e *Engine) preStale(st *StepState) bool {
 	if st.Action != nil || st.ActionPending || st.ActionDone {
 		return false
 	}
-	return s.Action != nil || st.Answer != nil || len(failedChecks(st, st.Pre, "pre")) > 0
+	return s.Action != nil || st.Answer != nil || len(failedChecks(st, st.Pre, PhasePre)) > 0
 }
 
 // Note records a remark in the journal (a lock taken or broken, with its reason).
@@ -465,7 +465,7 @@ func (e *Engine) where() (phase, int, *Prompt) {
 			return phPre, i, nil
 		}
 	}
-	if failed := failedChecks(st, st.Pre, "pre"); len(failed) > 0 {
+	if failed := failedChecks(st, st.Pre, PhasePre); len(failed) > 0 {
 		return phIdle, 0, e.prompt(st, s, AskCheckFailed, OnPre, failed)
 	}
 	if (s.Manual || s.Confirm || !s.Phrase.IsZero()) && !st.Confirmed {
@@ -478,7 +478,7 @@ func (e *Engine) where() (phase, int, *Prompt) {
 					return phGate, i, nil
 				}
 			}
-			return phIdle, 0, e.prompt(st, s, AskUnknown, OnUnknown, failedChecks(st, st.Gates, "gate"))
+			return phIdle, 0, e.prompt(st, s, AskUnknown, OnUnknown, failedChecks(st, st.Gates, PhaseGate))
 		}
 		if !st.ActionDone {
 			return phAction, 0, nil
@@ -494,13 +494,13 @@ func (e *Engine) where() (phase, int, *Prompt) {
 			return phGate, i, nil
 		}
 	}
-	if failed := failedChecks(st, st.Gates, "gate"); len(failed) > 0 {
+	if failed := failedChecks(st, st.Gates, PhaseGate); len(failed) > 0 {
 		return phIdle, 0, e.prompt(st, s, AskCheckFailed, OnGates, failed)
 	}
 	return phEnd, 0, nil
 }
 
-func failedChecks(st *StepState, results map[int]*CheckResult, phase string) []*CheckResult {
+func failedChecks(st *StepState, results map[int]*CheckResult, phase Phase) []*CheckResult {
 	var out []*CheckResult
 	for i := 0; i < len(results); i++ {
 		if r := results[i]; r != nil && !r.OK() && !st.overridden(phase, i) {
@@ -688,13 +688,13 @@ func (e *Engine) Advance(ctx context.Context) error {
 		}
 		return e.emit(&Event{Type: EvStepStart, Step: s.ID, Time: start, Marks: marks})
 	case phPre:
-		r := e.runCheck(ctx, st, s, s.Pre[i], "pre", i)
+		r := e.runCheck(ctx, st, s, s.Pre[i], PhasePre, i)
 		if r == nil {
 			return ctx.Err()
 		}
 		return e.emit(&Event{Type: EvCheck, Step: s.ID, Check: r})
 	case phGate:
-		r := e.runCheck(ctx, st, s, s.Gates[i], "gate", i)
+		r := e.runCheck(ctx, st, s, s.Gates[i], PhaseGate, i)
 		if r == nil {
 			return ctx.Err()
 		}
@@ -738,8 +738,8 @@ func (e *Engine) exec(st *StepState, s *Step) *stepExec {
 // waits. The gates of an action of unknown outcome are looked at once: they are evidence
 // for the operator's decision, who should not wait minutes for a service that may never
 // have been started (retry looks again). It returns nil when ctx ends first.
-func (e *Engine) runCheck(ctx context.Context, st *StepState, s *Step, ch *Check, phase string, i int) *CheckResult {
-	poll := !(phase == "gate" && st.ActionPending)
+func (e *Engine) runCheck(ctx context.Context, st *StepState, s *Step, ch *Check, phase Phase, i int) *CheckResult {
+	poll := !(phase == PhaseGate && st.ActionPending)
 	return e.exec(st, s).evaluate(ctx, evaluation{check: ch, phase: phase, index: i, poll: poll})
 }
 

@@ -15,7 +15,7 @@ type judgement func(ctx context.Context, x *stepExec) CheckResult
 // stamped and cleaned of secrets the same way wherever it comes from.
 type evaluation struct {
 	check *Check
-	phase string
+	phase Phase
 	index int
 	// judge is what to run; nil means the check itself.
 	judge judgement

@@ -136,9 +136,6 @@ func preflight(ctx context.Context, env *runEnv, planned []PlannedStep) *Preflig
 	return rep
 }
 
-// PhasePreflight is the phase of a preflight's results (beside "pre" and "gate").
-const PhasePreflight = "preflight"
-
 // calibrated reports whether any step the plan keeps has a calibrated gate.
 func calibrated(rb *Runbook, planned []PlannedStep) bool {
 	for _, ps := range planned {

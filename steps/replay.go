@@ -192,14 +192,14 @@ func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostL
 		}
 		x := &stepExec{runEnv: env, step: s, start: ss.Start, marks: ss.Marks}
 		for i, ch := range s.Gates {
-			r := x.evaluate(ctx, evaluation{check: ch, phase: "gate", index: i})
+			r := x.evaluate(ctx, evaluation{check: ch, phase: PhaseGate, index: i})
 			if r == nil {
 				return nil, ctx.Err()
 			}
 			g := rep
 			g.Result = r
 			for _, h := range ss.History {
-				if h.Phase == "gate" && h.Index == i {
+				if h.Phase == PhaseGate && h.Index == i {
 					g.Recorded = h.Status
 				}
 			}

@@ -17,10 +17,23 @@ const (
 	Skipped Status = "skipped"
 )
 
+// Phase says when a check is looked at: before a step's action (its pre-checks), after
+// it (its gates), or before the run changes anything (the preflight's look at a gate's
+// wording in the hosts' history). Journals spell it "pre", "gate" and "preflight".
+type Phase string
+
+// The phases of a check.
+const (
+	PhasePre       Phase = "pre"
+	PhaseGate      Phase = "gate"
+	PhasePreflight Phase = "preflight"
+)
+
 // CheckResult is one evaluation of a check, with the evidence behind it.
 type CheckResult struct {
-	// Phase is "pre" or "gate"; Index is the check's place in that list.
-	Phase string `json:"phase"`
+	// Phase is PhasePre or PhaseGate (PhasePreflight in a preflight's report); Index is
+	// the check's place in that list.
+	Phase Phase  `json:"phase"`
 	Index int    `json:"index"`
 	Kind  string `json:"kind"`
 	Name  string `json:"name"`
@@ -109,7 +122,7 @@ type Progress struct {
 	// Copy progress.
 	Done, Total int64
 	// Gate polling: which gate, the attempt, the time left and the last result.
-	Phase     string
+	Phase     Phase
 	Gate      int
 	Attempt   int
 	Remaining time.Duration

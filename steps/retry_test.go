@@ -43,7 +43,7 @@ func TestResumeLooksAgainAtAFailedPreCheck(t *testing.T) {
 	if ev := rec2.events[0]; ev.Type != steps.EvResume || ev.Step != "swap-disk" {
 		t.Fatalf("the resume does not name the step it looks at again: %+v", ev)
 	}
-	if n := countChecks(rec2.events, "pre"); n != 1 {
+	if n := countChecks(rec2.events, steps.PhasePre); n != 1 {
 		t.Fatalf("the resume made %d pre-check results, want 1", n)
 	}
 
@@ -122,7 +122,7 @@ func answerAll(t *testing.T, e *steps.Engine, a *steps.Answerer) *steps.Prompt {
 	}
 }
 
-func countChecks(events []*steps.Event, phase string) int {
+func countChecks(events []*steps.Event, phase steps.Phase) int {
 	n := 0
 	for _, ev := range events {
 		if ev.Type == steps.EvCheck && ev.Check.Phase == phase {

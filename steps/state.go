@@ -169,7 +169,7 @@ func (rs *RunState) Apply(ev *Event) {
 		r := ev.Check
 		st.ensureMaps()
 		st.History = append(st.History, r)
-		if r.Phase == "pre" {
+		if r.Phase == PhasePre {
 			st.Pre[r.Index] = r
 		} else {
 			st.Gates[r.Index] = r
@@ -336,7 +336,7 @@ func (s *StepState) ensureMaps() {
 }
 
 // overridden reports whether a failed check of the step was accepted by the operator.
-func (s *StepState) overridden(phase string, i int) bool {
+func (s *StepState) overridden(phase Phase, i int) bool {
 	_, ok := s.Overrides[fmt.Sprintf("%s/%d", phase, i)]
 	return ok
 }

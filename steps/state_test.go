@@ -31,7 +31,7 @@ func (l *stateLog) start() *stateLog {
 		}})
 }
 
-func (l *stateLog) check(step, phase string, i int, st steps.Status) *stateLog {
+func (l *stateLog) check(step string, phase steps.Phase, i int, st steps.Status) *stateLog {
 	return l.add(&steps.Event{Type: steps.EvCheck, Step: step, Check: &steps.CheckResult{Phase: phase, Index: i, Status: st}})
 }
 

@@ -115,7 +115,7 @@ func (p *detailPage) lines(w int) []string {
 			mark = st.Fail.Render("✗")
 		}
 		kind := "gate"
-		if c.Phase == "pre" {
+		if c.Phase == steps.PhasePre {
 			kind = "check"
 		}
 		add(hang(fmt.Sprintf("%s %s %d: %s", mark, kind, c.Index+1, c.Name), w, "    "))

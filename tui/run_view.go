@@ -347,7 +347,7 @@ func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *ste
 		word string
 	}
 	var all []shown
-	add := func(phase string, i int, label string, r *steps.CheckResult) {
+	add := func(phase steps.Phase, i int, label string, r *steps.CheckResult) {
 		c := shown{text: p.checkLine(phase, i, label, r, cur, w, evidence)}
 		_, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]
 		switch {
@@ -365,10 +365,10 @@ func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *ste
 		all = append(all, c)
 	}
 	for i, label := range desc.Pre {
-		add("pre", i, label, cur.Pre[i])
+		add(steps.PhasePre, i, label, cur.Pre[i])
 	}
 	for i, label := range desc.Gates {
-		add("gate", i, label, cur.Gates[i])
+		add(steps.PhaseGate, i, label, cur.Gates[i])
 	}
 	lines := 0
 	for _, c := range all {
@@ -415,7 +415,7 @@ func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *ste
 // failedShown counts the step's checks shown as failed (not overridden).
 func (p *runPage) failedShown(cur *steps.StepState) int {
 	n := 0
-	for phase, rs := range map[string]map[int]*steps.CheckResult{"pre": cur.Pre, "gate": cur.Gates} {
+	for phase, rs := range map[steps.Phase]map[int]*steps.CheckResult{steps.PhasePre: cur.Pre, steps.PhaseGate: cur.Gates} {
 		for i, r := range rs {
 			if _, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]; r != nil && !r.OK() && !over && len(r.Evidence) > 0 {
 				n++
@@ -425,10 +425,10 @@ func (p *runPage) failedShown(cur *steps.StepState) int {
 	return n
 }
 
-func (p *runPage) checkLine(phase string, i int, label string, r *steps.CheckResult, cur *steps.StepState, w, evidence int) string {
+func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.CheckResult, cur *steps.StepState, w, evidence int) string {
 	st := p.a.st
 	kind := "gate "
-	if phase == "pre" {
+	if phase == steps.PhasePre {
 		kind = "check"
 	}
 	if r == nil {
@@ -600,7 +600,7 @@ func (p *runPage) overrideWhat(cur *steps.StepState) string {
 	if pr != nil {
 		for _, f := range pr.Failed {
 			label := "gate"
-			if f.Phase == "pre" {
+			if f.Phase == steps.PhasePre {
 				label = "check"
 			}
 			parts = append(parts, fmt.Sprintf("the %s «%s» failed (%s)", label, sanitize(f.Name), sanitize(f.Summary)))

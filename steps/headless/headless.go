@@ -138,7 +138,7 @@ func formatEvent(ev *steps.Event) []string {
 	case steps.EvCheck:
 		r := ev.Check
 		kind := "gate"
-		if r.Phase == "pre" {
+		if r.Phase == steps.PhasePre {
 			kind = "pre"
 		}
 		text := r.Summary
