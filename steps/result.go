@@ -29,6 +29,18 @@ const (
 	PhasePreflight Phase = "preflight"
 )
 
+// Label is what a check of the phase is called wherever one is shown: headless output,
+// the wizard's step and evidence views, and the exported checklist.
+func (p Phase) Label() string {
+	switch p {
+	case PhasePre:
+		return "pre-check"
+	case PhasePreflight:
+		return "preflight check"
+	}
+	return "gate"
+}
+
 // CheckResult is one evaluation of a check, with the evidence behind it.
 type CheckResult struct {
 	// Phase is PhasePre or PhaseGate (PhasePreflight in a preflight's report); Index is

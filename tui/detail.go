@@ -114,11 +114,7 @@ func (p *detailPage) lines(w int) []string {
 		if mark == "" {
 			mark = st.Fail.Render("✗")
 		}
-		kind := "gate"
-		if c.Phase == steps.PhasePre {
-			kind = "check"
-		}
-		add(hang(fmt.Sprintf("%s %s %d: %s", mark, kind, c.Index+1, c.Name), w, "    "))
+		add(hang(fmt.Sprintf("%s %s %d: %s", mark, c.Phase.Label(), c.Index+1, c.Name), w, "    "))
 		add(hang(fmt.Sprintf("    %s at %s after %d attempt(s): %s", c.Status, stamp(c.At), c.Attempts, c.Summary), w, "      "))
 		for _, e := range c.Evidence {
 			add(hang("    │ "+sanitize(e), w, "    │   "))

@@ -203,7 +203,7 @@ func TestRunFailedGateShowsEvidenceAndTakesAnOverride(t *testing.T) {
 		t.Fatalf("prompt: %+v", rp.prompt)
 	}
 	v := h.view()
-	for _, s := range []string{"✗ gate  The new Hub started cleanly", "│ ", "r to check again", "o overrides", "r retry checks", "o override (reason)", "e evidence", "a abort run"} {
+	for _, s := range []string{"✗ gate The new Hub started cleanly", "│ ", "r to check again", "o overrides", "r retry checks", "o override (reason)", "e evidence", "a abort run"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("failed-gate screen lacks %q:\n%s", s, v)
 		}
@@ -652,7 +652,7 @@ func TestUnknownPromptKindIsShownGenerically(t *testing.T) {
 	if r.Update(keyMsg("o")); rp.inputFor != inputOverride {
 		t.Errorf("o on the generic question: input %v", rp.inputFor)
 	}
-	if v := stripANSI(r.View().Content); !strings.Contains(strings.Join(strings.Fields(v), " "), "the check «the target is what the runbook expects» failed") {
+	if v := stripANSI(r.View().Content); !strings.Contains(strings.Join(strings.Fields(v), " "), "the pre-check «the target is what the runbook expects» failed") {
 		t.Errorf("the override prompt does not say what it accepts:\n%s", v)
 	}
 }

@@ -427,10 +427,7 @@ func (p *runPage) failedShown(cur *steps.StepState) int {
 
 func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.CheckResult, cur *steps.StepState, w, evidence int) string {
 	st := p.a.st
-	kind := "gate "
-	if phase == steps.PhasePre {
-		kind = "check"
-	}
+	kind := phase.Label()
 	if r == nil {
 		if ws, ok := p.waiting[fmt.Sprintf("%s/%s/%d", cur.ID(), phase, i)]; ok && p.busy {
 			left := max(ws.p.Remaining-p.a.now().Sub(ws.at), 0).Round(time.Second)
@@ -599,11 +596,7 @@ func (p *runPage) overrideWhat(cur *steps.StepState) string {
 	}
 	if pr != nil {
 		for _, f := range pr.Failed {
-			label := "gate"
-			if f.Phase == steps.PhasePre {
-				label = "check"
-			}
-			parts = append(parts, fmt.Sprintf("the %s «%s» failed (%s)", label, sanitize(f.Name), sanitize(f.Summary)))
+			parts = append(parts, fmt.Sprintf("the %s «%s» failed (%s)", f.Phase.Label(), sanitize(f.Name), sanitize(f.Summary)))
 		}
 	}
 	if len(parts) == 0 {

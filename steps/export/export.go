@@ -212,11 +212,11 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 	// The order a step happens in: pre-checks, the action, the gates; then what the
 	// operator decided along the way.
 	for i, desc := range d.Pre {
-		b.check("Pre-check", desc, ss, steps.PhasePre, i)
+		b.check(desc, ss, steps.PhasePre, i)
 	}
 	b.action(d, ss)
 	for i, desc := range d.Gates {
-		b.check("Gate", desc, ss, steps.PhaseGate, i)
+		b.check(desc, ss, steps.PhaseGate, i)
 	}
 	if ss != nil {
 		for _, dec := range ss.Decisions {
@@ -294,7 +294,10 @@ func exitText(rec *steps.ActionRecord) string {
 	return fmt.Sprintf(" (exit %d)", *rec.ExitCode)
 }
 
-func (b *builder) check(kind, desc string, ss *steps.StepState, phase steps.Phase, i int) {
+func (b *builder) check(desc string, ss *steps.StepState, phase steps.Phase, i int) {
+	// The phase's label, as a list item's first word: "Pre-check", "Gate".
+	kind := phase.Label()
+	kind = strings.ToUpper(kind[:1]) + kind[1:]
 	var r *steps.CheckResult
 	if ss != nil {
 		if phase == steps.PhasePre {

@@ -137,15 +137,11 @@ func formatEvent(ev *steps.Event) []string {
 		return []string{head("step", "started")}
 	case steps.EvCheck:
 		r := ev.Check
-		kind := "gate"
-		if r.Phase == steps.PhasePre {
-			kind = "pre"
-		}
 		text := r.Summary
 		if r.Name != "" && r.Name != r.Summary {
 			text = r.Name + ": " + r.Summary
 		}
-		out := []string{head(kind, fmt.Sprintf("%s  %s", strings.ToUpper(string(r.Status)), text))}
+		out := []string{head(r.Phase.Label(), fmt.Sprintf("%s  %s", strings.ToUpper(string(r.Status)), text))}
 		if !r.OK() {
 			for _, l := range r.Evidence {
 				out = append(out, "          | "+l)
