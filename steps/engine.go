@@ -611,14 +611,14 @@ func (e *Engine) Decide(d Decision) error {
 		return err
 	}
 	if d.Kind == Abort {
-		if err := e.emit(&Event{Type: EvStepEnd, Step: p.Step, Status: StepAborted, Message: d.Reason}); err != nil {
+		if err := e.emit(StepEnd(p.Step, StepAborted, d.Reason)); err != nil {
 			return err
 		}
 		msg := "aborted at step " + p.Step
 		if d.Reason != "" {
 			msg += ": " + d.Reason
 		}
-		return e.emit(&Event{Type: EvRunEnd, Status: RunAborted, Message: msg})
+		return e.emit(RunEnd(RunAborted, msg))
 	}
 	return nil
 }
@@ -647,7 +647,7 @@ func (e *Engine) Advance(ctx context.Context) error {
 	case phIdle:
 		return ErrFinished
 	case phFinish:
-		return e.emit(&Event{Type: EvRunEnd, Status: RunDone, Message: "every step is done"})
+		return e.emit(RunEnd(RunDone, "every step is done"))
 	case phReplan:
 		return e.replan()
 	case phSkip:
@@ -658,7 +658,7 @@ func (e *Engine) Advance(ctx context.Context) error {
 				return e.emit(ev)
 			}
 		}
-		return e.emit(&Event{Type: EvStepEnd, Step: st.ID(), Status: StepSkipped, Message: st.Planned.Reason})
+		return e.emit(StepEnd(st.ID(), StepSkipped, st.Planned.Reason))
 	}
 	s := e.rb.Step(st.ID())
 	switch ph {
@@ -716,7 +716,7 @@ func (e *Engine) Advance(ctx context.Context) error {
 			status = StepOverridden
 			msg = lastReason(st, Override)
 		}
-		return e.emit(&Event{Type: EvStepEnd, Step: s.ID, Status: status, Message: msg})
+		return e.emit(StepEnd(s.ID, status, msg))
 	}
 	return fmt.Errorf("internal: unknown phase %d", ph)
 }

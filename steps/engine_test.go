@@ -275,7 +275,11 @@ func TestDecisions(t *testing.T) {
 	}
 
 	st := e.State()
-	wantSteps := map[string][2]string{
+	type ending struct {
+		status steps.StepStatus
+		reason string
+	}
+	wantSteps := map[string]ending{
 		"irreversible": {steps.StepDone, ""},
 		"optional":     {steps.StepSkipped, "done last week by hand"},
 		"required":     {steps.StepDone, ""},
@@ -286,8 +290,8 @@ func TestDecisions(t *testing.T) {
 	}
 	for id, w := range wantSteps {
 		ss := st.Step(id)
-		if ss.Status != w[0] || ss.Reason != w[1] {
-			t.Errorf("step %s: %s %q, want %s %q", id, ss.Status, ss.Reason, w[0], w[1])
+		if ss.Status != w.status || ss.Reason != w.reason {
+			t.Errorf("step %s: %s %q, want %s %q", id, ss.Status, ss.Reason, w.status, w.reason)
 		}
 	}
 	if st.Outcome != steps.RunAborted || !strings.Contains(st.Message, "aborted at step last: change window closed") {

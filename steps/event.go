@@ -42,12 +42,24 @@ type Event struct {
 	Facts *probe.Facts `json:"facts,omitempty"`
 	// Preflight is what the preflight found (EvPreflight).
 	Preflight *PreflightReport `json:"preflight,omitempty"`
-	// Status ends a step or the run: done, skipped, overridden, aborted.
+	// Status ends a step (a StepStatus: done, skipped, overridden, aborted) or the run
+	// (a RunStatus: done, aborted); see StepEnd and RunEnd.
 	Status string `json:"status,omitempty"`
 	// Message says why (a skip reason, an override reason) or carries a note.
 	Message string `json:"message,omitempty"`
 	// Prev is the SHA-256 of the previous line, chaining the journal so an edit shows.
 	Prev string `json:"prev,omitempty"`
+}
+
+// StepEnd is the event that ends step with status s; msg says why (a skip or override
+// reason, an abort's).
+func StepEnd(step string, s StepStatus, msg string) *Event {
+	return &Event{Type: EvStepEnd, Step: step, Status: string(s), Message: msg}
+}
+
+// RunEnd is the event that ends the run with status s.
+func RunEnd(s RunStatus, msg string) *Event {
+	return &Event{Type: EvRunEnd, Status: string(s), Message: msg}
 }
 
 // Session records a run's inputs: enough to resume, replay or audit it.

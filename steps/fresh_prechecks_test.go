@@ -288,7 +288,7 @@ func TestReplanWhenAMayBeDownHostComesBack(t *testing.T) {
 			t.Fatalf("Advance: %v", err)
 		}
 	}
-	want := map[string]string{
+	want := map[string]steps.StepStatus{
 		"early-fence":     steps.StepSkipped, // skipped before the primary came back
 		"assess":          steps.StepDone,
 		"fence-autostart": steps.StepDone, // planned again: it runs now

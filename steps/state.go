@@ -8,26 +8,32 @@ import (
 	"github.com/cutover/cutover/probe"
 )
 
+// StepStatus is where a step stands: pending, running, or how it ended.
+type StepStatus string
+
 // Step statuses.
 const (
-	StepPending    = "pending"
-	StepRunning    = "running"
-	StepDone       = "done"
-	StepSkipped    = "skipped"
-	StepOverridden = "overridden" // done, but a failed check or action was accepted with a reason
-	StepAborted    = "aborted"
+	StepPending    StepStatus = "pending"
+	StepRunning    StepStatus = "running"
+	StepDone       StepStatus = "done"
+	StepSkipped    StepStatus = "skipped"
+	StepOverridden StepStatus = "overridden" // done, but a failed check or action was accepted with a reason
+	StepAborted    StepStatus = "aborted"
 )
+
+// RunStatus is how a run ended.
+type RunStatus string
 
 // Run outcomes.
 const (
-	RunDone    = "done"
-	RunAborted = "aborted"
+	RunDone    RunStatus = "done"
+	RunAborted RunStatus = "aborted"
 )
 
 // StepState is what the events say about one step.
 type StepState struct {
 	Planned PlannedStep
-	Status  string
+	Status  StepStatus
 	// Reason explains a skip or an override.
 	Reason     string
 	Start, End time.Time
@@ -71,7 +77,7 @@ type RunState struct {
 	byID    map[string]*StepState
 	// Ended is set by run_end, with Outcome done or aborted.
 	Ended   bool
-	Outcome string
+	Outcome RunStatus
 	Message string
 	Started time.Time
 	EndedAt time.Time
@@ -200,9 +206,9 @@ func (rs *RunState) Apply(ev *Event) {
 		if st == nil {
 			return
 		}
-		st.Status, st.Reason, st.End = ev.Status, ev.Message, ev.Time
+		st.Status, st.Reason, st.End = StepStatus(ev.Status), ev.Message, ev.Time
 	case EvRunEnd:
-		rs.Ended, rs.Outcome, rs.Message, rs.EndedAt = true, ev.Status, ev.Message, ev.Time
+		rs.Ended, rs.Outcome, rs.Message, rs.EndedAt = true, RunStatus(ev.Status), ev.Message, ev.Time
 	case EvNote:
 		rs.Notes = append(rs.Notes, Note{Time: ev.Time, Message: ev.Message})
 	case EvPreflight:

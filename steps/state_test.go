@@ -51,8 +51,8 @@ func (l *stateLog) stepStart(step string) *stateLog {
 	return l.add(&steps.Event{Type: steps.EvStepStart, Step: step, Marks: map[string]steps.Mark{"log": {Size: 10}}})
 }
 
-func (l *stateLog) stepEnd(step, status, msg string) *stateLog {
-	return l.add(&steps.Event{Type: steps.EvStepEnd, Step: step, Status: status, Message: msg})
+func (l *stateLog) stepEnd(step string, status steps.StepStatus, msg string) *stateLog {
+	return l.add(steps.StepEnd(step, status, msg))
 }
 
 func TestRunStateFollowsARun(t *testing.T) {
@@ -122,7 +122,7 @@ func TestRunStateFollowsARun(t *testing.T) {
 		stepStart("c").
 		decide("c", steps.Confirm, steps.OnConfirm, "").
 		stepEnd("c", steps.StepDone, "").
-		add(&steps.Event{Type: steps.EvRunEnd, Status: steps.RunDone, Message: "every step is done"})
+		add(steps.RunEnd(steps.RunDone, "every step is done"))
 	rs = steps.NewRunState(l.events)
 	t.Run("the run ends", func(t *testing.T) {
 		if !rs.Ended || rs.Outcome != steps.RunDone || rs.Message != "every step is done" || rs.EndedAt.IsZero() {
@@ -296,7 +296,7 @@ func TestRunStateAbort(t *testing.T) {
 	l := (&stateLog{}).start().stepStart("a").
 		decide("a", steps.Abort, steps.OnConfirm, "wrong window").
 		stepEnd("a", steps.StepAborted, "wrong window").
-		add(&steps.Event{Type: steps.EvRunEnd, Status: steps.RunAborted, Message: "aborted at step a: wrong window"})
+		add(steps.RunEnd(steps.RunAborted, "aborted at step a: wrong window"))
 	rs := steps.NewRunState(l.events)
 	if a := rs.Step("a"); a.Status != steps.StepAborted || !a.Finished() {
 		t.Errorf("a = %s", a.Status)

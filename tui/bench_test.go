@@ -106,8 +106,8 @@ func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 		{Seq: 1, Time: t0, Type: steps.EvSession, Session: &steps.Session{Runbook: rb.ID, Roles: in.Roles, Params: in.Params}},
 		{Seq: 2, Time: t0, Type: steps.EvPlan, Plan: plan.Steps},
 		{Seq: 3, Time: t0, Type: steps.EvStepStart, Step: "stop-maestro"},
-		{Seq: 4, Time: t0, Type: steps.EvStepEnd, Step: "stop-maestro", Status: steps.StepDone},
-		{Seq: 5, Time: t0, Type: steps.EvStepEnd, Step: "stop-listserv", Status: steps.StepSkipped},
+		{Seq: 4, Time: t0, Type: steps.EvStepEnd, Step: "stop-maestro", Status: string(steps.StepDone)},
+		{Seq: 5, Time: t0, Type: steps.EvStepEnd, Step: "stop-listserv", Status: string(steps.StepSkipped)},
 		{Seq: 6, Time: t0, Type: steps.EvStepStart, Step: "install-fresh"},
 		{Seq: 7, Time: t0, Type: steps.EvCheck, Step: "install-fresh", Check: &steps.CheckResult{Phase: "pre", Index: 0, Status: steps.Pass, Summary: "absent"}},
 	}

@@ -145,7 +145,7 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	if !st.Ended || st.Outcome != steps.RunDone {
 		t.Fatalf("journal: ended %v outcome %q", st.Ended, st.Outcome)
 	}
-	want := map[string]string{"stop-maestro": "done", "stop-listserv": "skipped", "install-fresh": "done", "install-add": "skipped",
+	want := map[string]steps.StepStatus{"stop-maestro": "done", "stop-listserv": "skipped", "install-fresh": "done", "install-add": "skipped",
 		"transfer-hub-data": "done", "point-lui-to-hub": "done", "set-hub-external-name": "skipped",
 		"set-hub-external-port": "skipped", "point-tracker-to-hub": "done", "uninstall-old-hub": "done", "start-maestro": "done"}
 	for id, status := range want {

@@ -115,7 +115,7 @@ func (p *summary) lines(w int) []string {
 	case steps.RunDone:
 		add(st.Pass.Render("✓ The run is done."))
 	default:
-		add(st.Fail.Render("✗ The run ended: " + p.state.Outcome))
+		add(st.Fail.Render("✗ The run ended: " + string(p.state.Outcome)))
 		if p.state.Message != "" {
 			add(wrap(p.state.Message, w))
 		}
@@ -157,7 +157,7 @@ func (p *summary) lines(w int) []string {
 	for i, s := range p.state.Steps {
 		line := fmt.Sprintf("%s %2d. %s", stepMark(st, s), i+1, s.Planned.Title)
 		if s.Status == steps.StepOverridden || s.Status == steps.StepAborted {
-			line += ": " + s.Status
+			line += ": " + string(s.Status)
 		}
 		out = append(out, truncate(line, w))
 		if s.Reason != "" && s.Status != steps.StepSkipped {

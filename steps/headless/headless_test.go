@@ -308,7 +308,7 @@ func TestFormatEvent(t *testing.T) {
 			[]string{"04:05:06  decision  s                    confirm (performed by `setup remove` on old) [runfile]"}},
 		{&steps.Event{Time: at, Type: steps.EvDecision, Step: "s", Decision: &steps.Decision{Kind: steps.Override, Reason: "checked by hand"}},
 			[]string{"04:05:06  decision  s                    override: checked by hand"}},
-		{&steps.Event{Time: at, Type: steps.EvStepEnd, Step: "s", Status: steps.StepSkipped, Message: "not needed"},
+		{&steps.Event{Time: at, Type: steps.EvStepEnd, Step: "s", Status: string(steps.StepSkipped), Message: "not needed"},
 			[]string{"04:05:06  end       s                    skipped: not needed"}},
 		{&steps.Event{Time: at, Type: steps.EvPlan, Plan: []steps.PlannedStep{{ID: "a", Title: "A", Hosts: []string{"h1", "h2"}}, {ID: "b", Skip: true, Reason: "why not"}}},
 			[]string{"04:05:06  plan      a                    A [h1, h2]", "04:05:06  plan      b                    skip: why not"}},

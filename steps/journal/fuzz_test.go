@@ -25,8 +25,8 @@ func fuzzJournal(f *testing.F) []byte {
 		&steps.Event{Seq: 4, Type: steps.EvCheck, Step: "a", Check: &steps.CheckResult{Phase: "gate", Index: 0, Status: steps.Fail, Evidence: []string{"x"}}},
 		&steps.Event{Seq: 5, Type: steps.EvActionStart, Step: "a", Action: &steps.ActionRecord{Kind: "run"}},
 		&steps.Event{Seq: 6, Type: steps.EvDecision, Step: "a", Decision: &steps.Decision{Kind: steps.Override, On: steps.OnUnknown, Reason: "seen"}},
-		&steps.Event{Seq: 7, Type: steps.EvStepEnd, Step: "a", Status: steps.StepOverridden},
-		&steps.Event{Seq: 8, Type: steps.EvRunEnd, Status: steps.RunDone},
+		&steps.Event{Seq: 7, Type: steps.EvStepEnd, Step: "a", Status: string(steps.StepOverridden)},
+		&steps.Event{Seq: 8, Type: steps.EvRunEnd, Status: string(steps.RunDone)},
 	)
 	for _, ev := range evs {
 		if err := w.Record(ev); err != nil {
