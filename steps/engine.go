@@ -484,7 +484,7 @@ func (e *Engine) where() (phase, int, *Prompt) {
 			return phAction, 0, nil
 		}
 		if st.Action != nil && !st.Action.OK {
-			if _, ok := st.Overrides["action"]; !ok {
+			if _, ok := st.ActionOverride(); !ok {
 				return phIdle, 0, e.prompt(st, s, AskActionFailed, OnAction, nil)
 			}
 		}
@@ -503,7 +503,8 @@ func (e *Engine) where() (phase, int, *Prompt) {
 func failedChecks(st *StepState, results map[int]*CheckResult, phase Phase) []*CheckResult {
 	var out []*CheckResult
 	for i := 0; i < len(results); i++ {
-		if r := results[i]; r != nil && !r.OK() && !st.overridden(phase, i) {
+		_, over := st.CheckOverride(phase, i)
+		if r := results[i]; r != nil && !r.OK() && !over {
 			out = append(out, r)
 		}
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -122,6 +123,12 @@ type ActionRecord struct {
 type Mark struct {
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mtime"`
+}
+
+// WaitKey names a waiting check of a step ("start-maestro/gate/0"), so a front end can
+// keep the latest Progress of each while it polls.
+func WaitKey(step string, phase Phase, index int) string {
+	return fmt.Sprintf("%s/%s/%d", step, phase, index)
 }
 
 // Progress is live information the journal does not keep: output lines of a running

@@ -54,7 +54,8 @@ type StepState struct {
 	ActionRuns int
 	Confirmed  bool
 	Answer     *AnswerRun
-	// Overrides maps "pre/2", "gate/0" or "action" to the operator's reason.
+	// Overrides maps a failed check's OverrideKey ("pre/2", "gate/0"), or
+	// ActionOverrideKey, to the operator's reason for accepting it.
 	Overrides map[string]string
 	// SkipAsked is set when the operator chose to skip the step.
 	SkipAsked bool
@@ -279,22 +280,22 @@ func (rs *RunState) decide(st *StepState, d *Decision) {
 		case OnPre:
 			for i, r := range st.Pre {
 				if !r.OK() {
-					st.Overrides[fmt.Sprintf("pre/%d", i)] = d.Reason
+					st.Overrides[OverrideKey(PhasePre, i)] = d.Reason
 				}
 			}
 		case OnAction:
-			st.Overrides["action"] = d.Reason
+			st.Overrides[ActionOverrideKey] = d.Reason
 			// A journal written before unreachable results meant "outcome unknown" may
 			// override one as a failed action.
 			st.ActionPending, st.ActionDone = false, true
 		case OnUnknown:
-			st.Overrides["action"] = d.Reason
+			st.Overrides[ActionOverrideKey] = d.Reason
 			st.ActionPending, st.ActionDone = false, true
 			fallthrough
 		default:
 			for i, r := range st.Gates {
 				if !r.OK() {
-					st.Overrides[fmt.Sprintf("gate/%d", i)] = d.Reason
+					st.Overrides[OverrideKey(PhaseGate, i)] = d.Reason
 				}
 			}
 		}
@@ -321,7 +322,7 @@ func (s *StepState) freshPre() {
 	s.ensureMaps()
 	s.Pre = map[int]*CheckResult{}
 	for k := range s.Overrides {
-		if strings.HasPrefix(k, "pre/") {
+		if phase, _, ok := strings.Cut(k, "/"); ok && Phase(phase) == PhasePre {
 			delete(s.Overrides, k)
 		}
 	}
@@ -341,10 +342,26 @@ func (s *StepState) ensureMaps() {
 	}
 }
 
-// overridden reports whether a failed check of the step was accepted by the operator.
-func (s *StepState) overridden(phase Phase, i int) bool {
-	_, ok := s.Overrides[fmt.Sprintf("%s/%d", phase, i)]
-	return ok
+// OverrideKey is the key of StepState.Overrides for check index of phase: "pre/2",
+// "gate/0".
+func OverrideKey(phase Phase, index int) string { return fmt.Sprintf("%s/%d", phase, index) }
+
+// ActionOverrideKey is the key of StepState.Overrides for a failed action, or one of
+// unknown outcome, that the operator accepted.
+const ActionOverrideKey = "action"
+
+// CheckOverride returns the operator's reason for accepting failed check i of phase,
+// and whether they did.
+func (s *StepState) CheckOverride(phase Phase, i int) (string, bool) {
+	reason, ok := s.Overrides[OverrideKey(phase, i)]
+	return reason, ok
+}
+
+// ActionOverride returns the operator's reason for accepting the step's failed action,
+// and whether they did.
+func (s *StepState) ActionOverride() (string, bool) {
+	reason, ok := s.Overrides[ActionOverrideKey]
+	return reason, ok
 }
 
 // NewRunState folds events into a fresh state.

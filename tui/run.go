@@ -51,7 +51,7 @@ type runPage struct {
 	// Live, unjournaled information, by step id.
 	output  map[string]*scrollView
 	copyP   map[string]copyState
-	waiting map[string]waitState // "step/phase/index" → latest poll
+	waiting map[string]waitState // steps.WaitKey → latest poll
 
 	bar   progress.Model
 	input textinput.Model
@@ -337,7 +337,7 @@ func (p *runPage) event(ev *steps.Event) {
 		delete(p.copyP, ev.Step)
 	case steps.EvCheck:
 		if ev.Check != nil {
-			delete(p.waiting, fmt.Sprintf("%s/%s/%d", ev.Step, ev.Check.Phase, ev.Check.Index))
+			delete(p.waiting, steps.WaitKey(ev.Step, ev.Check.Phase, ev.Check.Index))
 		}
 	}
 }
@@ -364,7 +364,7 @@ func (p *runPage) progress(pr steps.Progress) {
 		cs.done, cs.total, cs.at = pr.Done, pr.Total, p.a.now()
 		p.copyP[pr.Step] = cs
 	case pr.Last != nil:
-		p.waiting[fmt.Sprintf("%s/%s/%d", pr.Step, pr.Phase, pr.Gate)] = waitState{p: pr, at: p.a.now()}
+		p.waiting[steps.WaitKey(pr.Step, pr.Phase, pr.Gate)] = waitState{p: pr, at: p.a.now()}
 	}
 }
 

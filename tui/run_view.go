@@ -272,6 +272,7 @@ func (p *runPage) viewAction(b *strings.Builder, cur *steps.StepState, desc *ste
 		return
 	}
 	var state string
+	overridden, _ := cur.ActionOverride()
 	switch {
 	case cur.ActionPending && p.busy:
 		state = st.Wait.Render(p.a.spin.View())
@@ -279,7 +280,7 @@ func (p *runPage) viewAction(b *strings.Builder, cur *steps.StepState, desc *ste
 		state = st.Warn.Render("?")
 	case cur.ActionDone && rec.OK:
 		state = st.Pass.Render("✓")
-	case cur.ActionDone && cur.Overrides["action"] != "":
+	case cur.ActionDone && overridden != "":
 		state = st.Override.Render("!")
 	case cur.ActionDone:
 		state = st.Fail.Render("✗")
@@ -349,11 +350,11 @@ func (p *runPage) viewChecks(b *strings.Builder, cur *steps.StepState, desc *ste
 	var all []shown
 	add := func(phase steps.Phase, i int, label string, r *steps.CheckResult) {
 		c := shown{text: p.checkLine(phase, i, label, r, cur, w, evidence)}
-		_, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]
+		_, over := cur.CheckOverride(phase, i)
 		switch {
 		case over:
 			c.rank, c.word = 1, "overridden"
-		case r == nil && p.busy && p.waiting[fmt.Sprintf("%s/%s/%d", cur.ID(), phase, i)].p.Last != nil:
+		case r == nil && p.busy && p.waiting[steps.WaitKey(cur.ID(), phase, i)].p.Last != nil:
 			c.rank, c.word = 0, "waiting"
 		case r == nil:
 			c.rank, c.word = 2, "not checked yet"
@@ -417,7 +418,7 @@ func (p *runPage) failedShown(cur *steps.StepState) int {
 	n := 0
 	for phase, rs := range map[steps.Phase]map[int]*steps.CheckResult{steps.PhasePre: cur.Pre, steps.PhaseGate: cur.Gates} {
 		for i, r := range rs {
-			if _, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]; r != nil && !r.OK() && !over && len(r.Evidence) > 0 {
+			if _, over := cur.CheckOverride(phase, i); r != nil && !r.OK() && !over && len(r.Evidence) > 0 {
 				n++
 			}
 		}
@@ -429,7 +430,7 @@ func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.Che
 	st := p.a.st
 	kind := phase.Label()
 	if r == nil {
-		if ws, ok := p.waiting[fmt.Sprintf("%s/%s/%d", cur.ID(), phase, i)]; ok && p.busy {
+		if ws, ok := p.waiting[steps.WaitKey(cur.ID(), phase, i)]; ok && p.busy {
 			left := max(ws.p.Remaining-p.a.now().Sub(ws.at), 0).Round(time.Second)
 			line := fmt.Sprintf("%s %s %s", st.Wait.Render(p.a.spin.View()), kind, label)
 			wait := st.Wait.Render(truncate(fmt.Sprintf("    waiting: %s left, attempt %d: %s", left, ws.p.Attempt, ws.p.Last.Summary), w))
@@ -437,7 +438,7 @@ func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.Che
 		}
 		return st.Faint.Render(truncate("· "+kind+" "+label, w))
 	}
-	if _, over := cur.Overrides[fmt.Sprintf("%s/%d", phase, i)]; over {
+	if _, over := cur.CheckOverride(phase, i); over {
 		return st.Override.Render(truncate("! "+kind+" "+label+" · OVERRIDDEN", w))
 	}
 	switch r.Status {

@@ -279,7 +279,7 @@ func (b *builder) action(d *steps.Description, ss *steps.StepState) {
 	default:
 		b.line("    - **Failed**%s: %s", exitText(rec), text(rec.Error))
 	}
-	if reason, ok := ss.Overrides["action"]; ok {
+	if reason, ok := ss.ActionOverride(); ok {
 		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", text(reason))
 	}
 	if len(rec.Output) > 0 && (!rec.OK || len(rec.Output) <= maxEvidence) {
@@ -310,7 +310,7 @@ func (b *builder) check(desc string, ss *steps.StepState, phase steps.Phase, i i
 		b.line("  - [ ] %s: %s", kind, label(desc))
 		return
 	}
-	reason, overridden := ss.Overrides[fmt.Sprintf("%s/%d", phase, i)]
+	reason, overridden := ss.CheckOverride(phase, i)
 	box := " "
 	if r.OK() || overridden {
 		box = "x"

@@ -76,7 +76,7 @@ func (p *Printer) Progress(pr steps.Progress) {
 	case pr.Line != "" && p.Verbose:
 		fmt.Fprintf(p.W, "%s  %-9s %-20s | %s: %s\n", clock(time.Now()), "output", pr.Step, hosttext.Line(pr.Host), hosttext.Line(pr.Line))
 	case pr.Last != nil:
-		key := fmt.Sprintf("%s/%s/%d", pr.Step, pr.Phase, pr.Gate)
+		key := steps.WaitKey(pr.Step, pr.Phase, pr.Gate)
 		if p.waiting == nil {
 			p.waiting = map[string]bool{}
 		}
