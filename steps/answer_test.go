@@ -6,11 +6,11 @@ import "testing"
 // pre-checks must not pass the step's failed gates in a replay, while an override in a
 // run file (no recorded target) answers any failure of its step.
 func TestReplayedOverrideAnswersOnlyWhatItAnswered(t *testing.T) {
-	failed := func(on string) *Prompt {
+	failed := func(on DecisionOn) *Prompt {
 		return &Prompt{Step: "s1", Kind: AskCheckFailed, On: on, Choices: []DecisionKind{Retry, Override, Abort}}
 	}
 	replayed := &Answerer{Via: "replay", Answers: map[string]*Answer{
-		"s1": {Override: "replayed from the recording: disk nearly full", OverrideOn: []string{OnPre}},
+		"s1": {Override: "replayed from the recording: disk nearly full", OverrideOn: []DecisionOn{OnPre}},
 	}}
 	if d, ok := replayed.Decide(failed(OnGates)); ok {
 		t.Errorf("a recorded pre-check override answered a failed gate: %+v", d)

@@ -381,7 +381,7 @@ type Prompt struct {
 	Title string
 	Kind  PromptKind
 	// On is what a decision will answer (OnConfirm, OnPre, OnAction, OnGates, OnUnknown).
-	On string
+	On DecisionOn
 	// Text is the step's operator text, rendered.
 	Text string
 	// Phrase must be typed to confirm, when set.
@@ -511,7 +511,7 @@ func failedChecks(st *StepState, results map[int]*CheckResult, phase Phase) []*C
 	return out
 }
 
-func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on string, failed []*CheckResult) *Prompt {
+func (e *Engine) prompt(st *StepState, s *Step, kind PromptKind, on DecisionOn, failed []*CheckResult) *Prompt {
 	x := e.exec(st, s)
 	p := &Prompt{Step: s.ID, Title: s.Title, Kind: kind, On: on, Text: x.renderText(s.Text),
 		Phrase: x.mustRender(s.Phrase), Optional: s.Optional, Manual: s.Manual, Failed: failed, Action: st.Action}

@@ -315,7 +315,7 @@ func TestDecisions(t *testing.T) {
 	var decided []string
 	for _, ev := range rec.events {
 		if ev.Type == steps.EvDecision {
-			decided = append(decided, ev.Step+":"+string(ev.Decision.Kind)+"/"+ev.Decision.On)
+			decided = append(decided, ev.Step+":"+string(ev.Decision.Kind)+"/"+string(ev.Decision.On))
 			if ev.Decision.By != "tester@test" {
 				t.Errorf("decision by %q", ev.Decision.By)
 			}

@@ -97,15 +97,18 @@ const (
 	Abort    DecisionKind = "abort"    // stop the run here
 )
 
+// DecisionOn is what a decision answers.
+type DecisionOn string
+
 // What a decision answers.
 const (
-	OnConfirm = "confirm"
-	OnPre     = "pre"
-	OnAction  = "action"
-	OnGates   = "gates"
-	OnUnknown = "unknown"
+	OnConfirm DecisionOn = "confirm"
+	OnPre     DecisionOn = "pre"
+	OnAction  DecisionOn = "action"
+	OnGates   DecisionOn = "gates"
+	OnUnknown DecisionOn = "unknown"
 	// OnPreflight answers a preflight that found a gate's wording never seen on its host.
-	OnPreflight = "preflight"
+	OnPreflight DecisionOn = "preflight"
 )
 
 // Decision is an operator's answer to a prompt.
@@ -113,8 +116,8 @@ type Decision struct {
 	Kind DecisionKind `json:"kind"`
 	// On says what the decision answers: a confirmation, failed pre-checks, a failed
 	// action, failed gates, or an action whose outcome is unknown.
-	On     string `json:"on,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	On     DecisionOn `json:"on,omitempty"`
+	Reason string     `json:"reason,omitempty"`
 	// Phrase is what was typed to confirm a step that cannot be undone.
 	Phrase string `json:"phrase,omitempty"`
 	// Run performs a manual step with a command on a role's host (a rehearsal, a lab

@@ -102,7 +102,7 @@ type Answer struct {
 	// OverrideOn limits Override to the failures it answered in a recording (OnPre,
 	// OnAction, OnGates, OnUnknown): a replay must not let an override of a pre-check
 	// pass a gate of the same step. Empty means any failure of the step (run files).
-	OverrideOn []string `yaml:"-"`
+	OverrideOn []DecisionOn `yaml:"-"`
 	// NeedsCheck answers a manual step only when one of its gates applies: a replayed
 	// confirmation of work done by hand must be checked against the hosts, never taken
 	// on the recording's word.
@@ -110,7 +110,7 @@ type Answer struct {
 }
 
 // overrides says whether the answer overrides a failure of the kind on.
-func (a *Answer) overrides(on string) bool {
+func (a *Answer) overrides(on DecisionOn) bool {
 	return a.Override != "" && (len(a.OverrideOn) == 0 || slices.Contains(a.OverrideOn, on))
 }
 
@@ -264,7 +264,7 @@ func (a *Answerer) Decide(p *Prompt) (Decision, bool) {
 	if a.used == nil {
 		a.used = map[string]bool{}
 	}
-	key := p.Step + "/" + p.On
+	key := p.Step + "/" + string(p.On)
 	if a.used[key] {
 		return Decision{}, false
 	}

@@ -35,7 +35,7 @@ func (l *stateLog) check(step string, phase steps.Phase, i int, st steps.Status)
 	return l.add(&steps.Event{Type: steps.EvCheck, Step: step, Check: &steps.CheckResult{Phase: phase, Index: i, Status: st}})
 }
 
-func (l *stateLog) decide(step string, k steps.DecisionKind, on, reason string) *stateLog {
+func (l *stateLog) decide(step string, k steps.DecisionKind, on steps.DecisionOn, reason string) *stateLog {
 	return l.add(&steps.Event{Type: steps.EvDecision, Step: step, Decision: &steps.Decision{Kind: k, On: on, Reason: reason}})
 }
 

@@ -385,7 +385,7 @@ func (b *builder) decision(d steps.Decision) {
 	if d.Via != "" {
 		via = " via " + text(d.Via)
 	}
-	b.line("  - Decision (%s, %s%s): %s", text(d.On), text(orUnknown(d.By)), via, what)
+	b.line("  - Decision (%s, %s%s): %s", text(string(d.On)), text(orUnknown(d.By)), via, what)
 }
 
 // fence writes lines as a code block. Commands are text cutover wrote and may hold
