@@ -68,15 +68,15 @@ func (p *detailPage) lines(w int) []string {
 	r := p.run
 	ss := r.state.Step(p.id)
 	if ss == nil {
-		return []string{"no step " + p.id}
+		return []string{"no step " + sanitize(p.id)}
 	}
 	st := p.a.st
 	var out []string
 	add := func(s string) { out = append(out, strings.Split(s, "\n")...) }
 	d := r.describe(p.id)
-	add(st.Title.Render(wrap(fmt.Sprintf("%s (%s): %s", ss.Planned.Title, p.id, ss.Status), w)))
+	add(st.Title.Render(wrap(sanitize(fmt.Sprintf("%s (%s): %s", ss.Planned.Title, p.id, ss.Status)), w)))
 	if ss.Reason != "" {
-		add(wrap("reason: "+ss.Reason, w))
+		add(wrap("reason: "+sanitize(ss.Reason), w))
 	}
 	if d.Text != "" {
 		out = append(out, "")
@@ -87,9 +87,9 @@ func (p *detailPage) lines(w int) []string {
 			rec = d.Action
 		}
 		out = append(out, "", st.Title.Render("Action"))
-		add(wrap(rec.Summary, w))
+		add(wrap(sanitize(rec.Summary), w))
 		for _, c := range rec.Commands {
-			add(hang("  $ "+c, w, "    "))
+			add(hang("  $ "+sanitize(c), w, "    "))
 		}
 		for _, c := range rec.Changes {
 			add(hang("  "+sanitize(c), w, "    "))
@@ -100,7 +100,7 @@ func (p *detailPage) lines(w int) []string {
 		case ss.ActionDone && rec.OK:
 			add(st.Pass.Render(fmt.Sprintf("  done in %s", time.Duration(rec.Elapsed).Round(time.Millisecond))))
 		case ss.ActionDone:
-			add(st.Fail.Render(hang("  FAILED: "+rec.Error, w, "    ")))
+			add(st.Fail.Render(hang("  FAILED: "+sanitize(rec.Error), w, "    ")))
 		}
 		if rec.ExitCode != nil {
 			add(fmt.Sprintf("  exit code %d", *rec.ExitCode))
@@ -114,8 +114,8 @@ func (p *detailPage) lines(w int) []string {
 		if mark == "" {
 			mark = st.Fail.Render("✗")
 		}
-		add(hang(fmt.Sprintf("%s %s %d: %s", mark, c.Phase.Label(), c.Index+1, c.Name), w, "    "))
-		add(hang(fmt.Sprintf("    %s at %s after %d attempt(s): %s", c.Status, stamp(c.At), c.Attempts, c.Summary), w, "      "))
+		add(hang(mark+" "+sanitize(fmt.Sprintf("%s %d: %s", c.Phase.Label(), c.Index+1, c.Name)), w, "    "))
+		add(hang("    "+sanitize(fmt.Sprintf("%s at %s after %d attempt(s): %s", c.Status, stamp(c.At), c.Attempts, c.Summary)), w, "      "))
 		for _, e := range c.Evidence {
 			add(hang("    │ "+sanitize(e), w, "    │   "))
 		}
@@ -124,13 +124,14 @@ func (p *detailPage) lines(w int) []string {
 		out = append(out, "", st.Title.Render("Decisions"))
 	}
 	for _, dec := range ss.Decisions {
-		line := fmt.Sprintf("  %s (on %s) by %s via %s", dec.Kind, dec.On, dec.By, dec.Via)
+		line := fmt.Sprintf("%s (on %s) by %s via %s", dec.Kind, dec.On, dec.By, dec.Via)
 		if dec.Reason != "" {
 			line += ": " + dec.Reason
 		}
 		if dec.Run != nil {
 			line += fmt.Sprintf(" [%s: %s]", dec.Run.Role, dec.Run.Command)
 		}
+		line = "  " + sanitize(line) // the journal's words: it may come from another machine
 		if dec.Kind == steps.Override {
 			line = st.Override.Render(line)
 		}

@@ -65,23 +65,23 @@ func (p *firstContact) View(w, h int) string {
 	b.WriteString(st.Title.Render("No inventory found.") + "\n\n")
 	looked := "./cutover.yaml"
 	if len(p.a.cfg.InventorySearched) > 0 {
-		looked = strings.Join(p.a.cfg.InventorySearched, ", ")
+		looked = sanitize(strings.Join(p.a.cfg.InventorySearched, ", "))
 	}
 	b.WriteString(wrap("cutover works on the hosts an inventory lists, and found none (it looked for "+
 		looked+"). Give one with -i FILE.", w) + "\n\n")
 	b.WriteString(wrap("To practise first, cutover can start a practice lab right here: simulated hosts "+
 		"served over real SSH on 127.0.0.1, where only the vendors' software is simulated, by small shell scripts.", w) + "\n")
 	if p.scenario != "" {
-		b.WriteString(st.Subtle.Render(wrap("Scenario: "+p.scenario, w)) + "\n")
+		b.WriteString(st.Subtle.Render(wrap("Scenario: "+sanitize(p.scenario), w)) + "\n")
 	}
 	b.WriteString("\n")
-	b.WriteString(st.Subtle.Render(wrap("Lab folder: "+p.a.labDir(), w)) + "\n\n")
+	b.WriteString(st.Subtle.Render(wrap("Lab folder: "+sanitize(p.a.labDir()), w)) + "\n\n")
 	switch {
 	case p.starting:
 		b.WriteString(st.Wait.Render(p.a.spin.View()) + " starting the practice lab…")
 	default:
 		if p.err != nil {
-			b.WriteString(st.Fail.Render("The lab did not start: "+p.err.Error()) + "\n\n")
+			b.WriteString(st.Fail.Render(wrap("The lab did not start: "+sanitizeErr(p.err), w)) + "\n\n")
 		}
 		b.WriteString("Start the practice lab? " + st.Key.Render("y") + " yes   " + st.Key.Render("n") + " no, quit")
 	}

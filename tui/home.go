@@ -43,7 +43,7 @@ func newHome(a *app) *home {
 
 // runbookLine is the text a runbook is shown and matched as: id, title and system.
 func runbookLine(rb *steps.Runbook) string {
-	return rb.ID + "  " + rb.Title + "  (" + rb.System + ")"
+	return sanitize(rb.ID + "  " + rb.Title + "  (" + rb.System + ")")
 }
 
 func (h *home) Init() tea.Cmd { return h.a.probeHosts() }
@@ -186,7 +186,7 @@ func (h *home) View(w, ht int) string {
 	if h.focusHosts && h.hostCur < len(hosts) {
 		if f := h.a.facts[hosts[h.hostCur].Name]; f != nil {
 			for _, w := range f.Warnings {
-				warn = append(warn, hosts[h.hostCur].Name+": "+w)
+				warn = append(warn, sanitize(hosts[h.hostCur].Name+": "+w))
 			}
 		}
 	} else {
@@ -241,7 +241,7 @@ func (h *home) View(w, ht int) string {
 		b.WriteString(st.Warn.Render(l) + "\n")
 	}
 	b.WriteString("\n")
-	filter := h.filter
+	filter := sanitize(h.filter)
 	if !h.focusHosts {
 		filter += "▏"
 	}
@@ -251,7 +251,7 @@ func (h *home) View(w, ht int) string {
 	rbRows := max(ht-used, 1)
 	top := max(h.cursor-rbRows+1, 0)
 	if len(h.matches) == 0 {
-		b.WriteString(st.Subtle.Render("  no runbook matches \"" + h.filter + "\" (esc clears the filter)"))
+		b.WriteString(st.Subtle.Render("  no runbook matches \"" + sanitize(h.filter) + "\" (esc clears the filter)"))
 	}
 	for i := top; i < min(top+rbRows, len(h.matches)); i++ {
 		m := h.matches[i]
@@ -272,14 +272,14 @@ func (h *home) heading(s string, focused bool) string {
 func (h *home) hostRow(hh *probe.Host, w int) string {
 	st := h.a.st
 	f := h.a.facts[hh.Name]
-	name := fmt.Sprintf("%-10s", truncate(hh.Name, 10))
+	name := fmt.Sprintf("%-10s", truncate(sanitize(hh.Name), 10))
 	switch {
 	case f == nil:
 		return st.Faint.Render("○ " + name + " not probed yet")
 	case !f.Reachable:
-		return st.Fail.Render("✗ "+name) + " " + st.Fail.Render(truncate("unreachable: "+f.Error, w-13))
+		return st.Fail.Render("✗ "+name) + " " + st.Fail.Render(truncate("unreachable: "+sanitize(f.Error), w-13))
 	}
-	comps := strings.Join(f.Components, ",")
+	comps := sanitize(strings.Join(f.Components, ","))
 	if comps == "" {
 		comps = "-"
 	}
@@ -291,7 +291,7 @@ func (h *home) hostRow(hh *probe.Host, w int) string {
 	if len(f.Warnings) > 0 {
 		mark = st.Warn.Render("⚠")
 	}
-	return truncate(fmt.Sprintf("%s %s %-22s %-12s %s", mark, name, truncate(f.Hostname, 22), truncate(comps, 12), clock), w)
+	return truncate(fmt.Sprintf("%s %s %-22s %-12s %s", mark, name, truncate(sanitize(f.Hostname), 22), truncate(comps, 12), clock), w)
 }
 
 // highlight styles the characters of s at the given byte offsets (as fuzzy reports them).

@@ -28,9 +28,9 @@ func hostsLeft(st *steps.RunState, cur *steps.StepState, busy bool) string {
 		}
 		switch {
 		case ss.Action != nil && ss.ActionDone:
-			did = append(did, ss.Action.Summary)
+			did = append(did, sanitize(ss.Action.Summary))
 		case ss.Confirmed:
-			did = append(did, "by hand: "+ss.Planned.Title)
+			did = append(did, "by hand: "+sanitize(ss.Planned.Title))
 		}
 	}
 	var b strings.Builder
@@ -53,7 +53,7 @@ func hostsLeft(st *steps.RunState, cur *steps.StepState, busy bool) string {
 	}
 	b.WriteString(". ")
 	if cur != nil && !cur.Finished() {
-		fmt.Fprintf(&b, "Step %d, «%s»: %s. ", stepNumber(st, cur.ID()), cur.Planned.Title, stepStands(cur, busy))
+		fmt.Fprintf(&b, "Step %d, «%s»: %s. ", stepNumber(st, cur.ID()), sanitize(cur.Planned.Title), stepStands(cur, busy))
 	}
 	if rest := notStarted(st, cur); rest > 0 {
 		fmt.Fprintf(&b, "Not started: %d. ", rest)
@@ -70,9 +70,9 @@ func stepStands(cur *steps.StepState, busy bool) string {
 	case cur.ActionPending:
 		return "its action started and its outcome is unknown"
 	case cur.ActionDone && cur.Action != nil && cur.Action.OK:
-		return "its action ran (" + cur.Action.Summary + ")"
+		return "its action ran (" + sanitize(cur.Action.Summary) + ")"
 	case cur.ActionDone && cur.Action != nil:
-		return "its action failed (" + cur.Action.Error + ")"
+		return "its action failed (" + sanitize(cur.Action.Error) + ")"
 	case cur.Confirmed:
 		return "you confirmed it was done by hand"
 	case cur.Status == steps.StepRunning:

@@ -80,13 +80,13 @@ func (p *planPage) content(w int) []string {
 	for i, s := range p.plan.Steps {
 		head := fmt.Sprintf("%2d. ", i+1)
 		if s.Skip {
-			add(st.Faint.Render(hang(head+s.Title, w, indent)))
-			add(st.Faint.Render(hang(indent+"skipped: "+s.Reason, w, indent)))
+			add(st.Faint.Render(hang(head+sanitize(s.Title), w, indent)))
+			add(st.Faint.Render(hang(indent+"skipped: "+sanitize(s.Reason), w, indent)))
 			continue
 		}
-		add(hang(head+s.Title, w, indent))
+		add(hang(head+sanitize(s.Title), w, indent))
 		if len(s.Hosts) > 0 {
-			out = append(out, st.Subtle.Render(truncate(indent+"on "+strings.Join(s.Hosts, ", "), w)))
+			out = append(out, st.Subtle.Render(truncate(indent+"on "+sanitize(strings.Join(s.Hosts, ", ")), w)))
 		}
 		d, err := p.plan.Describe(s.ID)
 		if err != nil {
@@ -102,16 +102,16 @@ func (p *planPage) content(w int) []string {
 			add(st.Warn.Render(hang(indent+"cannot be undone: asks for a typed phrase", w, indent)))
 		}
 		if d.Action != nil {
-			add(st.Subtle.Render(hang(indent+"does: "+d.Action.Summary, w, indent)))
+			add(st.Subtle.Render(hang(indent+"does: "+sanitize(d.Action.Summary), w, indent)))
 			if d.ActionError != "" {
-				add(st.Fail.Render(hang(indent+"cannot: "+d.ActionError, w, indent)))
+				add(st.Fail.Render(hang(indent+"cannot: "+sanitize(d.ActionError), w, indent)))
 			}
 		}
 		if len(d.Pre) > 0 {
-			add(st.Subtle.Render(hang(indent+fmt.Sprintf("checks first: %s", strings.Join(d.Pre, "; ")), w, indent)))
+			add(st.Subtle.Render(hang(indent+"checks first: "+sanitize(strings.Join(d.Pre, "; ")), w, indent)))
 		}
 		if len(d.Gates) > 0 {
-			add(st.Subtle.Render(hang(indent+fmt.Sprintf("gated on: %s", strings.Join(d.Gates, "; ")), w, indent)))
+			add(st.Subtle.Render(hang(indent+"gated on: "+sanitize(strings.Join(d.Gates, "; ")), w, indent)))
 		}
 	}
 	return out
@@ -126,7 +126,7 @@ func (p *planPage) roleLines(w int) []string {
 	for _, r := range roles {
 		idW = max(idW, len(r.ID))
 		if h := p.plan.Roles[r.ID]; h != nil {
-			nameW = max(nameW, len(h.Name))
+			nameW = max(nameW, len(sanitize(h.Name)))
 		}
 	}
 	idW, nameW = min(idW, w/4), min(nameW, w/4)
@@ -134,16 +134,16 @@ func (p *planPage) roleLines(w int) []string {
 	for _, r := range roles {
 		name, note := "?", ""
 		if h := p.plan.Roles[r.ID]; h != nil {
-			name = h.Name
+			name = sanitize(h.Name)
 			switch f := p.plan.Facts[h.Name]; {
 			case f != nil && !f.Reachable:
-				note = st.Warn.Render(truncate("    ↳ "+h.Name+" does not answer: the run goes on without it", w))
+				note = st.Warn.Render(truncate("    ↳ "+name+" does not answer: the run goes on without it", w))
 			case p.auto[r.ID]:
 				note = st.Subtle.Render(truncate("    ↳ bound by cutover: the only host that fits, and no other role could want it", w))
 			}
 		}
 		line := fmt.Sprintf("  %-*s = %-*s ", idW, truncate(r.ID, idW), nameW, truncate(name, nameW))
-		out = append(out, truncate(line+st.Subtle.Render(r.Title), w))
+		out = append(out, truncate(line+st.Subtle.Render(sanitize(r.Title)), w))
 		if note != "" {
 			out = append(out, note)
 		}
@@ -219,7 +219,7 @@ func (p *resumeOffer) View(w, h int) string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("An unfinished run of this runbook exists.") + "\n\n")
 	s := p.st.Session
-	b.WriteString(wrap(fmt.Sprintf("Started %s by %s; roles %s.", stamp(p.st.Started), s.Operator, rolesLine(p.rb, s.Roles)), w) + "\n")
+	b.WriteString(wrap(fmt.Sprintf("Started %s by %s; roles %s.", stamp(p.st.Started), sanitize(s.Operator), rolesLine(p.rb, s.Roles)), w) + "\n")
 	var done int
 	for _, ss := range p.st.Steps {
 		if ss.Finished() {
@@ -229,7 +229,7 @@ func (p *resumeOffer) View(w, h int) string {
 	b.WriteString(fmt.Sprintf("%d of %d steps finished.\n", done, len(p.st.Steps)))
 	if hosts, nums := touched(p.st); len(hosts) > 0 {
 		b.WriteString(wrap(fmt.Sprintf("It has worked on %s (steps %s).",
-			strings.Join(hosts, ", "), strings.Join(nums, ", ")), w) + "\n")
+			sanitize(strings.Join(hosts, ", ")), strings.Join(nums, ", ")), w) + "\n")
 	} else {
 		b.WriteString(wrap("It has not changed anything on any host yet.", w) + "\n")
 	}
@@ -238,13 +238,13 @@ func (p *resumeOffer) View(w, h int) string {
 			"settings): the run goes on with the hosts as the inventory names them now.", w)) + "\n")
 	}
 	if cur := p.st.Current(); cur != nil {
-		b.WriteString(wrap(fmt.Sprintf("It stopped at step %d: %s (%s).", stepNumber(p.st, cur.ID()), cur.Planned.Title, cur.Status), w) + "\n")
+		b.WriteString(wrap(fmt.Sprintf("It stopped at step %d: %s (%s).", stepNumber(p.st, cur.ID()), sanitize(cur.Planned.Title), sanitize(string(cur.Status))), w) + "\n")
 		if cur.ActionPending {
 			b.WriteString("\n" + st.Warn.Render(wrap("? Its action started and no result was recorded: the outcome is unknown. "+
 				"Resuming checks its gates first and then asks you; nothing is run again unless you say so.", w)) + "\n")
 		}
 	}
-	b.WriteString("\n" + st.Subtle.Render(wrap("Journal: "+p.path, w)) + "\n\n")
+	b.WriteString("\n" + st.Subtle.Render(wrap("Journal: "+sanitize(p.path), w)) + "\n\n")
 	b.WriteString(wrap("r resumes it where it stopped: finished steps are not run again. "+
 		"n starts a new run from the first step, with a journal of its own.", w))
 	return b.String()
@@ -270,12 +270,13 @@ func touched(st *steps.RunState) (hosts, nums []string) {
 	return hosts, nums
 }
 
-// rolesLine lists role bindings in the runbook's order: "old=hub new=spare".
+// rolesLine lists role bindings in the runbook's order: "old=hub new=spare", the host
+// names sanitised (they come from a journal or a run file).
 func rolesLine(rb *steps.Runbook, roles map[string]string) string {
 	var parts []string
 	for _, r := range rb.Roles {
 		if h, ok := roles[r.ID]; ok {
-			parts = append(parts, r.ID+"="+h)
+			parts = append(parts, r.ID+"="+sanitize(h))
 		}
 	}
 	return strings.Join(parts, " ")

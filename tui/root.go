@@ -241,7 +241,7 @@ func (r *root) render() string {
 	if r.a.lab != nil {
 		title += st.Warn.Render("[practice lab]") + " "
 	}
-	title += st.Title.Render(top.Title())
+	title += st.Title.Render(sanitize(top.Title()))
 	var footer []string
 	switch {
 	case r.stopping != "":
@@ -268,7 +268,7 @@ func (r *root) render() string {
 	} else {
 		body = top.View(r.w, bodyH)
 	}
-	return truncate(title, r.w) + "\n" + fit(body, r.w, bodyH) + "\n" + strings.Join(footer, "\n")
+	return screenSafe(truncate(title, r.w) + "\n" + fit(body, r.w, bodyH) + "\n" + strings.Join(footer, "\n"))
 }
 
 // globalKeys are the root's keys that work on top of page p: help (unless a text
@@ -304,7 +304,7 @@ func (r *root) modal(h int) string {
 		if rp := r.activePage(); rp != nil && rp.state != nil {
 			text += hostsLeft(rp.state, rp.current(), rp.busy) + "\n\n"
 		}
-		text += "Continue it later with:\n\n  cutover resume " + r.a.active.journalPath()
+		text += "Continue it later with:\n\n  cutover resume " + sanitize(r.a.active.journalPath())
 	}
 	text += "\n\n" + st.Key.Render("y") + " quit   " + st.Key.Render("n") + " stay"
 	w := min(r.w-4, 72)
@@ -363,7 +363,7 @@ func (a *app) setFacts(fs []*probe.Facts) {
 		for _, h := range a.inv.Hosts {
 			if f := a.facts[h.Name]; f != nil {
 				for _, w := range f.Warnings {
-					a.warnings = append(a.warnings, h.Name+": "+w)
+					a.warnings = append(a.warnings, sanitize(h.Name+": "+w))
 				}
 			}
 		}

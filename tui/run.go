@@ -280,7 +280,7 @@ func (p *runPage) after(r engineResult) tea.Cmd {
 	case p.d.soft.Err() != nil:
 		return nil // stopping: the root quits once the driver has stopped
 	default:
-		p.notice = p.a.st.Fail.Render(r.err.Error())
+		p.notice = p.a.st.Fail.Render(sanitizeErr(r.err))
 		if p.prompt == nil && !r.finished {
 			// Nothing was recorded (a host did not answer at a step's start, say): the
 			// operator retries when ready.
@@ -393,7 +393,7 @@ func (p *runPage) describe(id string) *steps.Description {
 	}
 	d, err := p.plan.Describe(id)
 	if err != nil {
-		d = &steps.Description{Text: err.Error()}
+		d = &steps.Description{Text: sanitizeErr(err)}
 	}
 	p.desc[id] = d
 	return d

@@ -21,7 +21,7 @@ func (p *runPage) View(w, h int) string {
 	st := p.a.st
 	switch {
 	case p.err != nil:
-		return st.Fail.Render("The run did not start.") + "\n\n" + wrap(p.err.Error(), w) + "\n\n" +
+		return st.Fail.Render("The run did not start.") + "\n\n" + wrap(sanitizeErr(p.err), w) + "\n\n" +
 			st.Subtle.Render("Nothing was done on any host. esc goes back.")
 	case p.d == nil:
 		return st.Wait.Render(p.a.spin.View()) + " probing the role hosts, planning and opening the journal…"
@@ -88,7 +88,7 @@ func (p *runPage) viewBody(cur *steps.StepState, w, h int) (body string, slack i
 	if (sv == nil || sv.Len() == 0) && cur.Action != nil && len(cur.Action.Output) > 0 {
 		// No live output (the run was resumed): show what the journal kept.
 		sv = newScrollView(true)
-		sv.SetLines(cur.Action.Output)
+		sv.AppendOutput(cur.Action.Output...)
 		recorded = cur.Action.Output
 	}
 	outH := 0
@@ -170,7 +170,7 @@ func (p *runPage) viewSteps(cur *steps.StepState, w, rows int) string {
 		}
 		num := fmt.Sprintf("%2d ", i+1)
 		titleW := max(w-2-lipgloss.Width(num)-lipgloss.Width(status)-2, 1)
-		title := truncate(ss.Planned.Title, titleW)
+		title := truncate(sanitize(ss.Planned.Title), titleW)
 		switch {
 		case ss == cur:
 			title = st.Title.Render(title)
@@ -291,10 +291,10 @@ func (p *runPage) viewAction(b *strings.Builder, cur *steps.StepState, desc *ste
 	if rec.Answer {
 		label = "command"
 	}
-	b.WriteString(truncate(fmt.Sprintf("%s %s: %s", state, label, rec.Summary), w) + "\n")
+	b.WriteString(truncate(fmt.Sprintf("%s %s: %s", state, label, sanitize(rec.Summary)), w) + "\n")
 	if rec.Answer {
 		for _, c := range rec.Commands {
-			b.WriteString(st.Subtle.Render(truncate("    $ "+c, w)) + "\n")
+			b.WriteString(st.Subtle.Render(truncate("    $ "+sanitize(c), w)) + "\n")
 		}
 	}
 	if cs, ok := p.copyP[cur.ID()]; ok && cs.total > 0 && !cur.ActionDone {
@@ -302,7 +302,7 @@ func (p *runPage) viewAction(b *strings.Builder, cur *steps.StepState, desc *ste
 	}
 	switch {
 	case cur.ActionDone && !rec.OK && rec.Error != "":
-		b.WriteString(st.Fail.Render(truncate("    "+rec.Error, w)) + "\n")
+		b.WriteString(st.Fail.Render(truncate("    "+sanitize(rec.Error), w)) + "\n")
 	case cur.ActionPending && !p.busy:
 		b.WriteString(st.Warn.Render(truncate("    started, and no result was recorded: the outcome is unknown", w)) + "\n")
 	}
@@ -428,12 +428,12 @@ func (p *runPage) failedShown(cur *steps.StepState) int {
 
 func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.CheckResult, cur *steps.StepState, w, evidence int) string {
 	st := p.a.st
-	kind := phase.Label()
+	kind, label := phase.Label(), sanitize(label)
 	if r == nil {
 		if ws, ok := p.waiting[steps.WaitKey(cur.ID(), phase, i)]; ok && p.busy {
 			left := max(ws.p.Remaining-p.a.now().Sub(ws.at), 0).Round(time.Second)
 			line := fmt.Sprintf("%s %s %s", st.Wait.Render(p.a.spin.View()), kind, label)
-			wait := st.Wait.Render(truncate(fmt.Sprintf("    waiting: %s left, attempt %d: %s", left, ws.p.Attempt, ws.p.Last.Summary), w))
+			wait := st.Wait.Render(truncate(fmt.Sprintf("    waiting: %s left, attempt %d: %s", left, ws.p.Attempt, sanitize(ws.p.Last.Summary)), w))
 			return truncate(line, w) + "\n" + wait
 		}
 		return st.Faint.Render(truncate("· "+kind+" "+label, w))
@@ -447,7 +447,7 @@ func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.Che
 	case steps.Skipped:
 		return st.Faint.Render(truncate("- "+kind+" "+label+" (not needed)", w))
 	}
-	line := truncate(st.Fail.Render("✗")+" "+kind+" "+label, w) + "\n" + st.Fail.Render(truncate("    "+string(r.Status)+": "+r.Summary, w))
+	line := truncate(st.Fail.Render("✗")+" "+kind+" "+label, w) + "\n" + st.Fail.Render(truncate("    "+sanitize(string(r.Status)+": "+r.Summary), w))
 	ev := r.Evidence
 	if len(ev) > evidence {
 		ev = append(ev[:max(evidence-1, 0):max(evidence-1, 0)], fmt.Sprintf("… %d more lines: e shows the evidence in full", len(r.Evidence)-max(evidence-1, 0)))
@@ -463,14 +463,14 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 	var b strings.Builder
 	b.WriteString("\n")
 	if p.notice != "" {
-		b.WriteString(wrap(p.notice, w) + "\n")
+		b.WriteString(wrap(p.notice, w) + "\n") // sanitised where it is set
 	}
 	switch p.inputFor {
 	case inputCommand:
 		b.WriteString(st.Subtle.Render(wrap("Perform the step with a command on a role's host, as ROLE: COMMAND. Roles: "+
 			rolesLine(p.plan.Runbook, p.state.Session.Roles), w)) + "\n")
 	case inputPhrase:
-		b.WriteString(st.Warn.Render(wrap("This cannot be undone. To go ahead, type exactly: "+p.prompt.Phrase, w)) + "\n")
+		b.WriteString(st.Warn.Render(wrap("This cannot be undone. To go ahead, type exactly: "+sanitize(p.prompt.Phrase), w)) + "\n")
 	case inputOverride:
 		b.WriteString(st.Override.Render(wrap(p.overrideWhat(cur)+" Say why in a few words: the reason is recorded "+
 			"with your name, and the step is marked OVERRIDDEN in every export. enter, then y records it; esc does not.", w)) + "\n")
@@ -484,10 +484,10 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 	}
 	switch p.confirm {
 	case inputOverride:
-		b.WriteString(st.Override.Render(wrap(p.overrideWhat(cur)+" Reason: «"+p.reason+"». y records the override; any other key does not.", w)) + "\n")
+		b.WriteString(st.Override.Render(wrap(p.overrideWhat(cur)+" Reason: «"+sanitize(p.reason)+"». y records the override; any other key does not.", w)) + "\n")
 		return b.String()
 	case inputAbort:
-		b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("Abort the run at step %d, for «%s»? ", p.stepIndex(cur.ID())+1, p.reason)+
+		b.WriteString(st.Warn.Render(wrap(fmt.Sprintf("Abort the run at step %d, for «%s»? ", p.stepIndex(cur.ID())+1, sanitize(p.reason))+
 			hostsLeft(p.state, cur, p.busy)+" y aborts the run; any other key does not.", w)) + "\n")
 		return b.String()
 	}
@@ -505,12 +505,12 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 	case steps.AskConfirm:
 		switch {
 		case pr.Manual && pr.Phrase != "":
-			text, style = "Manual step that cannot be undone. Do it as described, then press enter and type «"+pr.Phrase+
+			text, style = "Manual step that cannot be undone. Do it as described, then press enter and type «"+sanitize(pr.Phrase)+
 				"»; or press c to do it with a command on a host.", st.Warn
 		case pr.Manual:
 			text = "Manual step: do it as described, then press enter and cutover checks it; or press c to do it with a command on a host."
 		case pr.Phrase != "":
-			text, style = "This step cannot be undone. Press enter and type «"+pr.Phrase+"» to go ahead.", st.Warn
+			text, style = "This step cannot be undone. Press enter and type «"+sanitize(pr.Phrase)+"» to go ahead.", st.Warn
 		default:
 			text = "Press enter to go ahead."
 		}
@@ -583,7 +583,7 @@ func (p *runPage) labHint(pr *steps.Prompt) string {
 // action, or an action of unknown outcome.
 func (p *runPage) overrideWhat(cur *steps.StepState) string {
 	pr := p.prompt
-	what := fmt.Sprintf("Override step %d, «%s»: it counts as done although", p.stepIndex(cur.ID())+1, cur.Planned.Title)
+	what := fmt.Sprintf("Override step %d, «%s»: it counts as done although", p.stepIndex(cur.ID())+1, sanitize(cur.Planned.Title))
 	var parts []string
 	if pr != nil && (pr.Kind == steps.AskActionFailed || pr.Kind == steps.AskUnknown) {
 		switch {

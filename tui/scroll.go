@@ -6,8 +6,6 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
-
-	"github.com/cutover/cutover/probe/hosttext"
 )
 
 // maxLines bounds what a scrollView keeps: the oldest lines of an endless output go
@@ -133,29 +131,6 @@ func (s *scrollView) View(w, h int) string {
 			b.WriteByte('\n')
 		}
 		b.WriteString(truncate(s.lines[i], w))
-	}
-	return b.String()
-}
-
-// sanitize makes foreign text safe to draw: escape sequences and control characters
-// shown as visible escapes (hosttext.Line, as in every other output of cutover), tabs
-// expanded.
-func sanitize(s string) string {
-	s = hosttext.Line(s)
-	if !strings.Contains(s, "\t") {
-		return s
-	}
-	var b strings.Builder
-	col := 0
-	for _, r := range s {
-		if r == '\t' {
-			n := 8 - col%8
-			b.WriteString(strings.Repeat(" ", n))
-			col += n
-			continue
-		}
-		b.WriteRune(r)
-		col++
 	}
 	return b.String()
 }

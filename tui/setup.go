@@ -236,9 +236,9 @@ func (p *setup) Update(msg tea.Msg) (page, tea.Cmd) {
 	case savedMsg:
 		p.saving = false
 		if msg.err != nil {
-			p.notice = p.a.st.Fail.Render("not saved: " + msg.err.Error())
+			p.notice = p.a.st.Fail.Render("not saved: " + sanitizeErr(msg.err))
 		} else {
-			p.notice = p.a.st.Pass.Render("saved " + msg.path)
+			p.notice = p.a.st.Pass.Render("saved " + sanitize(msg.path))
 		}
 		return p, nil
 	case formDoneMsg:
@@ -291,7 +291,7 @@ func (p *setup) rolesKey(msg tea.KeyPressMsg) tea.Cmd {
 		case key.Matches(msg, k.Choose) && p.hostCur < len(p.cands):
 			c := p.cands[p.hostCur]
 			if !c.fit.OK() {
-				p.notice = p.a.st.Warn.Render(c.h.Name + " cannot be " + roles[p.roleCur].ID + ": " + c.why[0])
+				p.notice = p.a.st.Warn.Render(sanitize(c.h.Name + " cannot be " + roles[p.roleCur].ID + ": " + c.why[0]))
 				return nil
 			}
 			p.bound[roles[p.roleCur].ID] = c.h
@@ -450,10 +450,14 @@ func (p *setup) openForm() tea.Cmd {
 	return p.form.Init()
 }
 
+// validator checks a field as the plan will; its message may quote the value (a
+// default computed from a host's facts), so it is sanitised for the form.
 func validator(prm *steps.Param) func(string) error {
 	return func(s string) error {
-		_, err := prm.Parse(s)
-		return err
+		if _, err := prm.Parse(s); err != nil {
+			return errors.New(sanitizeErr(err))
+		}
+		return nil
 	}
 }
 
@@ -497,11 +501,11 @@ func problemLines(err error) []string {
 	var re *steps.RequirementError
 	switch {
 	case errors.As(err, &ie):
-		return ie.Problems
+		return sanitizeAll(ie.Problems)
 	case errors.As(err, &re):
-		return re.Problems
+		return sanitizeAll(re.Problems)
 	}
-	return []string{err.Error()}
+	return []string{sanitizeErr(err)}
 }
 
 func (p *setup) saveKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -561,8 +565,8 @@ func writeRunFile(path string, rf map[string]any) error {
 func (p *setup) View(w, h int) string {
 	st := p.a.st
 	var head strings.Builder
-	head.WriteString(st.Title.Render(truncate(p.rb.Title, w)) + "\n")
-	head.WriteString(st.Subtle.Render(truncate("follows "+p.rb.Source, w)) + "\n")
+	head.WriteString(st.Title.Render(truncate(sanitize(p.rb.Title), w)) + "\n")
+	head.WriteString(st.Subtle.Render(truncate("follows "+sanitize(p.rb.Source), w)) + "\n")
 	var tail strings.Builder
 	if p.waitFacts {
 		tail.WriteString("\n" + st.Wait.Render(p.a.spin.View()+" waiting for the probe of the hosts: the parameters' defaults come from their facts"))
@@ -587,7 +591,7 @@ func (p *setup) View(w, h int) string {
 		b.WriteString("Start from a preset? The values can be changed in the next screen.\n")
 		names := []string{"no preset: the runbook's defaults"}
 		for _, pr := range p.rb.Presets {
-			names = append(names, pr.ID+": "+pr.Title)
+			names = append(names, sanitize(pr.ID+": "+pr.Title))
 		}
 		for i, n := range names {
 			b.WriteString(cursorLine(st, i == p.presetCur, truncate(n, w-2)) + "\n")
@@ -596,7 +600,7 @@ func (p *setup) View(w, h int) string {
 	case stageParams:
 		label := "Parameters"
 		if p.preset != "" {
-			label += " (preset " + p.preset + ")"
+			label += " (preset " + sanitize(p.preset) + ")"
 		}
 		if p.a.labRun(p.rb.ID) != nil {
 			label += ", the practice lab's values filled in"
@@ -643,7 +647,7 @@ func (p *setup) viewRoles(w, h int) string {
 	for i, r := range roles {
 		host := truncate(hosts[i], hostW)
 		host += strings.Repeat(" ", max(hostW-lipgloss.Width(host), 0))
-		line := fmt.Sprintf("%-*s %s  %s", idW, truncate(r.ID, idW), host, st.Subtle.Render(truncate(r.Title, titleW)))
+		line := fmt.Sprintf("%-*s %s  %s", idW, truncate(r.ID, idW), host, st.Subtle.Render(truncate(sanitize(r.Title), titleW)))
 		b.WriteString(cursorLine(st, i == p.roleCur && !p.choosing, line) + "\n")
 		if !p.choosing || i != p.roleCur {
 			continue
@@ -665,7 +669,7 @@ func (p *setup) viewRoles(w, h int) string {
 		}
 		nameW, hnW := 4, 0
 		for _, c := range p.cands {
-			nameW = max(nameW, len(c.h.Name))
+			nameW = max(nameW, len(sanitize(c.h.Name)))
 			hnW = max(hnW, len(p.hostname(c.h)))
 		}
 		nameW, hnW = min(nameW, 16), min(hnW, 24)
@@ -695,44 +699,44 @@ func (p *setup) boundText(role string) string {
 	if h == nil {
 		return st.Warn.Render("(choose)")
 	}
-	fit := p.fit(role, h)
+	fit, name := p.fit(role, h), sanitize(h.Name)
 	switch {
 	case fit.Unprobed:
-		return h.Name + " " + st.Faint.Render("(not probed)")
+		return name + " " + st.Faint.Render("(not probed)")
 	case !fit.OK():
-		return st.Fail.Render(h.Name + " ✗")
+		return st.Fail.Render(name + " ✗")
 	case fit.Down:
-		return st.Warn.Render(h.Name + " ↓ down")
+		return st.Warn.Render(name + " ↓ down")
 	case p.auto[role]:
-		return st.Pass.Render(h.Name+" ✓") + " " + st.Subtle.Render("auto")
+		return st.Pass.Render(name+" ✓") + " " + st.Subtle.Render("auto")
 	}
-	return st.Pass.Render(h.Name + " ✓")
+	return st.Pass.Render(name + " ✓")
 }
 
 // hostname is what a host calls itself, or for one that did not answer, what the
-// inventory says it is called.
+// inventory says it is called, sanitised for the screen.
 func (p *setup) hostname(h *probe.Host) string {
 	if f := p.a.facts[h.Name]; f != nil && f.Hostname != "" {
-		return f.Hostname
+		return sanitize(f.Hostname)
 	}
-	return h.Vars["hostname"]
+	return sanitize(h.Vars["hostname"])
 }
 
 // candidateRow is one host offered for a role, w cells wide: fits (✓), down but allowed
 // (↓), or not (✗, greyed, with the first reason).
 func (p *setup) candidateRow(c candidate, nameW, hnW, w int) string {
 	st := p.a.st
-	name := fmt.Sprintf("%-*s", nameW, truncate(c.h.Name, nameW))
+	name := fmt.Sprintf("%-*s", nameW, truncate(sanitize(c.h.Name), nameW))
 	if hnW > 0 {
 		name += " " + fmt.Sprintf("%-*s", hnW, truncate(p.hostname(c.h), hnW))
 	}
 	switch {
 	case c.fit.OK() && c.fit.Down:
-		return truncate(st.Warn.Render("↓ ")+name+" "+st.Warn.Render("down: "+c.fit.Error), w)
+		return truncate(st.Warn.Render("↓ ")+name+" "+st.Warn.Render("down: "+sanitize(c.fit.Error)), w)
 	case c.fit.OK():
 		return st.Pass.Render("✓ ") + name
 	}
-	return st.Faint.Render(truncate("✗ "+name+" "+c.why[0], w))
+	return st.Faint.Render(truncate("✗ "+name+" "+sanitize(c.why[0]), w))
 }
 
 // roleDetail is the account below the role list: the role under the cursor in full,
@@ -748,7 +752,7 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 	}
 	if !p.choosing {
 		// While choosing, the account of the host under the cursor comes first.
-		add(st.Subtle, r.ID+": "+r.Title)
+		add(st.Subtle, sanitize(r.ID+": "+r.Title))
 	}
 	h := p.bound[r.ID]
 	if p.choosing && p.hostCur < len(p.cands) {
@@ -757,13 +761,13 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 	if h == nil {
 		return out
 	}
-	fit := p.fit(r.ID, h)
+	fit, name := p.fit(r.ID, h), sanitize(h.Name)
 	switch {
 	case fit.Unprobed:
 	case !fit.OK():
-		add(st.Warn, h.Name+" cannot be "+r.ID+": "+strings.Join(fit.Why(r.ID), "; "))
+		add(st.Warn, name+" cannot be "+r.ID+": "+sanitize(strings.Join(fit.Why(r.ID), "; ")))
 	case fit.Down:
-		text := h.Name + " does not answer (" + sanitize(fit.Error) + "). The " + r.ID + " role may be down: the run goes on without it"
+		text := name + " does not answer (" + sanitize(fit.Error) + "). The " + r.ID + " role may be down: the run goes on without it"
 		skips, runs := p.rb.WithoutRole(r.ID)
 		if len(skips) > 0 {
 			text += ", skipping " + quoteList(skips)
@@ -773,7 +777,7 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 		}
 		add(st.Warn, text+"; its requirements are checked when it answers.")
 	case p.auto[r.ID] && !p.choosing:
-		add(st.Subtle, "bound by cutover: "+h.Name+" is the only host that fits, and no other role could want it")
+		add(st.Subtle, "bound by cutover: "+name+" is the only host that fits, and no other role could want it")
 	}
 	return out
 }
@@ -782,7 +786,7 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 func quoteList(titles []string) string {
 	q := make([]string, len(titles))
 	for i, t := range titles {
-		q[i] = "«" + t + "»"
+		q[i] = "«" + sanitize(t) + "»"
 	}
 	if len(q) == 1 {
 		return q[0]

@@ -61,7 +61,7 @@ func (p *summary) Update(msg tea.Msg) (page, tea.Cmd) {
 	case exportedMsg:
 		p.exporting = false
 		if msg.err != nil {
-			p.notice = p.a.st.Fail.Render("export failed: " + msg.err.Error())
+			p.notice = p.a.st.Fail.Render("export failed: " + sanitizeErr(msg.err))
 		} else {
 			p.exported, p.notice = msg.path, ""
 		}
@@ -115,9 +115,9 @@ func (p *summary) lines(w int) []string {
 	case steps.RunDone:
 		add(st.Pass.Render("✓ The run is done."))
 	default:
-		add(st.Fail.Render("✗ The run ended: " + string(p.state.Outcome)))
+		add(st.Fail.Render("✗ The run ended: " + sanitize(string(p.state.Outcome))))
 		if p.state.Message != "" {
-			add(wrap(p.state.Message, w))
+			add(wrap(sanitize(p.state.Message), w))
 		}
 		add(wrap(hostsLeft(p.state, nil, false), w))
 	}
@@ -141,10 +141,10 @@ func (p *summary) lines(w int) []string {
 		add(st.Override.Render(wrap("Overridden steps are marked OVERRIDDEN, with their reasons, in every export.", w)))
 	}
 	out = append(out, "")
-	add(wrap("Journal: "+p.d.journalPath(), w))
+	add(wrap("Journal: "+sanitize(p.d.journalPath()), w))
 	switch {
 	case p.exported != "":
-		add(st.Pass.Render(wrap("Checklist written to "+p.exported, w)))
+		add(st.Pass.Render(wrap("Checklist written to "+sanitize(p.exported), w)))
 	case p.exporting:
 		add(st.Wait.Render("writing the checklist…"))
 	default:
@@ -155,13 +155,13 @@ func (p *summary) lines(w int) []string {
 	}
 	out = append(out, "")
 	for i, s := range p.state.Steps {
-		line := fmt.Sprintf("%s %2d. %s", stepMark(st, s), i+1, s.Planned.Title)
+		line := fmt.Sprintf("%s %2d. %s", stepMark(st, s), i+1, sanitize(s.Planned.Title))
 		if s.Status == steps.StepOverridden || s.Status == steps.StepAborted {
 			line += ": " + string(s.Status)
 		}
 		out = append(out, truncate(line, w))
 		if s.Reason != "" && s.Status != steps.StepSkipped {
-			out = append(out, st.Subtle.Render(truncate("       "+s.Reason, w)))
+			out = append(out, st.Subtle.Render(truncate("       "+sanitize(s.Reason), w)))
 		}
 	}
 	return out
