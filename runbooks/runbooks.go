@@ -29,7 +29,7 @@ func All() ([]*steps.Runbook, error) {
 	var out []*steps.Runbook
 	var errs []error
 	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+		if err != nil || d.IsDir() || !IsRunbookFile(p) || strings.HasPrefix(p, "labfiles/") {
 			return err
 		}
 		rb, err := loadEmbedded(p)
@@ -99,16 +99,21 @@ func LoadFile(name string) (*steps.Runbook, error) {
 	return rb, nil
 }
 
-// Lint checks the embedded runbooks and the given files, returning every problem found
-// (each with file:line:col), the warnings of those that load (every value a command
-// inserts unquoted, as code), and how many runbooks were checked.
-func Lint(names []string) (int, []steps.Warning, error) {
-	all, err := All()
-	n := len(all)
-	errs := []error{err}
+// Lint checks the runbook files named, each with every problem found (file:line:col),
+// and returns the warnings of those that load (every value a command inserts unquoted,
+// as code) and how many runbooks were checked. The shipped runbooks are checked too when
+// builtin is set, or when no file is named.
+func Lint(names []string, builtin bool) (int, []steps.Warning, error) {
+	var errs []error
 	var warnings []steps.Warning
-	for _, rb := range all {
-		warnings = append(warnings, rb.Warnings...)
+	n := 0
+	if builtin || len(names) == 0 {
+		all, err := All()
+		n += len(all)
+		errs = append(errs, err)
+		for _, rb := range all {
+			warnings = append(warnings, rb.Warnings...)
+		}
 	}
 	for _, name := range names {
 		rb, err := LoadFile(name)

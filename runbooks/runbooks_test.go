@@ -22,7 +22,7 @@ func TestAllLoad(t *testing.T) {
 	}
 	var files []string
 	fs.WalkDir(runbooks.Embedded, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
+		if err == nil && !d.IsDir() && runbooks.IsRunbookFile(p) && !strings.HasPrefix(p, "labfiles/") {
 			files = append(files, p)
 		}
 		return err
@@ -53,7 +53,7 @@ func TestAllLoad(t *testing.T) {
 	if !seen["maestro/move-hub"] {
 		t.Error("maestro/move-hub is not shipped")
 	}
-	n, _, err := runbooks.Lint(nil)
+	n, _, err := runbooks.Lint(nil, false)
 	if err != nil || n != len(all) {
 		t.Errorf("Lint = %d, %v", n, err)
 	}
@@ -71,13 +71,16 @@ func TestGet(t *testing.T) {
 	if err != nil || rb.ID != "site/mine" || rb.File != p {
 		t.Errorf("Get(%s) = %+v, %v", p, rb, err)
 	}
-	// Lint reports a broken file with its position, and still counts the embedded ones.
+	// Lint reports a broken file with its position; the shipped runbooks only when asked.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("id: site/bad\ntitle: Bad\nsystem: Site\nsource: us\nsteps:\n  - id: s\n    title: S\n    when: params.nothing\n    manual: true\n"), 0o644)
 	all, _ := runbooks.All()
-	n, _, err := runbooks.Lint([]string{p, bad})
-	if n != len(all)+2 || err == nil || !strings.Contains(err.Error(), bad+":8:") {
-		t.Errorf("Lint = %d, %v; want %d runbooks and an error at %s:8", n, err, len(all)+2, bad)
+	n, _, err := runbooks.Lint([]string{p, bad}, false)
+	if n != 2 || err == nil || !strings.Contains(err.Error(), bad+":8:") {
+		t.Errorf("Lint = %d, %v; want 2 runbooks and an error at %s:8", n, err, bad)
+	}
+	if n, _, _ = runbooks.Lint([]string{p}, true); n != len(all)+1 {
+		t.Errorf("Lint with the shipped runbooks checked %d, want %d", n, len(all)+1)
 	}
 }
 

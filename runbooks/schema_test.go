@@ -45,7 +45,7 @@ func TestEmbeddedRunbooksMatchTheSchema(t *testing.T) {
 	}
 	n := 0
 	err = fs.WalkDir(Embedded, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
+		if err != nil || d.IsDir() || !IsRunbookFile(p) || strings.HasPrefix(p, "labfiles/") {
 			return err
 		}
 		data, _ := fs.ReadFile(Embedded, p)

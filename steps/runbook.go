@@ -34,6 +34,9 @@ type Runbook struct {
 	// replay can tell the procedure changed since the recording.
 	File string `yaml:"-"`
 	Hash string `yaml:"-"`
+	// Origin is the site folder the runbook was found in on the search path; empty for
+	// a shipped runbook or one named by its file.
+	Origin string `yaml:"-"`
 	// Warnings are what lint reports without refusing the runbook: every place a command
 	// inserts a value unquoted, as code.
 	Warnings []Warning `yaml:"-"`

@@ -41,9 +41,14 @@ func newHome(a *app) *home {
 	return h
 }
 
-// runbookLine is the text a runbook is shown and matched as: id, title and system.
+// runbookLine is the text a runbook is shown and matched as: id, title and system, and
+// for a site's runbook the folder it was found in.
 func runbookLine(rb *steps.Runbook) string {
-	return sanitize(rb.ID + "  " + rb.Title + "  (" + rb.System + ")")
+	line := rb.ID + "  " + rb.Title + "  (" + rb.System + ")"
+	if rb.Origin != "" {
+		line += "  [site: " + rb.Origin + "]"
+	}
+	return sanitize(line)
 }
 
 func (h *home) Init() tea.Cmd { return h.a.probeHosts() }

@@ -41,12 +41,13 @@ func cmdRunbooks(_ context.Context, e *env, args []string) error {
 }
 
 func cmdLint(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "lint", "[RUNBOOK.yaml...]")
+	fs := newFlags(e, "lint", "[--builtin] [RUNBOOK.yaml...]")
+	builtin := fs.Bool("builtin", false, "check the shipped runbooks too (they are checked when no file is named)")
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	n, warnings, err := runbooks.Lint(files)
+	n, warnings, err := runbooks.Lint(files, *builtin)
 	// Warnings do not fail: they list, for review, every value a command inserts as code.
 	for _, w := range warnings {
 		fmt.Fprintln(e.stdout, w)

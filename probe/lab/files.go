@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"time"
 
 	yaml "github.com/goccy/go-yaml"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -19,7 +20,11 @@ import (
 
 // render executes a scenario template; name says where it comes from in errors.
 func render(name, text string, data TemplateData) (string, error) {
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	now := data.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	t, err := template.New(name).Funcs(timeFuncs(now)).Option("missingkey=error").Parse(text)
 	if err != nil {
 		return "", fmt.Errorf("lab: %s: %w", name, err)
 	}

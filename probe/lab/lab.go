@@ -40,6 +40,9 @@ type Scenario struct {
 	// DNS holds extra records of the simulated DNS: name to addresses. Every host's own
 	// names resolve to its address without being listed.
 	DNS map[string][]string
+	// Now is the time the scenario's templates date files from (their now and ago
+	// functions); zero means the time Setup runs.
+	Now time.Time
 }
 
 // HostSpec describes one simulated host.
@@ -123,6 +126,8 @@ type TemplateData struct {
 	Scenario string
 	// Hosts maps inventory names to their details.
 	Hosts map[string]HostData
+	// Now is the scenario's time, which the functions now and ago read.
+	Now time.Time
 }
 
 // HostData describes one host to templates.

@@ -365,7 +365,7 @@ func listenLoopback(port int) (net.Listener, error) {
 }
 
 func (l *Lab) templateData() TemplateData {
-	d := TemplateData{Dir: l.dir, Scenario: l.sc.Name, Hosts: map[string]HostData{}}
+	d := TemplateData{Dir: l.dir, Scenario: l.sc.Name, Hosts: map[string]HostData{}, Now: l.sc.Now}
 	for _, h := range l.hosts {
 		hd := HostData{Name: h.name, Hostname: h.hostname, Root: h.root, InstallDir: h.installDir,
 			Port: h.port, Endpoints: map[string]string{}}

@@ -189,6 +189,7 @@ func Decode(file string, data []byte, v any) error {
 	if e := findTag(body); e != nil {
 		return SetFile(e, file)
 	}
+	expandAliases(body)
 	return SetFile(DecodeNode(body, v), file)
 }
 
