@@ -276,6 +276,9 @@ func (rb *Runbook) compile() error {
 		}
 		for i, ch := range s.Pre {
 			c.check(ch, fmt.Sprintf("step %s, pre-check %d", s.ID, i+1))
+			if ch.DuringRun {
+				c.errorf(ch.Pos, "during_run marks a gate that holds only while the run is under way; a pre-check is never checked after the run")
+			}
 		}
 		for i, ch := range s.Gates {
 			c.check(ch, fmt.Sprintf("step %s, gate %d", s.ID, i+1))

@@ -148,10 +148,13 @@ type GateReport struct {
 	Result *CheckResult
 	// Why explains a step whose gates were not checked (skipped, never reached).
 	Why string
+	// Gate names a gate left out because it holds only during the run (Result is nil).
+	Gate string
 }
 
-// VerifyGates evaluates, once and without waiting, every gate of the steps a recorded run
-// completed, against the hosts as they are now, and changes nothing (checks only read;
+// VerifyGates evaluates, once and without waiting, every end-state gate of the steps a
+// recorded run completed (a gate marked during_run is reported as left out), against the
+// hosts as they are now, and changes nothing (checks only read;
 // nothing is journaled). Log gates read from where the recording's step began, as they
 // did then. facts, when not nil, replaces the recorded facts (a fresh probe).
 func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostLookup, pool *probe.Pool, facts map[string]*probe.Facts, opts Options) ([]GateReport, error) {
@@ -192,6 +195,12 @@ func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostL
 		}
 		x := &stepExec{runEnv: env, step: s, start: ss.Start, marks: ss.Marks}
 		for i, ch := range s.Gates {
+			if ch.DuringRun {
+				g := rep
+				g.Gate, g.Why = x.checkName(ch), "holds only during the run"
+				out = append(out, g)
+				continue
+			}
 			r := x.evaluate(ctx, evaluation{check: ch, phase: PhaseGate, index: i})
 			if r == nil {
 				return nil, ctx.Err()
@@ -224,4 +233,12 @@ func AnswerSteps(answers map[string]*Answer) string {
 	}
 	sort.Strings(ids)
 	return strings.Join(ids, ", ")
+}
+
+// checkName is how a check is named in reports: its own name, or what it verifies.
+func (x *stepExec) checkName(ch *Check) string {
+	if ch.Name != "" {
+		return x.redact(ch.Name)
+	}
+	return x.redact(ch.Spec.describe(x))
 }

@@ -362,7 +362,11 @@ type Check struct {
 	Spec CheckSpec
 	When *Expr
 	Wait *Wait
-	Pos  yamlpos.Pos
+	// DuringRun marks a gate that holds only while the run is under way ("Maestro is
+	// stopped everywhere"): a later step undoes it on purpose, so a check of the end
+	// state (replay --verify-only) leaves it out.
+	DuringRun bool
+	Pos       yamlpos.Pos
 }
 
 // UnmarshalYAML reads a mapping with one kind key, e.g.
@@ -388,6 +392,8 @@ func (c *Check) UnmarshalYAML(n yast.Node) error {
 		case "wait":
 			c.Wait = &Wait{}
 			err = yamlpos.DecodeNode(kv.Value, c.Wait)
+		case "during_run":
+			err = yamlpos.DecodeNode(kv.Value, &c.DuringRun)
 		default:
 			mk, known := checkRegistry[key]
 			if !known {

@@ -27,9 +27,10 @@ func JSONSchema() ([]byte, error) {
 		})
 	}
 	common := map[string]any{
-		"name": map[string]any{"type": "string", "description": "what the check proves, in the operator's words"},
-		"when": map[string]any{"type": "string", "description": "an expression; the check is skipped when it is false"},
-		"wait": g.object(reflect.TypeOf(Wait{})),
+		"name":       map[string]any{"type": "string", "description": "what the check proves, in the operator's words"},
+		"when":       map[string]any{"type": "string", "description": "an expression; the check is skipped when it is false"},
+		"wait":       g.object(reflect.TypeOf(Wait{})),
+		"during_run": map[string]any{"type": "boolean", "description": "a gate that holds only while the run is under way (a service stopped for the move): replay --verify-only, which checks the end state, leaves it out"},
 	}
 	checkProps := map[string]any{}
 	for k, v := range common {
@@ -40,7 +41,7 @@ func JSONSchema() ([]byte, error) {
 	}
 	g.defs["check"] = map[string]any{
 		"type":                 "object",
-		"description":          "one piece of evidence: exactly one kind of check, plus name, when and wait",
+		"description":          "one piece of evidence: exactly one kind of check, plus name, when, wait and during_run",
 		"properties":           checkProps,
 		"additionalProperties": false,
 		"oneOf":                checkOneOf,

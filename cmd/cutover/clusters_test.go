@@ -56,6 +56,7 @@ func TestClusterRuns(t *testing.T) {
 				mdaemonClustered(t, &testLab{Lab: l})
 				wantCode(t, r, 0, "MDaemon version is 23.5.1 on md1, md2", "clocks agree within")
 			}
+			endStateHolds(t, jpath)
 			r = cutover(t, "export", jpath)
 			wantCode(t, r, 0, "Outcome: **done**")
 			if strings.Contains(r.stdout, "- [ ] ") {

@@ -8,13 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
-	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/journal"
-	"github.com/cutover/cutover/steps/runner"
 )
 
 // cmdReplay runs a recorded run again, headless: the recorded runbook, roles,
@@ -29,7 +26,8 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	fs.Var(secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
 	allowChanged := fs.Bool("allow-changed", false, "replay even though the runbook changed since the recording")
 	overrides := fs.Bool("replay-overrides", false, "repeat the recording's overrides (accepted failures) with their reasons; without it the replay stops where a check fails")
-	verifyOnly := fs.Bool("verify-only", false, "run no step: check the gates of the recorded steps against the hosts now, and report which still hold (nothing is written, no journal)")
+	verifyOnly := fs.Bool("verify-only", false, "run no step: check the end-state gates of the recorded steps against the hosts now, and report which still hold (nothing is written on a host, no journal)")
+	junit := fs.String("junit", "", "with --verify-only: also write the gates as JUnit XML to `FILE`, for monitoring and CI")
 	journalPath := fs.String("journal", "", "write the new run's journal to exactly this file")
 	path, rec, err := parseRecorded(fs, &rf, args, "replay")
 	if err != nil {
@@ -54,7 +52,10 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	}
 
 	if *verifyOnly {
-		return verifyOnlyReplay(ctx, e, &rf, j, rb, inv.Host, roles, secrets, *allowChanged, inv)
+		return verifyOnlyReplay(ctx, e, &rf, j, rb, inv.Host, roles, secrets, *allowChanged, inv, *junit)
+	}
+	if *junit != "" {
+		return bad("--junit writes the report of --verify-only: give both, or neither")
 	}
 
 	rep, err := steps.PrepareReplay(j.Events, rb, steps.ReplayOptions{
@@ -98,90 +99,4 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	defer closeRun(e, run, cfg, release)
 	warnExposure(e, out)
 	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "replay"}, run.Journal.Path()))
-}
-
-// verifyOnlyReplay checks the gates of the recorded steps against the hosts as they are,
-// runs nothing that changes them and writes no journal. Exit 0 when every gate still
-// holds, 1 when one does not, 4 when a host cannot be reached.
-func verifyOnlyReplay(ctx context.Context, e *env, rf *runFlags, j *journal.Journal, rb *steps.Runbook,
-	lookup steps.HostLookup, roles, secrets pairs, allowChanged bool, inv *inventory.Inventory) error {
-	events := j.Events
-	if len(roles) > 0 {
-		// Rebind roles in a copy of the session: the recording itself is not touched.
-		events = append([]*steps.Event(nil), j.Events...)
-		for i, ev := range events {
-			if ev.Type == steps.EvSession && ev.Session != nil {
-				cp := *ev
-				sess := *ev.Session
-				sess.Roles = map[string]string{}
-				for r, h := range ev.Session.Roles {
-					sess.Roles[r] = h
-				}
-				for r, h := range roles {
-					if _, ok := sess.Roles[r]; !ok {
-						return bad("--role %s: the recorded run has no role %s", r, r)
-					}
-					sess.Roles[r] = h
-				}
-				cp.Session = &sess
-				events[i] = &cp
-			}
-		}
-	}
-	opts := steps.Options{Secrets: secrets, AllowChanged: allowChanged}
-	plan, _, err := steps.Restore(events, rb, lookup, opts)
-	if err != nil {
-		return err
-	}
-	roleNames := map[string]string{}
-	for r, h := range plan.Roles {
-		roleNames[r] = h.Name
-	}
-	// A fresh probe: the gates judge the hosts with today's facts (clock offsets).
-	pool := probe.NewPool(headlessDialer(e, rf))
-	defer pool.Close()
-	facts, err := (&runner.Config{Inventory: inv}).ProbeRoles(ctx, pool, roleNames, rb)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return explainStart(e, err)
-	}
-	reps, err := steps.VerifyGates(ctx, events, rb, lookup, pool, facts, opts)
-	if err != nil {
-		return err
-	}
-	hold, total, unreachable := 0, 0, false
-	for _, r := range reps {
-		if r.Result == nil {
-			fmt.Fprintf(e.stdout, "-     %-20s not checked: %s\n", r.Step, hosttext.Line(r.Why))
-			continue
-		}
-		total++
-		mark := strings.ToUpper(string(r.Result.Status))
-		if r.Result.OK() {
-			hold++
-		}
-		unreachable = unreachable || r.Result.Unreachable
-		recorded := ""
-		if r.Recorded != "" {
-			recorded = fmt.Sprintf(" (recorded: %s)", r.Recorded)
-		}
-		fmt.Fprintln(e.stdout, hosttext.Line(fmt.Sprintf("%-5s %-20s %s: %s%s", mark, r.Step, r.Result.Name, r.Result.Summary, recorded)))
-		if !r.Result.OK() {
-			for _, l := range r.Result.Evidence {
-				fmt.Fprintf(e.stdout, "          | %s\n", hosttext.Line(l))
-			}
-		}
-	}
-	fmt.Fprintf(e.stdout, "verify-only: %d of %d gates of the recorded steps still hold (nothing was changed, no journal written)\n", hold, total)
-	switch {
-	case hold == total:
-		return nil
-	case unreachable:
-		fmt.Fprintf(e.stderr, "cutover: a host could not be reached: %d gates could not be checked\n", total-hold)
-		return quiet{headless.ExitUnreachable}
-	}
-	fmt.Fprintf(e.stderr, "cutover: %d of %d gates no longer hold\n", total-hold, total)
-	return quiet{headless.ExitNeedsOp}
 }

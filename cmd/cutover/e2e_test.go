@@ -169,6 +169,7 @@ func TestRunMoveHub(t *testing.T) {
 		t.Errorf("a finished run exports unticked items:\n%s", r.stdout)
 	}
 	wantCode(t, cutover(t, "verify", path), 0, "hash chain intact")
+	endStateHolds(t, path)
 }
 
 // checkEdited demands that file differs from orig only in its RegistryHubHost line, keeps

@@ -168,6 +168,7 @@ func TestMaestroRunFiles(t *testing.T) {
 				t.Errorf("outcome %s", st.Outcome)
 			}
 			tc.check(t, l, r)
+			endStateHolds(t, jpath)
 		})
 	}
 }

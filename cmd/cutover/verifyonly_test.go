@@ -191,3 +191,104 @@ func TestVerifyOnlyChangesNothing(t *testing.T) {
 		t.Error("verify-only ran no command at all: the gates were not checked on the hosts")
 	}
 }
+
+// endStateHolds demands that replay --verify-only of a successful run, on the hosts the
+// run left, finds every end-state gate holding and exits 0; the gates that hold only
+// during a run are named as left out, not failed.
+func endStateHolds(t *testing.T, jpath string) {
+	t.Helper()
+	r := cutover(t, "replay", jpath, "--verify-only")
+	if r.code != 0 || !strings.Contains(r.stdout, "end-state gates of the recorded steps still hold") {
+		t.Errorf("verify-only after a successful run: %s", r)
+	}
+	if strings.Contains(r.stdout, "FAIL") || strings.Contains(r.stdout, "ERROR") {
+		t.Errorf("verify-only after a successful run reports a failure:\n%s", r.stdout)
+	}
+}
+
+// TestVerifyOnlyDrift: the morning after a move of the Hub, verify-only is a drift
+// check. On the hosts as the run left them it exits 0, leaving out the gates that hold
+// only during a run (Maestro stopped everywhere), with --json as data and --junit as a
+// JUnit report; after someone points the User Interface back at the old Hub it exits
+// 1, names the gate and shows the value, in all three forms.
+func TestVerifyOnlyDrift(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("a lab run")
+	}
+	l := startLab(t)
+	rec := filepath.Join(t.TempDir(), "run.jsonl")
+	wantCode(t, cutover(t, "run", "--from", l.runFile(), "--headless", "--journal", rec), 0)
+
+	type report struct {
+		Runbook string `json:"runbook"`
+		Held    int    `json:"held"`
+		Checked int    `json:"checked"`
+		LeftOut int    `json:"left_out"`
+		Exit    int    `json:"exit"`
+		Gates   []struct {
+			Step, Gate, Status, Summary string
+			NotChecked                  string   `json:"not_checked"`
+			Evidence                    []string `json:"evidence"`
+		} `json:"gates"`
+	}
+	verify := func(code int) (report, string) {
+		t.Helper()
+		junit := filepath.Join(t.TempDir(), "gates.xml")
+		r := cutover(t, "replay", rec, "--verify-only", "--json", "--junit", junit)
+		wantCode(t, r, code)
+		var rep report
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("--json is not one JSON report: %v\n%s", err, r.stdout)
+		}
+		if rep.Runbook != "maestro/move-hub" || rep.Exit != code || rep.Checked == 0 {
+			t.Errorf("report %+v", rep)
+		}
+		return rep, readFile(t, junit)
+	}
+
+	rep, junit := verify(0)
+	if rep.Held != rep.Checked || rep.LeftOut != 2 {
+		t.Errorf("after the run: %d of %d hold, %d left out; want all, and 2 left out (stopped everywhere, not started after the installation)", rep.Held, rep.Checked, rep.LeftOut)
+	}
+	leftOut := false
+	for _, g := range rep.Gates {
+		if g.Step == "stop-maestro" && g.Gate == "Maestro is stopped everywhere" && g.NotChecked == "holds only during the run" {
+			leftOut = true
+		}
+	}
+	if !leftOut {
+		t.Errorf("the stop gate is not reported as left out: %+v", rep.Gates)
+	}
+	for _, s := range []string{`<?xml version="1.0"`, `<testsuite name="cutover verify-only maestro/move-hub`, `failures="0"`, `errors="0"`, `skipped="`,
+		`<testcase classname="maestro/move-hub.transfer-hub-data"`, `<skipped message="holds only during the run">`} {
+		if !strings.Contains(junit, s) {
+			t.Errorf("JUnit report lacks %q:\n%s", s, junit)
+		}
+	}
+
+	// Drift: someone puts the old Hub back into lui.ini.
+	ini := l.file("lui", "lui/lui.ini")
+	edited := strings.Replace(readFile(t, ini), "RegistryHubHost=spare.maestro.lab", "RegistryHubHost=hub.maestro.lab", 1)
+	if err := os.WriteFile(ini, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, junit = verify(1)
+	if rep.Held != rep.Checked-1 {
+		t.Errorf("after the drift: %d of %d hold, want exactly one failing", rep.Held, rep.Checked)
+	}
+	var failed []string
+	for _, g := range rep.Gates {
+		if g.Status == "fail" {
+			failed = append(failed, g.Step+": "+g.Summary)
+		}
+	}
+	if len(failed) != 1 || !strings.Contains(failed[0], "point-lui-to-hub: ") || !strings.Contains(failed[0], "hub.maestro.lab") {
+		t.Errorf("failed gates %q, want the User Interface's RegistryHubHost showing hub.maestro.lab", failed)
+	}
+	if !strings.Contains(junit, `failures="1"`) || !strings.Contains(junit, "<failure message=") || !strings.Contains(junit, "hub.maestro.lab") {
+		t.Errorf("the JUnit report does not show the drift:\n%s", junit)
+	}
+	r := cutover(t, "replay", rec, "--verify-only")
+	wantCode(t, r, 1, "FAIL  point-lui", "1 of ")
+}
