@@ -49,6 +49,7 @@ func commands() []command {
 		{"lint", "check the runbooks (and any runbook files given)", cmdLint},
 		{"run", "run a runbook (--headless without a terminal)", cmdRun},
 		{"resume", "continue an interrupted run from its journal", cmdResume},
+		{"plan", "what a run would change, with values read from the hosts now; changes nothing", cmdPlan},
 		{"replay", "run a recorded run again, headless (or --verify-only: check its gates)", cmdReplay},
 		{"export", "print a runbook's plan or a journal as a Markdown checklist", cmdExport},
 		{"verify", "check a journal's integrity (hash chain) and its signature (--signers)", cmdVerify},

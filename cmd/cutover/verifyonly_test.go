@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/steps/lock"
@@ -149,16 +148,7 @@ func TestVerifyOnlyChangesNothing(t *testing.T) {
 
 	// What it ran: reads only. Nothing an action of the recording ran, no service start or
 	// stop, no file operation.
-	inv, err := inventory.Load(l.Inventory())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var forbidden []string
-	for _, h := range inv.Hosts {
-		for _, s := range h.Services {
-			forbidden = append(forbidden, s.Start, s.Stop)
-		}
-	}
+	forbidden := serviceCommands(t, l)
 	for _, ev := range j.Events {
 		if ev.Type == steps.EvActionStart && ev.Action != nil {
 			for _, c := range ev.Action.Commands {
