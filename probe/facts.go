@@ -2,12 +2,8 @@ package probe
 
 import (
 	"encoding/json"
-	"path"
 	"sort"
-	"strings"
 	"time"
-
-	"github.com/cutover/cutover/probe/ini"
 )
 
 // Facts is what a probe learned about one host. Conditions and role requirements in
@@ -129,48 +125,6 @@ func (f *Facts) UnmarshalJSON(b []byte) error {
 	}
 	f.ClockOffsetMS = f.ClockOffset.Milliseconds()
 	return nil
-}
-
-// Component is something the probe looks for in a host's install folder.
-type Component struct {
-	// ID is the short name runbooks use ("lui").
-	ID string
-	// System is the product it belongs to ("maestro").
-	System string
-	// Title is the product's own name for it.
-	Title string
-	// Marker is the file (relative to the install folder) whose presence means the
-	// component is installed; it is also the INI file whose keys become settings.
-	Marker string
-	// Dialect is how the component's own program reads Marker: Maestro reads its INI
-	// files as Java properties (backslash escapes, ":" separators, continuation lines).
-	Dialect ini.Dialect
-}
-
-// Catalogue lists every component cutover recognises.
-var Catalogue = []Component{
-	{ID: "lui", System: "maestro", Title: "Maestro User Interface", Marker: "lui/lui.ini", Dialect: ini.Properties},
-	{ID: "hub", System: "maestro", Title: "Administration Hub", Marker: "hub/hub.ini", Dialect: ini.Properties},
-	{ID: "trk", System: "maestro", Title: "Maestro Tracker", Marker: "trk/tracker.ini", Dialect: ini.Properties},
-	// lm.ini's keys (database type, server, port, version) become settings.listmanager.
-	{ID: "listmanager", System: "listmanager", Title: "Lyris ListManager", Marker: "lm.ini"},
-	// Main.settings is a CommuniGate Pro dictionary, not INI: only its presence counts.
-	{ID: "cgpro", System: "communigate", Title: "CommuniGate Pro", Marker: "Settings/Main.settings"},
-	// MDaemon.ini keeps its keys in sections, which settings do not carry.
-	{ID: "mdaemon", System: "mdaemon", Title: "MDaemon", Marker: "App/MDaemon.ini"},
-}
-
-// INIDialect is the dialect a component's program reads file with, judged by its name:
-// Maestro's lui.ini, hub.ini and tracker.ini are Java properties wherever they are kept;
-// any other file is a plain INI file.
-func INIDialect(file string) ini.Dialect {
-	base := path.Base(strings.ReplaceAll(file, `\`, "/"))
-	for _, c := range Catalogue {
-		if strings.EqualFold(path.Base(c.Marker), base) {
-			return c.Dialect
-		}
-	}
-	return ini.INI
 }
 
 // SortFacts orders facts by host name, for stable output.

@@ -8,20 +8,20 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/cutover/cutover/probe/ini"
 )
 
 // Prober gathers facts from many hosts at once.
 type Prober struct {
 	// Pool provides (and keeps) the connections, so a run reuses the probe's.
 	Pool *Pool
-	// Components is what to look for in install folders; nil means Catalogue.
+	// Components is what to look for in install folders; nil means Components(): the
+	// shipped declarations and the site's.
 	Components []Component
 	// Timeout bounds each host's probe, dial included; zero means 20 seconds.
 	Timeout time.Duration
@@ -91,7 +91,7 @@ func (p *Prober) Probe(ctx context.Context, h *Host) *Facts {
 	}
 	comps := p.Components
 	if comps == nil {
-		comps = Catalogue
+		comps = Components()
 	}
 	nonce := newNonce()
 	w := &markerWriter{marker: "@@cutover-" + nonce, now: now, watch: "time"}
@@ -185,11 +185,22 @@ func Script(h *Host, comps []Component, nonce string) string {
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "D=%s\n", ShellQuote(h.InstallDir))
 		for _, c := range comps {
-			// The settings are read through dd (POSIX, unlike head -c), at most
-			// maxMarkerFile bytes: a marker file without end must not fill the output.
-			fmt.Fprintf(&b, "if [ -f \"$D/%s\" ]; then printf '%%s component %s\\n' \"$M\"; "+
-				"dd if=\"$D/%s\" bs=65536 count=%d 2>/dev/null | while IFS= read -r l || [ -n \"$l\" ]; do printf '%%s setting %s %%s\\n' \"$M\" \"$l\"; done; fi\n",
-				c.Marker, c.ID, c.Marker, maxMarkerFile/65536, c.ID)
+			// Every path is quoted: a site's declarations are data, not shell code. The
+			// settings are read through dd (POSIX, unlike head -c), at most maxMarkerFile
+			// bytes: a marker file without end must not fill the output.
+			var test []string
+			for _, f := range c.Files {
+				test = append(test, "[ -f \"$D\"/"+ShellQuote(f)+" ]")
+			}
+			if len(test) > 0 {
+				fmt.Fprintf(&b, "if %s; then printf '%%s component %s\\n' \"$M\"; fi\n", strings.Join(test, " && "), c.ID)
+			}
+			if c.Marker != "" {
+				q := ShellQuote(c.Marker)
+				cond := strings.Join(append(test, "[ -f \"$D\"/"+q+" ]"), " && ")
+				fmt.Fprintf(&b, "if %s; then dd if=\"$D\"/%s bs=65536 count=%d 2>/dev/null | while IFS= read -r l || [ -n \"$l\" ]; do printf '%%s setting %s %%s\\n' \"$M\" \"$l\"; done; fi\n",
+					cond, q, maxMarkerFile/65536, c.ID)
+			}
 		}
 	}
 	for _, name := range sortedKeys(h.Services) {
@@ -215,9 +226,18 @@ func powerShellScript(h *Host, comps []Component, nonce string) string {
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "$D=%s\n", PSQuote(h.InstallDir))
 		for _, c := range comps {
-			fmt.Fprintf(&b, "$p=Join-Path $D %s; if (Test-Path -LiteralPath $p -PathType Leaf) { Write-Output \"$M component %s\"; "+
-				"if ((Get-Item -LiteralPath $p).Length -le %d) { Get-Content -LiteralPath $p | ForEach-Object { Write-Output \"$M setting %s $_\" } } }\n",
-				PSQuote(c.Marker), c.ID, maxMarkerFile, c.ID)
+			var test []string
+			for _, f := range c.Files {
+				test = append(test, "(Test-Path -LiteralPath (Join-Path $D "+PSQuote(f)+") -PathType Leaf)")
+			}
+			if len(test) > 0 {
+				fmt.Fprintf(&b, "if (%s) { Write-Output \"$M component %s\" }\n", strings.Join(test, " -and "), c.ID)
+			}
+			if c.Marker != "" {
+				cond := strings.Join(append(test, "(Test-Path -LiteralPath $p -PathType Leaf)"), " -and ")
+				fmt.Fprintf(&b, "$p=Join-Path $D %s; if (%s) { if ((Get-Item -LiteralPath $p).Length -le %d) { Get-Content -LiteralPath $p | ForEach-Object { Write-Output \"$M setting %s $_\" } } }\n",
+					PSQuote(c.Marker), cond, maxMarkerFile, c.ID)
+			}
 		}
 	}
 	for _, name := range sortedKeys(h.Services) {
@@ -291,17 +311,36 @@ func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
 	if !ended {
 		return fmt.Errorf("output ended early (no end marker): %q", tail(out, 200))
 	}
-	for c, lines := range settings {
+	// Components that no file marks are found by their services' state, as the
+	// inventory's status commands told it.
+	for _, c := range comps {
+		if len(c.Files) > 0 || slices.Contains(f.Components, c.ID) {
+			continue
+		}
+		for _, svc := range c.Services {
+			if st := f.Services[svc]; st == "running" || st == "stopped" {
+				f.Components = append(f.Components, c.ID)
+				break
+			}
+		}
+	}
+	for _, c := range comps {
+		lines, read := settings[c.ID]
+		// The script reads the settings of a component its files mark only when they
+		// are there; one marked by its services is read whatever they say.
+		if !read || len(c.Files) == 0 && !slices.Contains(f.Components, c.ID) {
+			continue
+		}
+		kv, ok := c.settingsOf(lines)
+		if !ok {
+			// A key the declaration requires is missing: not this component after all.
+			f.Components = slices.DeleteFunc(f.Components, func(x string) bool { return x == c.ID })
+			continue
+		}
 		if f.Settings == nil {
 			f.Settings = map[string]map[string]string{}
 		}
-		d := ini.INI
-		for _, comp := range comps {
-			if comp.ID == c {
-				d = comp.Dialect
-			}
-		}
-		f.Settings[c] = ini.ParseAs([]byte(strings.Join(lines, "\n")), d).Keys("")
+		f.Settings[c.ID] = kv
 	}
 	sort.Strings(f.Components)
 	return nil
@@ -376,7 +415,7 @@ func Crosscheck(all []*Facts) {
 		}
 		check := func(comp, key, want, title string) {
 			file := comp
-			for _, c := range Catalogue {
+			for _, c := range Components() {
 				if c.ID == comp {
 					file = c.Marker
 				}

@@ -20,6 +20,13 @@ func ProbedLab(t *testing.T, scenario string) (*lab.Lab, *inventory.Inventory, m
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ProbedScenario(t, sc, nil)
+}
+
+// ProbedScenario serves sc and probes every host for comps (nil: the shipped and
+// declared components).
+func ProbedScenario(t *testing.T, sc *lab.Scenario, comps []probe.Component) (*lab.Lab, *inventory.Inventory, map[string]*probe.Facts) {
+	t.Helper()
 	l := labtest.Serve(t, sc, lab.Options{})
 	inv, err := inventory.Load(l.Inventory())
 	if err != nil {
@@ -28,7 +35,7 @@ func ProbedLab(t *testing.T, scenario string) (*lab.Lab, *inventory.Inventory, m
 	pool := probe.NewPool(&sshx.Dialer{NoAgent: true})
 	t.Cleanup(func() { pool.Close() })
 	facts := map[string]*probe.Facts{}
-	for _, f := range (&probe.Prober{Pool: pool}).ProbeAll(context.Background(), inv.Hosts) {
+	for _, f := range (&probe.Prober{Pool: pool, Components: comps}).ProbeAll(context.Background(), inv.Hosts) {
 		if !f.Reachable {
 			t.Fatalf("%s: %s", f.Name, f.Error)
 		}

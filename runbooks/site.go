@@ -6,9 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/yamlpos"
 	"github.com/cutover/cutover/steps"
 )
@@ -99,6 +101,12 @@ type Catalog struct {
 	Warnings []string
 	// Dirs is the search path the catalogue was read from.
 	Dirs []Dir
+	// Components are the site's own component declarations (NAME.components.yaml in a
+	// folder), for probe.Declare.
+	Components []probe.Component
+	// Scenarios maps the name of a site's practice-lab scenario to its file
+	// (NAME.lab.yaml in a folder), for cutover lab --scenario NAME.
+	Scenarios map[string]string
 }
 
 // LoadOptions control Load.
@@ -134,7 +142,7 @@ func IsRunbookFile(name string) bool {
 // runbook of its id (a checkout of cutover's own runbooks/) is that runbook, not a
 // shadow. Every problem is returned together, with the catalogue of what did load.
 func Load(o LoadOptions) (*Catalog, error) {
-	c := &Catalog{Dirs: SearchPath(o.SearchPathOptions)}
+	c := &Catalog{Dirs: SearchPath(o.SearchPathOptions), Scenarios: map[string]string{}}
 	shipped, err := All()
 	errs := []error{err}
 	byID := map[string]*Entry{}
@@ -148,11 +156,24 @@ func Load(o LoadOptions) (*Catalog, error) {
 		dir Dir
 	}
 	var site []found
+	taken := probe.Catalogue
 	for _, d := range c.Dirs {
-		rbs, err := loadDir(d)
+		got, err := loadDir(d)
 		errs = append(errs, err)
-		for _, rb := range rbs {
+		for _, rb := range got.runbooks {
 			site = append(site, found{rb, d})
+		}
+		for _, p := range got.components {
+			comps, err := readComponents(p, taken)
+			errs = append(errs, err)
+			taken = append(slices.Clone(taken), comps...)
+			c.Components = append(c.Components, comps...)
+		}
+		for _, p := range got.scenarios {
+			name := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(p), ".lab.yaml"), ".lab.yml")
+			if _, dup := c.Scenarios[name]; !dup {
+				c.Scenarios[name] = p
+			}
 		}
 	}
 	claimed := map[string]found{}
@@ -209,19 +230,35 @@ func idLine(rb *steps.Runbook) int {
 	return 1
 }
 
+// readComponents reads a site's component declarations.
+func readComponents(p string, taken []probe.Component) ([]probe.Component, error) {
+	data, err := yamlpos.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	return probe.ParseComponents(p, data, taken)
+}
+
+// dirContent is what one runbook folder holds: runbooks, and the files of the lab
+// scenarios and component declarations beside them.
+type dirContent struct {
+	runbooks              []*steps.Runbook
+	scenarios, components []string
+}
+
 // loadDir reads the runbooks of one folder. A missing folder that cutover looked for by
 // itself holds none; one the operator named is an error.
-func loadDir(d Dir) ([]*steps.Runbook, error) {
+func loadDir(d Dir) (dirContent, error) {
+	var out dirContent
 	st, err := os.Stat(d.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && !d.Named:
-		return nil, nil
+		return out, nil
 	case err != nil:
-		return nil, fmt.Errorf("runbook folder %s (%s): %w", d.Path, d.From, err)
+		return out, fmt.Errorf("runbook folder %s (%s): %w", d.Path, d.From, err)
 	case !st.IsDir():
-		return nil, fmt.Errorf("runbook folder %s (%s) is not a folder", d.Path, d.From)
+		return out, fmt.Errorf("runbook folder %s (%s) is not a folder", d.Path, d.From)
 	}
-	var out []*steps.Runbook
 	var errs []error
 	err = filepath.WalkDir(d.Path, func(p string, de fs.DirEntry, err error) error {
 		if err != nil {
@@ -235,7 +272,16 @@ func loadDir(d Dir) ([]*steps.Runbook, error) {
 			}
 			return nil
 		}
-		if strings.HasPrefix(name, ".") || !IsRunbookFile(name) {
+		switch {
+		case strings.HasPrefix(name, "."):
+			return nil
+		case strings.HasSuffix(name, ".lab.yaml") || strings.HasSuffix(name, ".lab.yml"):
+			out.scenarios = append(out.scenarios, p)
+			return nil
+		case strings.HasSuffix(name, ".components.yaml") || strings.HasSuffix(name, ".components.yml"):
+			out.components = append(out.components, p)
+			return nil
+		case !IsRunbookFile(name):
 			return nil
 		}
 		rb, err := LoadFile(p)
@@ -251,7 +297,7 @@ func loadDir(d Dir) ([]*steps.Runbook, error) {
 				filepath.Join(d.Path, filepath.FromSlash(rb.ID)+".yaml")))
 			return nil
 		}
-		out = append(out, rb)
+		out.runbooks = append(out.runbooks, rb)
 		return nil
 	})
 	if err != nil {

@@ -12,9 +12,6 @@ import (
 	"text/template"
 	"time"
 
-	yaml "github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/yamlpos"
 )
@@ -135,10 +132,7 @@ func ParseScenario(file string, data []byte, files fs.FS, now time.Time) (*Scena
 	if err := yamlpos.Decode(file, data, &doc); err != nil {
 		return nil, err
 	}
-	p := &scenarioParser{files: files, now: now}
-	if f, err := yamlpos.Parse(file, data); err == nil && len(f.Docs) == 1 {
-		p.body = f.Docs[0].Body
-	}
+	p := &scenarioParser{files: files, now: now, loc: yamlpos.NewLocator(file, data)}
 	sc := p.scenario(&doc)
 	if err := p.errs.Err(); err != nil {
 		return nil, yamlpos.SetFile(err, file)
@@ -152,22 +146,14 @@ func ParseScenario(file string, data []byte, files fs.FS, now time.Time) (*Scena
 type scenarioParser struct {
 	files fs.FS
 	now   time.Time
-	body  ast.Node
+	loc   *yamlpos.Locator
 	errs  yamlpos.List
 	hosts map[string]bool
 }
 
-// at is the position of the node at a YAML path such as $.hosts[0].files[2], or the
-// file's start when it cannot be found.
+// at is the position of the node at a YAML path such as $.hosts[0].files[2].
 func (p *scenarioParser) at(format string, args ...any) yamlpos.Pos {
-	if p.body != nil {
-		if path, err := yaml.PathString(fmt.Sprintf(format, args...)); err == nil {
-			if n, err := path.FilterNode(p.body); err == nil && n != nil {
-				return yamlpos.PosOf(n)
-			}
-		}
-	}
-	return yamlpos.Pos{Line: 1, Col: 1}
+	return p.loc.At(format, args...)
 }
 
 func (p *scenarioParser) scenario(d *scenarioDoc) *Scenario {
