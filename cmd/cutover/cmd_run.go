@@ -126,6 +126,8 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	preset := fs.String("preset", "", "start from one of the runbook's presets")
 	from := fs.String("from", "", "run file: runbook, roles, parameters and answers")
 	journalPath := fs.String("journal", "", "write the journal to exactly this file")
+	var sf stepFlags
+	sf.register(fs, true)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -186,6 +188,9 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	if err := (&steps.RunFile{Answers: answers}).CheckAgainst(rb); err != nil {
 		return badInput{err}
 	}
+	if err := sf.check(rb); err != nil {
+		return err
+	}
 	inv, err := loadInventory(rf.inventory)
 	if err != nil {
 		return err
@@ -198,7 +203,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !rf.headless {
-		if err := headlessOnly(fs, "role", "set", "preset", "answers", "journal", "break-lock", "keepalive", "keepalive-timeout", "json", "v", "sign", "sign-key"); err != nil {
+		if err := headlessOnly(fs, "role", "set", "preset", "answers", "journal", "break-lock", "keepalive", "keepalive-timeout", "json", "v", "sign", "sign-key", "step", "start-at", "stop-after"); err != nil {
 			return err
 		}
 		return wizard(ctx, e, wizardOptions{inv: inv, runbook: rb.ID, runFile: runf, journalDir: rf.journalDir})
@@ -225,7 +230,10 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	}
 	defer closeRun(e, run, cfg, release)
 	warnExposure(e, path)
-	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, run.Journal.Path()))
+	if err := sf.begin(ctx, e, run); err != nil {
+		return err
+	}
+	return finish(e, sf.drive(ctx, e, run, &steps.Answerer{Answers: answers, Via: "runfile"}))
 }
 
 // mergeAnswers adds the answers of an --answers file (a run file) to answers.
@@ -273,6 +281,8 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 	fs.Var(decide, "decide", "answer what stopped a step: STEP=accept or STEP=rerun for an action of unknown outcome, STEP=retry to look again at a failed check (or run a failed action again) once you fixed its cause (repeatable)")
 	fs.Var(secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
 	allowChanged := fs.Bool("allow-changed", false, "go on even though the runbook changed since the run was recorded")
+	var sf stepFlags
+	sf.register(fs, false)
 	path, rec, err := parseRecorded(fs, &rf, args, "resume")
 	if err != nil {
 		return err
@@ -311,8 +321,11 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 	if err := (&steps.RunFile{Answers: answers}).CheckAgainst(rb); err != nil {
 		return badInput{err}
 	}
+	if err := sf.check(rb); err != nil {
+		return err
+	}
 	if !rf.headless {
-		if err := headlessOnly(fs, "answers", "decide", "set", "allow-changed", "break-lock", "keepalive", "keepalive-timeout", "json", "v", "sign", "sign-key"); err != nil {
+		if err := headlessOnly(fs, "answers", "decide", "set", "allow-changed", "break-lock", "keepalive", "keepalive-timeout", "json", "v", "sign", "sign-key", "step", "stop-after"); err != nil {
 			return err
 		}
 		return wizard(ctx, e, wizardOptions{inv: inv, resume: path, journalDir: rf.journalDir})
@@ -329,7 +342,7 @@ func cmdResume(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeRun(e, run, cfg, release)
-	return finish(e, headless.Drive(ctx, run.Engine, &steps.Answerer{Answers: answers, Via: "runfile"}, path))
+	return finish(e, sf.drive(ctx, e, run, &steps.Answerer{Answers: answers, Via: "runfile"}))
 }
 
 // passphrasePrompt asks for the passphrase of an encrypted identity file (askSecret).

@@ -180,6 +180,9 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 		switch ss.Status {
 		case steps.StepDone:
 			box, status = "x", fmt.Sprintf(" done %s", span(ss.Start, ss.End))
+			if ss.Adopted() {
+				status = fmt.Sprintf(" **adopted** %s", stamp(ss.End))
+			}
 		case steps.StepOverridden:
 			box, status = "x", fmt.Sprintf(" **OVERRIDDEN** %s", span(ss.Start, ss.End))
 		case steps.StepAborted:
@@ -195,6 +198,9 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 	b.line("- [%s] **%d. %s** (%s%s)%s", box, n, text(ps.Title), code(ps.ID), hosts, status)
 	if ps.Undecided {
 		b.line("  - Note: %s", text(ps.Reason))
+	}
+	if ss != nil && ss.Adopted() {
+		b.line("  - Note: %s; cutover did not perform it, its action was not run.", text(ss.Reason))
 	}
 	// The operator text is the runbook's own Markdown: it stays Markdown, without
 	// control characters.

@@ -239,12 +239,12 @@ type Result struct {
 // Drive runs the engine until it ends, a prompt has no answer, or ctx is cancelled.
 // journalPath is quoted in messages so the operator knows what to resume.
 func Drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) Result {
-	res := drive(ctx, e, d, journalPath)
+	res := drive(ctx, e, d, journalPath, nil)
 	res.Message = hosttext.Line(res.Message)
 	return res
 }
 
-func drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) Result {
+func drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string, ctl *Control) Result {
 	for {
 		if e.Finished() {
 			st := e.State()
@@ -265,6 +265,9 @@ func drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string) 
 				return Result{Code: ExitNeedsOp, Prompt: p, Message: fmt.Sprintf("step %s: the recorded answer does not fit: %v", p.Step, err)}
 			}
 			continue
+		}
+		if r := ctl.before(e, journalPath); r != nil {
+			return *r
 		}
 		if err := e.Advance(ctx); err != nil {
 			switch {
