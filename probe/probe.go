@@ -91,6 +91,13 @@ type Identified interface {
 	HostKey() string
 }
 
+// PinnedKey is implemented by transports that verified the host's key against the
+// operator's known_hosts: VerifiedHostKey returns that key as "TYPE BASE64", so another
+// host's SSH client can be told to accept exactly this key and nothing else.
+type PinnedKey interface {
+	VerifiedHostKey() string
+}
+
 // Timed is implemented by transports that measured how long it took to reach the host.
 type Timed interface {
 	Timing() Timing

@@ -27,6 +27,7 @@ var actionRegistry = map[string]func() ActionSpec{
 	"ini":     func() ActionSpec { return &INIAction{} },
 	"copy":    func() ActionSpec { return &CopyAction{} },
 	"write":   func() ActionSpec { return &WriteAction{} },
+	"preseed": func() ActionSpec { return &PreseedAction{} },
 }
 
 func actionKinds() []string {

@@ -35,6 +35,15 @@ type CopyAction struct {
 	// what it points to (which the path rules then check). Links inside a copied folder
 	// are refused either way.
 	FollowSymlinks bool `yaml:"follow_symlinks"`
+	// Preseed has a preseed step copy the paths to staging names on the target before
+	// the outage window (while the service runs); this copy then sends only what changed
+	// since, verifies every file of the result by SHA-256 on both hosts, and replaces the
+	// target with it. Replace mode only.
+	Preseed bool `yaml:"preseed"`
+	// Direct false forbids sending the data from host to host (see copy_direct.go):
+	// it then always goes through the operator's machine. Unset, a replace goes direct
+	// whenever the hosts allow it.
+	Direct *bool `yaml:"direct"`
 }
 
 // CopyPath is one file or folder to copy; Dst defaults to Src. Relative paths resolve
@@ -78,6 +87,16 @@ func (a *CopyAction) compile(c *compiler, act *Action) {
 	}
 	if a.Mode != "replace" && a.Mode != "into" {
 		c.errorf(act.Pos, "mode must be replace or into, not %q", a.Mode)
+	}
+	if a.Preseed {
+		if a.Mode != "replace" {
+			c.errorf(act.Pos, "preseed: true needs mode replace: a pre-seeded copy replaces its target")
+		}
+		for _, s := range c.rb.Steps {
+			if s.Action == act && preseededBy(c.rb, s.ID) == "" {
+				c.errorf(act.Pos, "preseed: true, and no step pre-seeds this copy: add a step before the service stops with action preseed: {copy: %s}", s.ID)
+			}
+		}
 	}
 	if len(a.Paths) == 0 {
 		c.errorf(act.Pos, "paths: list at least one file or folder")
@@ -130,6 +149,10 @@ func (a *CopyAction) plan(x *stepExec) (ActionRecord, error) {
 		}
 	}
 	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name)
+	if a.Preseed {
+		rec.Summary = fmt.Sprintf("%s %s: %s from %s, from the staging copy step %s pre-seeded: only what changed since is sent, then every file is verified by SHA-256 on both hosts",
+			verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name, preseededBy(x.rb, x.step.ID))
+	}
 	return rec, nil
 }
 
@@ -165,36 +188,34 @@ func (a *CopyAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 // followHint is how a refused link at a copy's root can be copied anyway.
 const followHint = "(say follow_symlinks: true in the runbook's copy to copy what it points to)"
 
-func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Transport, from, to *probe.Host, rec *ActionRecord) error {
-	ec, err := exclusive(dt, to.Name)
-	if err != nil {
-		return err
-	}
-	// Look at every source and target first: a missing source, a refused path or an
-	// unexpected target stops the action before anything on the target is touched.
-	type job struct {
-		src, dst string // as the plan shows them
-		at       string // the target to act on: dst with its folders' links followed
-		items    []copyItem
-		total    int64
-	}
-	var jobs []job
+// copyJob is one path of a copy, looked at and ready to copy.
+type copyJob struct {
+	src, dst string // as the plan shows them
+	at       string // the target to act on: dst with its folders' links followed
+	items    []copyItem
+	total    int64
+}
+
+// jobs looks at every source and target first: a missing source, a refused path or an
+// unexpected target stops the action before anything on the target is touched.
+func (a *CopyAction) jobs(ctx context.Context, x *stepExec, st, dt probe.Transport, from, to *probe.Host) ([]copyJob, int64, error) {
+	var jobs []copyJob
 	var total int64
 	for _, p := range a.Paths {
 		src, dst, err := a.pair(x, p)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		if err := a.checkSource(ctx, st, from, src); err != nil {
-			return err
+			return nil, 0, err
 		}
 		items, size, err := listTree(ctx, st, src)
 		if err != nil {
-			return fmt.Errorf("source %s:%s: %w", from.Name, src, err)
+			return nil, 0, fmt.Errorf("source %s:%s: %w", from.Name, src, err)
 		}
 		at, err := safeTarget(ctx, dt, to, dst, targetOpts{What: "the copy target", Follow: a.FollowSymlinks, Hint: followHint})
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
 		if a.Mode == "replace" {
 			err = expectTarget(ctx, dt, to, p, at, src, items)
@@ -202,24 +223,54 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 			err = intoTarget(ctx, dt, to, at, items)
 		}
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
-		jobs = append(jobs, job{src: src, dst: dst, at: at, items: items, total: size})
+		jobs = append(jobs, copyJob{src: src, dst: dst, at: at, items: items, total: size})
 		total += size
+	}
+	return jobs, total, nil
+}
+
+func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Transport, from, to *probe.Host, rec *ActionRecord) (err error) {
+	ec, err := exclusive(dt, to.Name)
+	if err != nil {
+		return err
+	}
+	jobs, total, err := a.jobs(ctx, x, st, dt, from, to)
+	if err != nil {
+		return err
 	}
 	prog := &copyProgress{x: x, total: total, every: 100 * time.Millisecond}
 	hashWith := hashUnknown
 	rec.Changes = nil
+	var sy *syncer
+	if a.Mode == "replace" {
+		sy = newSyncer(st, dt, ec, from, to, prog)
+		var link *directLink
+		if link, err = a.transfer(ctx, x, sy, rec); err != nil {
+			return err
+		}
+		defer link.release(ctx, rec, &err)
+		if link == nil && !a.Preseed {
+			sy = nil // relayed without a pre-seed: the streaming copy below
+		}
+	}
 	for _, j := range jobs {
+		if err := dt.MkdirAll(ctx, path.Dir(j.at), 0o755); err != nil {
+			return fmt.Errorf("%s:%s: %w", to.Name, path.Dir(j.at), err)
+		}
+		if sy != nil {
+			if err := a.fromStaging(ctx, sy, j, rec); err != nil {
+				return err
+			}
+			continue
+		}
 		target := j.at
 		if a.Mode == "replace" {
 			if err := sweepTemps(ctx, dt, j.at, tmpIncoming); err != nil {
 				return fmt.Errorf("%s: clearing an earlier staging copy: %w", to.Name, err)
 			}
 			target = tempName(j.at, tmpIncoming)
-		}
-		if err := dt.MkdirAll(ctx, path.Dir(target), 0o755); err != nil {
-			return fmt.Errorf("%s:%s: %w", to.Name, path.Dir(target), err)
 		}
 		files, err := copyItems(ctx, st, dt, ec, to, &hashWith, j.src, target, j.items, a.Mode == "into", prog)
 		if err != nil {
@@ -231,28 +282,42 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 			return fmt.Errorf("copying %s:%s to %s:%s: %w", from.Name, j.src, to.Name, target, err)
 		}
 		if a.Mode == "replace" {
-			size := int64(-1)
-			if !j.items[0].fi.IsDir() {
-				size = j.total
-			}
-			if err := checkOwn(ctx, dt, to.Name, target, size); err != nil {
+			if err := replaceWith(ctx, dt, to.Name, target, j); err != nil {
 				return err
-			}
-			if err := dt.RemoveAll(ctx, j.at); err != nil {
-				return fmt.Errorf("%s:%s: removing the old copy: %w", to.Name, j.at, err)
-			}
-			if err := dt.Rename(ctx, target, j.at); err != nil {
-				return fmt.Errorf("%s: moving %s into place: %w", to.Name, target, err)
 			}
 		}
 		rec.Files += files
 		rec.Bytes += j.total
-		where := j.dst
-		if j.at != cleanHostPath(j.dst) {
-			where += " (at " + j.at + ")"
-		}
-		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, where, plural(files, "file", "files"), j.total))
+		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, j.where(), plural(files, "file", "files"), j.total))
 	}
 	prog.report(true)
+	return nil
+}
+
+// where is the target as the plan shows it, and where it led if links were followed.
+func (j copyJob) where() string {
+	if j.at != cleanHostPath(j.dst) {
+		return j.dst + " (at " + j.at + ")"
+	}
+	return j.dst
+}
+
+// replaceWith puts a complete, verified staging copy in place of the target: the
+// staging name must still be what cutover made (Lstat), then the old target goes and
+// the staging copy is renamed into place.
+func replaceWith(ctx context.Context, dt probe.Transport, host, staging string, j copyJob) error {
+	size := int64(-1)
+	if !j.items[0].fi.IsDir() {
+		size = j.total
+	}
+	if err := checkOwn(ctx, dt, host, staging, size); err != nil {
+		return err
+	}
+	if err := dt.RemoveAll(ctx, j.at); err != nil {
+		return fmt.Errorf("%s:%s: removing the old copy: %w", host, j.at, err)
+	}
+	if err := dt.Rename(ctx, staging, j.at); err != nil {
+		return fmt.Errorf("%s: moving %s into place: %w", host, staging, err)
+	}
 	return nil
 }

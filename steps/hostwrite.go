@@ -23,6 +23,9 @@ import (
 //	NAME.cutover-tmp-RANDOM       new content of NAME, renamed over it
 //	NAME.cutover-orig-RANDOM      the original of NAME being kept, renamed to NAME.cutover-RUNID
 //	NAME.cutover-incoming-RANDOM  the staging copy of a copy that replaces NAME
+//	NAME.cutover-preseed-RANDOM   the staging copy a pre-seed made ahead of the window; the
+//	                              window's copy finds it (Lstat: a folder or file, never a
+//	                              link), brings it up to date and renames it over NAME
 //
 // RANDOM is 16 hexadecimal digits. Leftovers of these names from a run that was cut short
 // are removed before NAME is written again.

@@ -153,13 +153,13 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 			name:    "an unknown action kind",
 			src:     "  - id: s1\n    title: S1\n    action:\n      shell: {role: old, command: ls}\n",
 			at:      "shell",
-			wantMsg: `unknown action "shell" (known: copy, ini, run, service, write)`,
+			wantMsg: `unknown action "shell" (known: copy, ini, preseed, run, service, write)`,
 		},
 		{
 			name:    "two action kinds",
 			src:     "  - id: s1\n    title: S1\n    action:\n      run: {role: old, command: ls}\n      service: {roles: old, name: x, do: stop}\n",
 			at:      "run:",
-			wantMsg: "an action is a mapping with exactly one of copy, ini, run, service",
+			wantMsg: "an action is a mapping with exactly one of copy, ini, preseed, run, service",
 		},
 		{
 			name:    "a duplicate step id",

@@ -47,6 +47,11 @@ type options struct {
 	logSize  int64
 	copySize int64
 	only     string
+	// The outage window and the slow link (outage.go).
+	outageSize  int64
+	outageFiles int
+	linkSize    int64
+	linkMbit    int
 }
 
 func main() {
@@ -62,13 +67,23 @@ func main() {
 	flag.IntVar(&o.many, "many", 200, "hosts of the large probe")
 	size := flag.String("log-size", "1GiB", "size of the log the gate reads")
 	csize := flag.String("copy-size", "1GiB", "size of the folder copied")
-	flag.StringVar(&o.only, "only", "probe,many,log,copy", "which measurements")
+	flag.StringVar(&o.only, "only", "probe,many,log,copy,outage", "which measurements")
+	osize := flag.String("outage-size", "2GiB", "size of the folder moved in the outage window")
+	flag.IntVar(&o.outageFiles, "outage-files", 2000, "files of the folder moved in the outage window")
+	lsize := flag.String("link-size", "256MiB", "size of the copy over the slow operator link")
+	flag.IntVar(&o.linkMbit, "link-mbit", 20, "speed of the slow operator link, Mbit/s")
 	flag.Parse()
 	var err error
 	if o.logSize, err = parseSize(*size); err != nil {
 		fail(err)
 	}
 	if o.copySize, err = parseSize(*csize); err != nil {
+		fail(err)
+	}
+	if o.outageSize, err = parseSize(*osize); err != nil {
+		fail(err)
+	}
+	if o.linkSize, err = parseSize(*lsize); err != nil {
 		fail(err)
 	}
 	if err := run(o); err != nil {
@@ -107,6 +122,9 @@ type bench struct {
 }
 
 func run(o options) error {
+	if o.only == "outage" {
+		return runOutageOnly(o)
+	}
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("run as root: the benchmark starts sshd instances with a login account of their own")
 	}
@@ -172,6 +190,8 @@ func run(o options) error {
 			err = b.logGate()
 		case "copy":
 			err = b.copyFolder()
+		case "outage":
+			err = b.outage()
 		default:
 			err = fmt.Errorf("unknown measurement %q", what)
 		}

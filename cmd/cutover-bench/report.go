@@ -19,6 +19,7 @@ type report struct {
 	many    *probeResult
 	log     *logResult
 	copy    *copyResult
+	outage  *outageResult
 }
 
 type probeResult struct {
@@ -125,7 +126,7 @@ func (r *report) markdown(o options) string {
 	w("Machine: %d CPUs, %s/%s. ", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	w("Tools: %s; %s; parallel-ssh %s; %s.\n\n", r.tools["sshd"], r.tools["ssh"], r.tools["parallel-ssh"], r.tools["ansible"])
 	w("Reproduce everything with `make bench` (as root; it installs openssh-server, pssh and ansible-core when missing), " +
-		"or one part with `go run ./cmd/cutover-bench -only probe|many|log|copy -runs N`.\n\n")
+		"or one part with `go run ./cmd/cutover-bench -only probe|many|log|copy|outage -runs N`.\n\n")
 
 	if p := r.probe; p != nil {
 		w("## Probe of %d hosts, side by side\n\n", p.n)
@@ -187,6 +188,9 @@ func (r *report) markdown(o options) string {
 			"The copy action uses the first the host has and overlaps it with the next file's transfer; openssl uses the CPU's SHA "+
 			"instructions, which is most of why verifying costs little here.\n\n",
 			hashOpenSSL, ms(median(walls(c.hashes[hashOpenSSL]))), hashSha256sum, ms(median(walls(c.hashes[hashSha256sum]))))
+	}
+	if r.outage != nil {
+		r.outage.markdown(&b, o)
 	}
 	w("## What the figures are made of\n\n")
 	if p := r.probe; p != nil {

@@ -25,8 +25,8 @@ func TestExportPlanGolden(t *testing.T) {
 	if strings.Contains(r.stdout, "- [x]") {
 		t.Error("a plan has ticked items")
 	}
-	for _, s := range []string{"- [ ] **1. Shut down LISTSERV Maestro on every server**", "Cannot be undone: confirm by typing `UNINSTALL HUB ON hub`",
-		"~~2. Shut down every LISTSERV instance~~ (`stop-listserv`) skipped: only needed when the internal database serves Hosted LISTSERV Lists"} {
+	for _, s := range []string{"- [ ] **2. Shut down LISTSERV Maestro on every server**", "Cannot be undone: confirm by typing `UNINSTALL HUB ON hub`",
+		"~~3. Shut down every LISTSERV instance~~ (`stop-listserv`) skipped: only needed when the internal database serves Hosted LISTSERV Lists"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("plan lacks %q", s)
 		}

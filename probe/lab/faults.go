@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -138,6 +139,8 @@ type gatedConn struct {
 	h      *host
 	closed chan struct{}
 	once   sync.Once
+	// link, when set, holds traffic to the operator's link speed (SetOperatorLink).
+	link atomic.Pointer[linkLimit]
 }
 
 func (h *host) newConn(c net.Conn) *gatedConn {
@@ -159,6 +162,9 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
+	if lim := c.link.Load(); lim != nil {
+		lim.up.take(n)
+	}
 	if werr := c.wait(); werr != nil {
 		return 0, werr
 	}
@@ -169,6 +175,9 @@ func (c *gatedConn) Read(p []byte) (int, error) {
 func (c *gatedConn) Write(p []byte) (int, error) {
 	if err := c.wait(); err != nil {
 		return 0, err
+	}
+	if lim := c.link.Load(); lim != nil {
+		lim.down.take(len(p))
 	}
 	return c.Conn.Write(p)
 }

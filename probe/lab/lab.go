@@ -174,6 +174,7 @@ type Lab struct {
 	mu      sync.Mutex
 	blocked map[[2]string]bool          // {from, to} pairs partitioned by Block
 	delays  map[[2]string]time.Duration // {from, to} pairs slowed by Delay
+	link    *linkLimit                  // the operator's link speed (SetOperatorLink), nil when unlimited
 	serving bool
 	closed  bool
 	done    chan struct{} // closed when Close starts; ends Serve

@@ -36,8 +36,12 @@ func (l *Lab) route(from *host, target string, port int) (string, error) {
 			return "", &refusal{ssh.Prohibited, fmt.Sprintf("lab: %s is outside the simulated network (only lab hosts and 127.0.0.0/8)", target)}
 		}
 		addr := net.JoinHostPort(ip4.String(), strconv.Itoa(port))
-		// A partition also holds for an endpoint addressed by its real port.
+		// A partition also holds for an endpoint addressed by its real port, and for a
+		// host's SSH port (a direct transfer between hosts).
 		for _, to := range l.hosts {
+			if to.ln != nil && to.ln.Addr().String() == addr && l.isBlocked(from, to) {
+				return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("connect to %s: connection refused (lab: %s is blocked from %s)", addr, to.name, from.name)}
+			}
 			for _, e := range to.endpoints {
 				if e.addr == addr && l.isBlocked(from, to) {
 					return "", &refusal{ssh.ConnectionFailed, fmt.Sprintf("connect to %s: connection refused (lab: %s is blocked from %s)", addr, to.name, from.name)}

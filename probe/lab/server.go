@@ -217,6 +217,10 @@ func (l *Lab) serveConn(h *host, c *gatedConn) {
 	}
 	defer sc.Close()
 	l.logf("%s: connection from %s as %s", h.name, c.RemoteAddr(), sc.User())
+	perms := sc.Permissions
+	if perms == nil || perms.Extensions[permHostKey] == "" {
+		c.setLink(l.operatorLink()) // the operator's connection: its link's speed applies
+	}
 
 	// ctx ends with the connection; forwarded TCP connections close with it.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -226,8 +230,12 @@ func (l *Lab) serveConn(h *host, c *gatedConn) {
 	for nc := range chans {
 		switch nc.ChannelType() {
 		case "session":
-			wg.Go(func() { l.session(h, nc) })
+			wg.Go(func() { l.session(h, nc, perms) })
 		case "direct-tcpip":
+			if perms != nil && perms.Extensions[permNoFwd] != "" {
+				_ = nc.Reject(ssh.Prohibited, "lab: this key may not forward")
+				continue
+			}
 			wg.Go(func() { l.forward(ctx, h, nc) })
 		default:
 			_ = nc.Reject(ssh.UnknownChannelType, fmt.Sprintf("lab: channel type %s is not supported", nc.ChannelType()))
@@ -242,9 +250,12 @@ func (l *Lab) serveConn(h *host, c *gatedConn) {
 func (l *Lab) serverConfig(h *host) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{
 		ServerVersion: "SSH-2.0-cutover-lab",
-		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		PublicKeyCallback: func(c ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			if bytes.Equal(key.Marshal(), l.clientKey) {
 				return &ssh.Permissions{}, nil
+			}
+			if p := l.hostAuthorized(h, c, key); p != nil {
+				return p, nil
 			}
 			return nil, fmt.Errorf("lab: host %s accepts only the lab's key %s", h.name, l.ClientKey())
 		},

@@ -29,16 +29,22 @@ type session struct {
 	pgid    int    // process group of the running command, 0 when none runs
 	as      string // the account the simulated sudo let the program run as, if any
 	wg      sync.WaitGroup
+	// forced is the command the login key's command= option runs instead of whatever
+	// the client asks for ("" for the lab's own key).
+	forced string
 }
 
 // session serves a session channel until the client closes it or the connection ends;
 // then whatever still runs in it is killed.
-func (l *Lab) session(h *host, nc ssh.NewChannel) {
+func (l *Lab) session(h *host, nc ssh.NewChannel, perms *ssh.Permissions) {
 	ch, reqs, err := nc.Accept()
 	if err != nil {
 		return
 	}
 	s := &session{l: l, h: h, ch: ch}
+	if perms != nil {
+		s.forced = perms.Extensions[permCommand]
+	}
 	for req := range reqs {
 		switch req.Type {
 		case "exec":
@@ -58,11 +64,15 @@ func (l *Lab) session(h *host, nc ssh.NewChannel) {
 			s.run("shell", "")
 		case "subsystem":
 			var p struct{ Name string }
-			if ssh.Unmarshal(req.Payload, &p) != nil || p.Name != "sftp" || !s.claim() {
+			if ssh.Unmarshal(req.Payload, &p) != nil || p.Name != "sftp" && s.forced == "" || !s.claim() {
 				_ = req.Reply(false, nil)
 				continue
 			}
 			_ = req.Reply(true, nil)
+			if s.forced != "" {
+				s.run("exec", "")
+				continue
+			}
 			s.serveSFTP()
 		case "signal":
 			var p struct{ Signal string }
@@ -122,6 +132,10 @@ func (l *Lab) env(h *host) []string {
 // run starts /bin/sh (with -c command for an exec) in its own process group and, when it
 // ends, reports its exit status and closes the channel.
 func (s *session) run(op, command string) {
+	if s.forced != "" {
+		// The key's command= runs, whatever the client asked for.
+		op, command = "exec", s.forced
+	}
 	if op == "exec" && s.l.strike(s.h, momentBeforeStart, command) {
 		return // a disruption cut the connection: the command never runs
 	}

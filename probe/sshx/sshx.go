@@ -106,6 +106,7 @@ func (d *Dialer) Dial(ctx context.Context, h *probe.Host) (probe.Transport, erro
 		p.client, via = c, p
 	}
 	t.client, t.hostKey, t.login, t.dialer = via.client, via.hostKey, via.cfg.User, d
+	t.hostPub = via.hostPub
 
 	go t.watch()
 	if interval := cmp.Or(d.KeepaliveInterval, defaultKeepaliveInterval); interval > 0 {
@@ -122,6 +123,8 @@ type hop struct {
 	client *ssh.Client // once connected
 	// hostKey is the verified key, "TYPE SHA256:...", once connected.
 	hostKey string
+	// hostPub is the same key in authorized_keys form ("TYPE BASE64").
+	hostPub string
 }
 
 // prepare reads what connecting to h needs: its user, keys and known_hosts.
@@ -145,6 +148,7 @@ func (d *Dialer) prepare(h *probe.Host, agentKeys []ssh.Signer, agentErr error) 
 			err := hostKey(hostname, remote, key)
 			if err == nil {
 				p.hostKey = fingerprint(key)
+				p.hostPub = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
 			}
 			return err
 		},

@@ -30,6 +30,7 @@ type transport struct {
 	done    chan struct{} // closed by Close, to stop the keepalive
 	gone    chan struct{} // closed when the connection is found dead (fail)
 	hostKey string        // the host's verified key, "TYPE SHA256:..."
+	hostPub string        // the same key as "TYPE BASE64", for a known_hosts line
 	login   string        // the account logged in as
 	dialer  *Dialer       // asks for sudo passwords (Become)
 
@@ -46,7 +47,11 @@ var _ interface {
 	probe.Broken
 	probe.Timed
 	probe.Identified
+	probe.PinnedKey
 } = (*transport)(nil)
+
+// VerifiedHostKey returns the host's verified public key as "TYPE BASE64".
+func (t *transport) VerifiedHostKey() string { return t.hostPub }
 
 // HostKey returns the host's verified key as "TYPE SHA256:fingerprint".
 func (t *transport) HostKey() string { return t.hostKey }
