@@ -78,10 +78,11 @@ test-openssh: ## run cutover against Debian's OpenSSH server and sudo (root; ins
 	  fi
 	CUTOVER_OPENSSH=1 $(GO) test -count=1 -v -run '^TestOpenSSH(SudoSite)?$$' ./probe/lab/
 
-bench: build ## cutover against parallel-ssh, Ansible, ssh+grep and scp on real sshd; writes BENCHMARKS.md (root; installs what is missing)
+bench: build ## cutover against parallel-ssh, Ansible, ssh+grep, scp and rsync, and the outage window with and without a pre-seed; writes BENCHMARKS.md (root; installs what is missing)
 	@need=""; [ -x /usr/sbin/sshd ] || need="$$need openssh-server"; \
 	  command -v parallel-ssh >/dev/null || need="$$need pssh"; \
 	  command -v ansible >/dev/null || need="$$need ansible-core"; \
+	  command -v rsync >/dev/null || need="$$need rsync"; \
 	  if [ -n "$$need" ]; then \
 	    if [ "$$(id -u)" != 0 ]; then echo "bench: missing$$need and installing needs root" >&2; exit 1; fi; \
 	    (apt-get update -qq && $(APT_INSTALL) $$need >/dev/null) || exit 1; \

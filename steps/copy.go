@@ -247,7 +247,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 	if a.Mode == "replace" {
 		sy = newSyncer(st, dt, ec, from, to, prog)
 		var link *directLink
-		if link, err = a.transfer(ctx, x, sy, rec); err != nil {
+		if link, err = a.transfer(ctx, x, sy, total, rec); err != nil {
 			return err
 		}
 		defer link.release(ctx, rec, &err)

@@ -45,6 +45,11 @@ import (
 // is relayed as before, and the record says why. A runbook forbids direct transfer with
 // direct: false on the copy, an inventory with the host variable direct_transfer: no.
 
+// directMinBytes is the least a copy must hold to go direct: below it, relaying costs
+// about what setting up and removing a one-copy key does (some ten commands and two SSH
+// logins), even over a slow link.
+const directMinBytes = 8 << 20
+
 // directTag starts the comment of every one-copy key, so the lines can be found again.
 const directTag = "cutover-one-copy"
 
@@ -352,27 +357,32 @@ func sweepDirect(ctx context.Context, x *stepExec, st, dt probe.Transport, from,
 	if from.PowerShell() || to.PowerShell() || from.Become != nil || to.Become != nil {
 		return nil, nil
 	}
+	if pk, ok := dt.(probe.PinnedKey); !ok || pk.VerifiedHostKey() == "" {
+		return nil, nil // keys are only ever set up over SSH with a verified host key
+	}
 	run := directRunTag(x.runID)
 	var said []string
-	if home, err := homeOf(ctx, dt); err == nil {
+	// One command per host says whether anything is left; only then is anything read
+	// or rewritten.
+	tag := " " + directTag + ":" + run + ":"
+	if home, n := homeAndCount(ctx, dt, `f="$HOME/.ssh/authorized_keys"; [ -f "$f" ] && grep -c -F -e `+probe.ShellQuote(tag)+` -- "$f"`); n > 0 {
 		file := path.Join(home, ".ssh", "authorized_keys")
-		if fi, err := dt.Lstat(ctx, file); err == nil && fi.Mode().IsRegular() {
-			removed := 0
-			err := editAuthorizedKeys(ctx, dt, to, file, func(lines []string) []string {
-				out := dropTagged(lines, func(tag string) bool { return strings.HasPrefix(tag, directTag+":"+run+":") })
-				removed = len(lines) - len(out)
-				return out
-			})
-			if err != nil {
-				return said, fmt.Errorf("%s: removing one-copy keys left by an earlier attempt from %s: %w", to.Name, file, err)
-			}
-			if removed > 0 {
-				said = append(said, fmt.Sprintf("removed %s left by an earlier attempt from %s:%s", plural(removed, "one-copy key", "one-copy keys"), to.Name, file))
-			}
+		removed := 0
+		err := editAuthorizedKeys(ctx, dt, to, file, func(lines []string) []string {
+			out := dropTagged(lines, func(t string) bool { return strings.HasPrefix(" "+t, tag) })
+			removed = len(lines) - len(out)
+			return out
+		})
+		if err != nil {
+			return said, fmt.Errorf("%s: removing one-copy keys left by an earlier attempt from %s: %w", to.Name, file, err)
+		}
+		if removed > 0 {
+			said = append(said, fmt.Sprintf("removed %s left by an earlier attempt from %s:%s", plural(removed, "one-copy key", "one-copy keys"), to.Name, file))
 		}
 	}
-	if home, err := homeOf(ctx, st); err == nil {
-		re := regexp.MustCompile(`^\.cutover-direct-` + regexp.QuoteMeta(run) + `-[0-9a-f]{16}$`)
+	prefix := ".cutover-direct-" + run + "-"
+	if home, n := homeAndCount(ctx, st, `ls -a -- "$HOME" | grep -c -F -e `+probe.ShellQuote(prefix)); n > 0 {
+		re := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `[0-9a-f]{16}$`)
 		entries, _ := st.ReadDir(ctx, home)
 		for _, e := range entries {
 			if !re.MatchString(e.Name()) {
@@ -386,6 +396,18 @@ func sweepDirect(ctx context.Context, x *stepExec, st, dt probe.Transport, from,
 		}
 	}
 	return said, nil
+}
+
+// homeAndCount runs count (a command printing a number) after printing the login's
+// home folder, and returns both; a count that does not parse is zero.
+func homeAndCount(ctx context.Context, t probe.Transport, count string) (string, int) {
+	_, out, err := capture(ctx, t, `printf '%s\n' "$HOME"; `+count)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || len(lines) < 2 || !strings.HasPrefix(lines[0], "/") {
+		return "", 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(lines[len(lines)-1]))
+	return cleanHostPath(lines[0]), n
 }
 
 // sftp runs OpenSSH's sftp client on the source with the one-copy key and batch file

@@ -121,7 +121,7 @@ func (a *PreseedAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 		sy := newSyncer(st, dt, ec, from, to, prog)
 		sy.preseed = true
 		rec.Changes = nil
-		link, err := c.transfer(ctx, x, sy, rec)
+		link, err := c.transfer(ctx, x, sy, total, rec)
 		if err != nil {
 			return err
 		}
@@ -211,13 +211,18 @@ func (a *CopyAction) fromStaging(ctx context.Context, sy *syncer, j copyJob, rec
 // runbook, the inventory and the hosts allow it, else through the operator's machine.
 // It first removes what an earlier attempt of the run left of one-copy keys, and says
 // in the record what it found and chose. The link it returns must be closed.
-func (a *CopyAction) transfer(ctx context.Context, x *stepExec, sy *syncer, rec *ActionRecord) (*directLink, error) {
+func (a *CopyAction) transfer(ctx context.Context, x *stepExec, sy *syncer, total int64, rec *ActionRecord) (*directLink, error) {
 	said, err := sweepDirect(ctx, x, sy.st, sy.dt, sy.from, sy.to)
 	rec.Changes = append(rec.Changes, said...)
 	if err != nil {
 		return nil, err
 	}
 	why := a.directForbidden(sy.from, sy.to)
+	if why == "" && total < directMinBytes {
+		// Small copies are relayed without a word in the record: nothing was refused.
+		x.progress(Progress{Host: sy.from.Name, Line: fmt.Sprintf("relaying through this machine: %s is less than the %s worth a one-copy key", byteText(total), byteText(directMinBytes))})
+		return nil, nil
+	}
 	var link *directLink
 	if why == "" {
 		if link, why, err = setUpDirect(ctx, x, sy.st, sy.dt, sy.ec, sy.from, sy.to); err != nil {
