@@ -25,6 +25,9 @@ type treeHasher struct {
 	// verifier of the same action).
 	mu   sync.Mutex
 	with *hashMethod
+	// known is set once a command of *with worked here: a failure after that is a file
+	// that is missing or unreadable, not a missing command.
+	known bool
 }
 
 // Batches: bounded by the command's length and by the bytes one command hashes, so a
@@ -136,7 +139,7 @@ func (th *treeHasher) batch(ctx context.Context, b []hashItem, got func(string, 
 		}
 		if ok {
 			th.mu.Lock()
-			*th.with = m
+			*th.with, th.known = m, true
 			th.mu.Unlock()
 			for i, it := range b {
 				got(it.path, sums[i])
@@ -144,7 +147,7 @@ func (th *treeHasher) batch(ctx context.Context, b []hashItem, got func(string, 
 			return nil
 		}
 		th.mu.Lock()
-		learnt := *th.with == m // this method worked here before
+		learnt := th.known && *th.with == m // this method worked here before
 		if !learnt && *th.with <= m {
 			*th.with = m + 1 // missing here: the next method
 		}

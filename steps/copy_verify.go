@@ -3,11 +3,9 @@ package steps
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/cutover/cutover/probe"
@@ -21,8 +19,8 @@ type verifyJob struct {
 	sum   []byte // SHA-256 of what was sent
 }
 
-// verifier checks copies on the target, one at a time, beside the transfer of the next
-// file. It hashes on the target itself (openssl dgst, else sha256sum or shasum, or
+// verifier checks copies on the target beside the transfer of the next files, in
+// batches of those that arrived meanwhile. It hashes on the target itself (openssl dgst, else sha256sum or shasum, or
 // Get-FileHash on PowerShell hosts), which costs no transfer; where no such command
 // exists it reads the copy back over SFTP.
 type verifier struct {
@@ -76,37 +74,39 @@ func (v *verifier) wait() error {
 	return <-v.done
 }
 
+// verifyBatch is the most files one hash command checks: the verifier takes whatever
+// has arrived meanwhile, up to this many, so a folder of small files costs a few
+// commands rather than one per file.
+const verifyBatch = 64
+
 func (v *verifier) loop() {
+	h := v.h
+	if h == nil {
+		h = &probe.Host{Name: "the target"}
+	}
+	th := &treeHasher{t: v.t, h: h, with: v.with}
 	var first error
 	for j := range v.jobs {
+		batch := []verifyJob{j}
+	more:
+		for len(batch) < verifyBatch {
+			select {
+			case k, ok := <-v.jobs:
+				if !ok {
+					break more
+				}
+				batch = append(batch, k)
+			default:
+				break more
+			}
+		}
 		if first != nil {
-			_ = v.t.Remove(context.WithoutCancel(v.ctx), j.path)
+			for _, k := range batch {
+				_ = v.t.Remove(context.WithoutCancel(v.ctx), k.path)
+			}
 			continue
 		}
-		var err error
-		for *v.with != hashReadBack {
-			m := max(*v.with, hashOpenSSL)
-			if v.h != nil && v.h.PowerShell() {
-				m = hashSum
-			}
-			var ok bool
-			if ok, err = v.remoteHash(j, m); ok {
-				*v.with = m
-				break
-			}
-			*v.with = m + 1 // that command is missing here: the next one
-		}
-		if *v.with == hashReadBack {
-			err = readBack(v.ctx, v.t, j)
-		}
-		if err == nil && j.final != "" {
-			// Still the file cutover wrote, not something swapped in at its name.
-			if err = checkOwn(v.ctx, v.t, v.hostName(), j.path, j.size); err == nil {
-				err = v.t.Rename(v.ctx, j.path, j.final)
-			}
-		}
-		if err != nil {
-			_ = v.t.Remove(context.WithoutCancel(v.ctx), j.path)
+		if err := v.check(th, batch); err != nil {
 			first = err
 			close(v.failed)
 		}
@@ -114,59 +114,51 @@ func (v *verifier) loop() {
 	v.done <- first
 }
 
-// remoteHash hashes the copy on the target with m. ok is false when the host lacks that
-// command, and the caller tries the next method.
-func (v *verifier) remoteHash(j verifyJob, m hashMethod) (ok bool, err error) {
-	var cmd string
-	switch {
-	case v.h != nil && v.h.PowerShell():
-		cmd = fmt.Sprintf("(Get-FileHash -Algorithm SHA256 -LiteralPath %s).Hash", probe.PSQuote(j.path))
-	case m == hashOpenSSL:
-		p := j.path
-		if !strings.HasPrefix(p, "/") {
-			p = "./" + p // openssl has no "--": a name must not read as an option
+// check verifies a batch of copies and moves each into place (into mode); on the first
+// failure every copy of the batch not yet in place is removed.
+func (v *verifier) check(th *treeHasher, batch []verifyJob) error {
+	items := make([]hashItem, len(batch))
+	for i, k := range batch {
+		items[i] = hashItem{path: k.path, size: k.size}
+	}
+	sums := make(map[string][]byte, len(batch))
+	var err error
+	for _, b := range hashBatches(items) {
+		if err = th.batch(v.ctx, b, func(p string, sum []byte) { sums[p] = sum }); err != nil {
+			break
 		}
-		cmd = fmt.Sprintf("openssl dgst -sha256 -r %s 2>/dev/null", probe.ShellQuote(p))
-	default:
-		q := probe.ShellQuote(j.path)
-		cmd = fmt.Sprintf("sha256sum -- %s 2>/dev/null || shasum -a 256 -- %s", q, q)
 	}
-	code, out, err := capture(v.ctx, v.t, cmd)
-	if err != nil {
-		return true, fmt.Errorf("verifying %s: %w", j.path, err)
+	for i, k := range batch {
+		if err == nil {
+			var fi fs.FileInfo
+			if fi, err = v.t.Stat(v.ctx, k.path); err == nil {
+				err = compareCopy(k, fi.Size(), sums[k.path])
+			}
+		}
+		if err == nil && k.final != "" {
+			// Still the file cutover wrote, not something swapped in at its name.
+			if err = checkOwn(v.ctx, v.t, v.hostName(), k.path, k.size); err == nil {
+				err = v.t.Rename(v.ctx, k.path, k.final)
+			}
+		}
+		if err != nil {
+			for _, r := range batch[i:] {
+				_ = v.t.Remove(context.WithoutCancel(v.ctx), r.path)
+			}
+			if !strings.HasPrefix(err.Error(), "verification failed") {
+				err = fmt.Errorf("verifying %s: %w", k.path, err)
+			}
+			return err
+		}
 	}
-	fields := strings.Fields(out)
-	if code != 0 || len(fields) == 0 || len(fields[0]) != 64 {
-		return false, nil
-	}
-	got, err := hex.DecodeString(strings.ToLower(fields[0]))
-	if err != nil {
-		return false, nil
-	}
-	fi, err := v.t.Stat(v.ctx, j.path)
-	if err != nil {
-		return true, fmt.Errorf("verifying %s: %w", j.path, err)
-	}
-	return true, compareCopy(j, fi.Size(), got)
-}
-
-// readBack verifies a copy by reading it back over SFTP.
-func readBack(ctx context.Context, t probe.Transport, j verifyJob) error {
-	f, err := t.Open(ctx, j.path)
-	if err != nil {
-		return fmt.Errorf("verifying %s: %w", j.path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return fmt.Errorf("verifying %s: %w", j.path, err)
-	}
-	return compareCopy(j, n, h.Sum(nil))
+	return nil
 }
 
 func compareCopy(j verifyJob, size int64, sum []byte) error {
 	if size != j.size || !bytes.Equal(sum, j.sum) {
+		if len(sum) < 8 {
+			sum = make([]byte, 8)
+		}
 		return errors.New("verification failed for " + j.path + ": the copy differs from the source (" +
 			fmt.Sprintf("%d bytes, sha256 %x; sent %d bytes, sha256 %x)", size, sum[:8], j.size, j.sum[:8]))
 	}
