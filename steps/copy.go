@@ -150,10 +150,18 @@ func (a *CopyAction) plan(x *stepExec) (ActionRecord, error) {
 	}
 	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name)
 	if a.Preseed {
-		rec.Summary = fmt.Sprintf("%s %s: %s from %s, from the staging copy step %s pre-seeded: only what changed since is sent, then every file is verified by SHA-256 on both hosts",
-			verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name, preseededBy(x.rb, x.step.ID))
+		rec.Summary = fmt.Sprintf("%s %s: %s from %s, from the staging copy step %s pre-seeded: only what changed since is sent%s, then every file is verified by SHA-256 on both hosts",
+			verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name, preseededBy(x.rb, x.step.ID), a.directNote(from, to))
 	}
 	return rec, nil
+}
+
+// directNote tells the plan how a pre-seeded copy's data may travel.
+func (a *CopyAction) directNote(from, to *probe.Host) string {
+	if why := a.directForbidden(from, to); why != "" {
+		return " through this machine (" + why + ")"
+	}
+	return fmt.Sprintf(" (host to host with a one-copy key when %s reaches %s and the copy holds %s or more; the key is removed after)", from.Name, to.Name, byteText(directMinBytes))
 }
 
 // copyItem is one file or folder of a source tree.

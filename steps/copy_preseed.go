@@ -91,8 +91,8 @@ func (a *PreseedAction) plan(x *stepExec) (ActionRecord, error) {
 			return rec, err
 		}
 	}
-	rec.Summary = fmt.Sprintf("pre-seed %s from %s to staging names on %s while the service runs (free space checked first; step %s then sends only what changed)",
-		plural(len(c.Paths), "path", "paths"), from.Name, to.Name, a.Copy)
+	rec.Summary = fmt.Sprintf("pre-seed %s from %s to staging names on %s while the service runs%s (free space checked first; step %s then sends only what changed)",
+		plural(len(c.Paths), "path", "paths"), from.Name, to.Name, c.directNote(from, to), a.Copy)
 	return rec, nil
 }
 
@@ -153,6 +153,9 @@ func (a *PreseedAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 	if err != nil {
 		rec.Error = err.Error()
 		rec.Unreachable = probe.IsConnectionError(err)
+		// Cut short with files under way: what the staging copy holds is not known (a
+		// rerun continues from it, and the window's copy verifies every file anyway).
+		rec.Unknown = rec.Unreachable
 		return
 	}
 	rec.OK = true

@@ -133,25 +133,26 @@ func TestDroppedConnectionBeforeAction(t *testing.T) {
 }
 
 // TestDroppedConnectionMidCopy: the connection to spare drops in the middle of copying
-// the account registry. The weak gates of transfer-hub-data (the fresh installation's
-// folders exist) pass, so accept is offered, and the message shows the copy failed: the
-// operator reruns, and the registry ends as on the old server, nothing merged.
+// the account registry to its pre-seeded staging copy. The message shows the copy's
+// outcome is unknown: the operator reruns, the pre-seed continues, the window's copy
+// sends what is missing, and the registry ends as on the old server, nothing merged.
 func TestDroppedConnectionMidCopy(t *testing.T) {
 	t.Parallel()
-	l := startLab(t, `drop:spare:accountreg\.cutover-incoming-[0-9a-f]+/account-008`)
+	l := startLab(t, `drop:spare:accountreg\.cutover-preseed-[0-9a-f]+/account-008`)
 	orig := treeOf(t, l.file("hub", "hub/accountreg"))
 	jpath := filepath.Join(t.TempDir(), "run.jsonl")
 	r := cutover(t, "run", "--from", l.runFile(), "--headless", "--journal", jpath)
-	wantCode(t, r, 1, "stopped at step transfer-hub-data", "outcome is unknown", "the connection was lost while it ran")
-	if got := treeOf(t, l.file("spare", "hub/accountreg")); got == orig {
-		t.Fatal("the copy finished although the connection dropped in its middle")
+	wantCode(t, r, 1, "stopped at step preseed-hub-data", "outcome is unknown", "the connection was lost while it ran")
+	// The pre-seed never touches the target: spare has no account registry yet.
+	if _, err := os.Stat(l.file("spare", "hub/accountreg")); !os.IsNotExist(err) {
+		t.Fatalf("the pre-seed touched the target: %v", err)
 	}
-	r = cutover(t, "resume", jpath, "--decide", "transfer-hub-data=rerun", "--answers", l.runFile(), "--headless")
+	r = cutover(t, "resume", jpath, "--decide", "preseed-hub-data=rerun", "--answers", l.runFile(), "--headless")
 	wantCode(t, r, 0, "done: every step is done")
 	if got := treeOf(t, l.file("spare", "hub/accountreg")); got != orig {
 		t.Error("after the rerun the account registry on spare differs from the old one")
 	}
-	if m, _ := filepath.Glob(l.file("spare", "hub/*.cutover-incoming-*")); len(m) > 0 {
+	if m, _ := filepath.Glob(l.file("spare", "hub/*.cutover-*-*")); len(m) > 0 {
 		t.Errorf("staging copies left behind: %v", m)
 	}
 }

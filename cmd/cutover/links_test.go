@@ -63,7 +63,7 @@ func noWriteOutside(t *testing.T, l *testLab) []lab.AuditEntry {
 }
 
 // TestPlantedLinksInTheLab: for every kind of name cutover creates on a host (the
-// staging copy of a file and of a folder, the temporary file and the kept original of an
+// pre-seeded copy of a file and staging copy of a folder, the temporary file and the kept original of an
 // INI edit and of a written file, the kept original's final name, the host lock), a link
 // to the lab's canary is planted at it just before cutover creates it. The run stops
 // with a message naming the name (or, where a rename replaces the link, goes on), the
@@ -75,10 +75,10 @@ func TestPlantedLinksInTheLab(t *testing.T) {
 		code             int
 		has              []string
 	}{
-		{"staging copy of a file", `link:spare:hub/hub\.ini\.cutover-incoming-[0-9a-f]{16}$`, "maestro-move-hub", 1,
-			[]string{"stopped at step transfer-hub-data", "exists already, though cutover had just chosen that name at random"}},
-		{"staging copy of a folder", `link:spare:hub/accountreg\.cutover-incoming-[0-9a-f]{16}$`, "maestro-move-hub", 1,
-			[]string{"stopped at step transfer-hub-data", "exists already, though cutover had just chosen that name at random"}},
+		{"pre-seeded copy of a file", `link:spare:hub/hub\.ini\.cutover-preseed-[0-9a-f]{16}\.cutover-tmp-[0-9a-f]{16}$`, "maestro-move-hub", 1,
+			[]string{"stopped at step preseed-hub-data", "exists already, though cutover had just chosen that name at random"}},
+		{"pre-seeded staging copy of a folder", `link:spare:hub/accountreg\.cutover-preseed-[0-9a-f]{16}$`, "maestro-move-hub", 1,
+			[]string{"stopped at step preseed-hub-data", "exists already, though cutover had just chosen that name at random"}},
 		{"INI edit's temporary file", `link:lui:lui/lui\.ini\.cutover-tmp-[0-9a-f]{16}$`, "maestro-move-hub", 1,
 			[]string{"stopped at step point-lui-to-hub", "exists already, though cutover had just chosen that name at random"}},
 		{"INI edit's kept original", `link:lui:lui/lui\.ini\.cutover-orig-[0-9a-f]{16}$`, "maestro-move-hub", 1,
