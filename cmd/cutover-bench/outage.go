@@ -446,8 +446,8 @@ func (o *outageLab) slowLink(res *outageResult) error {
 // outageMarkdown is the report's section on the outage window.
 func (r *outageResult) markdown(w io.Writer, o options) {
 	fmt.Fprintf(w, "## Outage window of a move, with and without a pre-seed\n\n")
-	fmt.Fprintf(w, "Measured on %s in the practice lab served by its own SSH server (x/crypto/ssh on 127.0.0.1; real processes, files and TCP), not by sshd: the lab's hosts must accept a one-copy key from each other and the operator's link must be slowed while the hosts' links are not, which the lab's sshd instances do not do. Machine: %d CPUs, shared with other work while this ran (load average %s), so absolute figures are slower and noisier than on an idle machine; the ratios compare runs made back to back. Each figure is the median of %d runs. Command: `go run ./cmd/cutover-bench -only outage -runs %d -outage-size %s -outage-files %d -link-size %s -link-mbit %d`.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), loadAverage(), o.runs, o.runs, human(o.outageSize), o.outageFiles, human(o.linkSize), o.linkMbit)
+	fmt.Fprintf(w, "Measured on %s in the practice lab served by its own SSH server (x/crypto/ssh on 127.0.0.1; real processes, files and TCP), not by sshd: the lab's hosts must accept a one-copy key from each other and the operator's link must be slowed while the hosts' links are not, which the lab's sshd instances do not do. Machine: %d CPUs, shared with other work while this ran (load average %s), so absolute figures are slower and noisier than on an idle machine; the ratios compare runs made back to back. Runs: %d (each figure is their median). Command: `go run ./cmd/cutover-bench -only outage -runs %d -outage-size %s -outage-files %d -link-size %s -link-mbit %d`.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), loadAverage(), o.runs, o.runs, sizeFlag(o.outageSize), o.outageFiles, sizeFlag(o.linkSize), o.linkMbit)
 	fmt.Fprintf(w, "A lab move of %s in %d files (incompressible data) from `old` to `new`: stop the service, copy (mode `replace`), start it on the new host. The window is measured in the engine from the stop action's start to the end of the start step (its gate passing). With a pre-seed, the `preseed` step copies the data to a staging name while the service runs; then %d files (%s, 1%%) are rewritten with new content and a new modification time, and the window's copy sends only those, then hashes every file of the result on both hosts (SHA-256) before renaming it into place. Relayed: through the operator's machine (`direct: false`); direct: host to host with a one-copy key.\n\n",
 		human(r.size), r.files, r.nchg, human(r.changed))
 	fmt.Fprintf(w, "| variant | window (median) | runs | copy step alone (median) |\n| --- | --- | --- | --- |\n")
@@ -466,6 +466,9 @@ func (r *outageResult) markdown(w io.Writer, o options) {
 	}
 	fmt.Fprintf(w, "\nRatio relayed / direct: %.1fx.\n\n", ratioD(r.link["relayed"], r.link["direct"]))
 }
+
+// sizeFlag writes a size as the command line takes it ("256MiB").
+func sizeFlag(n int64) string { return strings.ReplaceAll(human(n), " ", "") }
 
 // loadAverage is the machine's one-minute load average, as /proc says.
 func loadAverage() string {

@@ -56,7 +56,9 @@ func (l *Lab) SetOperatorLink(bitsPerSecond int64) {
 		return
 	}
 	rate := float64(bitsPerSecond) / 8
-	burst := max(rate/20, 32<<10) // 50 ms of traffic, at least one SSH packet
+	// Half a second of traffic: a sleep that overshoots (a busy machine wakes sleepers
+	// late) is made up by the tokens gathered meanwhile, so the long-run rate holds.
+	burst := max(rate/2, 64<<10)
 	now := time.Now()
 	l.link = &linkLimit{
 		up:   bucket{rate: rate, burst: burst, tokens: burst, last: now},
