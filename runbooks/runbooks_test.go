@@ -118,7 +118,7 @@ func TestScenarioRunFiles(t *testing.T) {
 					t.Errorf("run file for %s: %v", r.Runbook, err)
 					continue
 				}
-				p := filepath.Join(l.Dir(), "runs", strings.ReplaceAll(r.Runbook, "/", "-")+".yaml")
+				p := l.RunFile(r.Runbook)
 				rf, err := steps.LoadRunFile(p)
 				if err != nil {
 					t.Errorf("%s: %v", p, err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -16,10 +15,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/huh/v2"
 	"charm.land/lipgloss/v2"
-	yaml "github.com/goccy/go-yaml"
 
 	"github.com/cutover/cutover/probe"
-	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/tui/styles"
@@ -102,7 +99,7 @@ func newSetupPage(a *app, rb *steps.Runbook) *setup {
 		}
 	}
 	p.savePath = newTextInput("save run file to: ")
-	p.savePath.SetValue(filepath.Join(filepath.Dir(a.cfg.JournalDir), "runs", strings.ReplaceAll(rb.ID, "/", "-")+".yaml"))
+	p.savePath.SetValue(filepath.Join(a.cfg.RunsDir, probe.Slug(rb.ID)+".yaml"))
 	p.autoBind()
 	p.firstUnbound()
 	return p
@@ -516,50 +513,13 @@ func (p *setup) saveKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, p.a.keys.Submit):
 		path := strings.TrimSpace(p.savePath.Value())
-		rf := runFileFor(p.rb, p.inputs(), p.a.inv.File)
+		rf := steps.NewRunFile(p.rb, p.inputs(), p.a.inv.File)
 		p.savePath.Blur()
-		return func() tea.Msg { return savedMsg{path: path, err: writeRunFile(path, rf)} }
+		return func() tea.Msg { return savedMsg{path: path, err: rf.Save(path)} }
 	}
 	var cmd tea.Cmd
 	p.savePath, cmd = p.savePath.Update(msg)
 	return cmd
-}
-
-// runFileFor writes down the setup; secret parameters are left out on purpose.
-func runFileFor(rb *steps.Runbook, in steps.Inputs, inv string) map[string]any {
-	params := map[string]any{}
-	for k, v := range in.Params {
-		if prm := rb.Param(k); prm != nil && !prm.Secret {
-			params[k] = v
-		}
-	}
-	out := map[string]any{"runbook": rb.ID, "roles": in.Roles, "params": params}
-	if abs, err := filepath.Abs(inv); err == nil && inv != "" {
-		out["inventory"] = abs
-	}
-	if in.Preset != "" {
-		out["preset"] = in.Preset
-	}
-	return out
-}
-
-func writeRunFile(path string, rf map[string]any) error {
-	if path == "" {
-		return errors.New("no file name given")
-	}
-	data, err := yaml.Marshal(rf)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	header := "# Run file written by the cutover wizard. Secret parameters are not stored.\n"
-	if err := os.WriteFile(tmp, append([]byte(header), data...), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 func (p *setup) View(w, h int) string {
@@ -836,40 +796,14 @@ func (m runbookOpenedMsg) open(from page, a *app) tea.Cmd {
 
 // unfinishedRun finds the newest journal in dir of a run of id on inventory inv that
 // has not ended. A run on another inventory (another site, another practice lab) is not
-// this one to resume, however alike its runbook.
+// this one to resume, however alike its runbook; without an inventory there is none.
 func unfinishedRun(dir, id, inv string) (string, *steps.RunState) {
-	names, _ := filepath.Glob(filepath.Join(dir, strings.ReplaceAll(id, "/", "-")+"-*.jsonl"))
-	sort.Sort(sort.Reverse(sort.StringSlice(names)))
-	for _, n := range names {
-		j, err := journal.Read(n)
-		if err != nil {
-			continue
-		}
-		st := steps.NewRunState(j.Events)
-		if st.Session != nil && st.Session.Runbook == id && !st.Ended && sameInventory(st.Session.Inventory, inv) {
-			return n, st
-		}
+	if inv == "" {
+		return "", nil
 	}
-	return "", nil
-}
-
-// sameInventory reports whether a journal's recorded inventory is the inventory file
-// (or ssh: alias list) the wizard works on: the same path, however written.
-func sameInventory(recorded, inv string) bool {
-	if recorded == "" || inv == "" {
-		return false
+	r, err := journal.Latest(dir, id, inv, journal.Unfinished)
+	if err != nil {
+		return "", nil
 	}
-	if strings.HasPrefix(recorded, inventory.SSHPrefix) || strings.HasPrefix(inv, inventory.SSHPrefix) {
-		return recorded == inv
-	}
-	canon := func(p string) string {
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		if real, err := filepath.EvalSymlinks(p); err == nil {
-			p = real
-		}
-		return filepath.Clean(p)
-	}
-	return canon(recorded) == canon(inv)
+	return r.Path(), r.State
 }

@@ -73,11 +73,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	}
 	out := *journalPath
 	if out == "" {
-		dir := rf.journalDir
-		if dir == "" {
-			dir = journal.DefaultDir()
-		}
-		out = journal.NewPath(dir, rb.ID, time.Now())
+		out = journal.NewPath(rf.journalDir, rb.ID, time.Now())
 	}
 	if !rf.json {
 		fmt.Fprintf(e.stdout, "replaying %s (run %s of %s)\n", path, st.Session.RunID, rb.ID)

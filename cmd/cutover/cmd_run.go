@@ -211,11 +211,7 @@ func cmdRun(ctx context.Context, e *env, args []string) error {
 	e.signals()
 	path := *journalPath
 	if path == "" {
-		dir := rf.journalDir
-		if dir == "" {
-			dir = journal.DefaultDir()
-		}
-		path = journal.NewPath(dir, rb.ID, time.Now())
+		path = journal.NewPath(rf.journalDir, rb.ID, time.Now())
 	}
 	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: path}
 	cfg, release, err := rf.config(e, inv, printer)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/cutover/cutover/probe/inventory"
@@ -57,22 +58,15 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 			catalog = append(catalog, rb)
 		}
 	}
-	jdir := o.journalDir
-	if jdir == "" {
-		jdir = journal.DefaultDir()
-	}
-	labDir := o.labDir
-	if labDir == "" {
-		labDir = filepath.Join(filepath.Dir(jdir), "lab")
-	}
+	dirs := journal.FoldersFor(o.journalDir, o.labDir)
 	searched := []string{"./cutover.yaml"}
 	if dir, err := os.UserConfigDir(); err == nil {
 		searched = append(searched, filepath.Join(dir, "cutover", "inventory.yaml"))
 	}
 	cfg := tui.Config{
 		Inventory: o.inv, InventorySearched: searched, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
-		JournalDir: jdir, LabDir: labDir, Dialer: dialer(e), Version: version(),
-		StartLab: wizardLab(labDir, catalog),
+		JournalDir: dirs.Journals, LabDir: dirs.Lab, RunsDir: dirs.Runs, Dialer: dialer(e), Version: version(),
+		StartLab: wizardLab(dirs.Lab, catalog),
 	}
 	if sc, err := runbooks.Scenario(offeredScenario, time.Now()); err == nil {
 		cfg.LabOffer = sc.Title
@@ -130,22 +124,18 @@ func labRuns(path func(runbook string) string, catalog []*steps.Runbook) map[str
 // fileRunbookOf loads the runbook of the run in journal path from the file the session
 // names, when the catalogue lacks it.
 func fileRunbookOf(path string, catalog []*steps.Runbook) *steps.Runbook {
-	j, err := journal.Read(path)
+	r, err := journal.Load(path, func(s *steps.Session) (*steps.Runbook, error) {
+		if s.File == "" || slices.ContainsFunc(catalog, func(rb *steps.Runbook) bool { return rb.ID == s.Runbook }) {
+			return nil, nil
+		}
+		rb, err := runbooks.LoadFile(s.File)
+		if err != nil || rb.ID != s.Runbook {
+			return nil, nil
+		}
+		return rb, nil
+	})
 	if err != nil {
 		return nil
 	}
-	s := steps.NewRunState(j.Events).Session
-	if s == nil || s.File == "" {
-		return nil
-	}
-	for _, rb := range catalog {
-		if rb.ID == s.Runbook {
-			return nil
-		}
-	}
-	rb, err := runbooks.LoadFile(s.File)
-	if err != nil || rb.ID != s.Runbook {
-		return nil
-	}
-	return rb
+	return r.Runbook
 }

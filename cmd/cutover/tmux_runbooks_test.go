@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/runbooks"
@@ -69,7 +70,7 @@ func driveRunbook(t *testing.T, c wizardCase) {
 
 	// Home: the lab's hosts, probed; the runbook found by typing its id.
 	tm.waitFor("[practice lab]", "probed at")
-	rfPath := filepath.Join(labDir, "runs", strings.ReplaceAll(c.runbook, "/", "-")+".yaml")
+	rfPath := filepath.Join(labDir, "runs", probe.Slug(c.runbook)+".yaml")
 	if l != nil {
 		rfPath = l.RunFile(c.runbook)
 	}
