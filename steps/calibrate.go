@@ -82,7 +82,7 @@ func (n *NewestFileCheck) calibrate(ctx context.Context, x *stepExec) (CheckResu
 	role := n.Calibrate.role(n.Role)
 	h := x.host(role)
 	var hist history
-	if f := x.facts[h.Name]; f != nil && !f.Reachable && x.rb.Role(role) != nil && x.rb.Role(role).MayBeDown {
+	if x.rb.Fit(role, h, Binding{Roles: x.bindings, Facts: x.facts}).Down {
 		return CheckResult{Status: Skipped, Hosts: []string{h.Name}, Summary: fmt.Sprintf(
 			"not checked: %s did not answer when the run started (it may be down), so its earlier logs cannot be read; the gate still reads the log it writes", h.Name)}, hist
 	}
