@@ -174,8 +174,8 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	full := path.Join(dir, f.Name())
 	if !threshold.IsZero() && f.ModTime().Before(threshold) {
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("newest %s on %s is from %s, older than %s", f.Name(), h.Name, stamp(f.ModTime()), stamp(threshold))
-		r.Evidence = []string{describeFile(h.Name, full, f), fmt.Sprintf("needed: modified after %s (host clock)", stamp(threshold))}
+		r.Summary = fmt.Sprintf("newest %s on %s is from %s, older than %s", f.Name(), h.Name, Stamp(f.ModTime()), Stamp(threshold))
+		r.Evidence = []string{describeFile(h.Name, full, f), fmt.Sprintf("needed: modified after %s (host clock)", Stamp(threshold))}
 		return r
 	}
 
@@ -195,7 +195,7 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	if err != nil {
 		return errResult(fmt.Errorf("reading %s:%s: %w", h.Name, full, err), h.Name)
 	}
-	header := fmt.Sprintf("%s:%s (modified %s, %d bytes; read bytes %d-%d)", h.Name, full, stamp(f.ModTime()), f.Size(), start, start+int64(len(data)))
+	header := fmt.Sprintf("%s:%s (modified %s, %d bytes; read bytes %d-%d)", h.Name, full, Stamp(f.ModTime()), f.Size(), start, start+int64(len(data)))
 	r.Evidence = append(r.Evidence, header)
 	j, err := n.judge(x)
 	if err != nil {
@@ -233,7 +233,7 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 		return r
 	}
 	r.Status = Pass
-	r.Summary = fmt.Sprintf("%s on %s (%s)", f.Name(), h.Name, stamp(f.ModTime()))
+	r.Summary = fmt.Sprintf("%s on %s (%s)", f.Name(), h.Name, Stamp(f.ModTime()))
 	if len(n.Contains) > 0 {
 		r.Summary += " has the expected lines"
 	}
@@ -305,7 +305,7 @@ func (j *logJudge) judge(lines []string) logVerdict {
 			}
 		}
 		if count > 0 {
-			v.problems = append(v.problems, fmt.Sprintf("%s /%s/", plural(count, "line matches", "lines match"), j.unwantedSrc[k]))
+			v.problems = append(v.problems, fmt.Sprintf("%s /%s/", Plural(count, "line matches", "lines match"), j.unwantedSrc[k]))
 		}
 	}
 	for i := range badLines {
@@ -354,8 +354,6 @@ func splitLogLines(data []byte) []string {
 	}
 	return strings.Split(s, "\n")
 }
-
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 
 // ByteSize is an amount of bytes written as 65536, "64KiB" or "1MiB".
 type ByteSize int64

@@ -2,9 +2,9 @@ package steps
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/cutover/cutover/probe/yamlpos"
@@ -233,7 +233,7 @@ func (rb *Runbook) compile() error {
 			c.errorf(pr.Pos, "duplicate preset %q", pr.ID)
 		}
 		seenPreset[pr.ID] = true
-		for _, k := range sortedKeys(pr.Params) {
+		for _, k := range slices.Sorted(maps.Keys(pr.Params)) {
 			p := rb.Param(k)
 			if p == nil {
 				c.errorf(pr.paramPos(k, false), "preset %s sets undefined parameter %q (declared: %s)", pr.ID, k, listOr(paramIDs(params)))
@@ -316,13 +316,4 @@ func joinTypes() string {
 		s[i] = string(t)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

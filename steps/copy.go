@@ -135,7 +135,7 @@ func (a *CopyAction) plan(x *stepExec) (ActionRecord, error) {
 			return rec, err
 		}
 	}
-	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name)
+	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, Plural(len(a.Paths), "path", "paths"), from.Name)
 	return rec, nil
 }
 
@@ -257,7 +257,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		if j.at != cleanHostPath(j.dst) {
 			where += " (at " + j.at + ")"
 		}
-		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, where, plural(files, "file", "files"), j.total))
+		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, where, Plural(files, "file", "files"), j.total))
 	}
 	prog.report(true)
 	return nil
@@ -592,7 +592,7 @@ func copyFile(ctx context.Context, st, dt probe.Transport, ec probe.ExclusiveCre
 	}
 	if now.Size() != fi.Size() || !sameModTime(now.ModTime(), fi.ModTime()) {
 		return nil, fmt.Errorf("%s changed while it was copied (listed %d bytes modified %s, now %d bytes modified %s): stop whatever writes it and run the copy again",
-			src, fi.Size(), stamp(fi.ModTime()), now.Size(), stamp(now.ModTime()))
+			src, fi.Size(), Stamp(fi.ModTime()), now.Size(), Stamp(now.ModTime()))
 	}
 	if err := dt.Chtimes(ctx, dst, fi.ModTime(), fi.ModTime()); err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/cutover/cutover/probe"
 )
@@ -99,7 +101,7 @@ func Restore(events []*Event, rb *Runbook, lookup HostLookup, opts Options) (*Pl
 	}
 	plan := &Plan{Runbook: rb, Roles: map[string]*probe.Host{}, Params: map[string]any{}, Facts: map[string]*probe.Facts{}}
 	var bad []string
-	for _, role := range sortedKeys(s.Roles) {
+	for _, role := range slices.Sorted(maps.Keys(s.Roles)) {
 		host := s.Roles[role]
 		h := lookup(host)
 		if h == nil {

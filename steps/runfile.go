@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -234,7 +235,7 @@ func (rf *RunFile) Inputs() Inputs {
 // (overridden) are not looked at.
 func (rf *RunFile) CheckInputs(rb *Runbook, lookup HostLookup, overridden Inputs) error {
 	var errs yamlpos.List
-	for _, r := range sortedKeys(rf.Roles) {
+	for _, r := range slices.Sorted(maps.Keys(rf.Roles)) {
 		if _, ok := overridden.Roles[r]; ok {
 			continue
 		}
@@ -246,7 +247,7 @@ func (rf *RunFile) CheckInputs(rb *Runbook, lookup HostLookup, overridden Inputs
 			errs.Add(pos, "role %s: host %q is not in the inventory", r, rf.Roles[r])
 		}
 	}
-	for _, k := range sortedKeys(rf.Params) {
+	for _, k := range slices.Sorted(maps.Keys(rf.Params)) {
 		if _, ok := overridden.Params[k]; ok {
 			continue
 		}

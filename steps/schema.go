@@ -3,7 +3,6 @@ package steps
 import (
 	"encoding/json"
 	"reflect"
-	"sort"
 	"strings"
 )
 
@@ -164,14 +163,4 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 		props[tag] = g.typeSchema(f.Type)
 	}
 	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
-}
-
-// CheckKinds lists the check kinds a runbook may use.
-func CheckKinds() []string { return checkKinds() }
-
-// ActionKinds lists the action kinds a runbook may use.
-func ActionKinds() []string {
-	k := actionKinds()
-	sort.Strings(k)
-	return k
 }

@@ -4,7 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -94,9 +95,9 @@ func printFacts(e *env, facts []*probe.Facts) {
 		if f.Error != "" {
 			fmt.Fprintf(e.stdout, "\n%s: %s\n", name, hosttext.Line(f.Error))
 		}
-		for _, comp := range sortedKeys(f.Settings) {
+		for _, comp := range slices.Sorted(maps.Keys(f.Settings)) {
 			var kv []string
-			for _, k := range sortedKeys(f.Settings[comp]) {
+			for _, k := range slices.Sorted(maps.Keys(f.Settings[comp])) {
 				kv = append(kv, k+"="+f.Settings[comp][k])
 			}
 			fmt.Fprintf(e.stdout, "%s %s: %s\n", name, hosttext.Line(comp), hosttext.Line(strings.Join(kv, " ")))
@@ -112,13 +113,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
