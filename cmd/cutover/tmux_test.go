@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -51,6 +52,7 @@ var built struct {
 // and returns its path.
 func buildCutover(t *testing.T) string {
 	t.Helper()
+	labtest.SkipShort(t)
 	built.once.Do(func() {
 		if built.dir, built.err = os.MkdirTemp("", "cutover-bin-"); built.err != nil {
 			return
