@@ -181,7 +181,7 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 		case steps.StepDone:
 			box, status = "x", fmt.Sprintf(" done %s", span(ss.Start, ss.End))
 			if ss.Adopted() {
-				status = fmt.Sprintf(" **adopted** %s", stamp(ss.End))
+				status = fmt.Sprintf(" **adopted** %s", steps.Stamp(ss.End))
 			}
 		case steps.StepOverridden:
 			box, status = "x", fmt.Sprintf(" **OVERRIDDEN** %s", span(ss.Start, ss.End))
