@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/runbooks"
@@ -18,19 +20,33 @@ import (
 	"github.com/cutover/cutover/tui"
 )
 
-func cmdWizard(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "", "[-i INVENTORY] [--lab-dir DIR] [--journal-dir DIR]")
-	invPath := fs.String("i", "", "inventory file (default ./cutover.yaml, or the user's config folder)")
-	labDir := fs.String("lab-dir", "", "where the practice lab keeps its hosts when started from the wizard")
-	journalDir := fs.String("journal-dir", "", "folder for journals (default: "+journal.DefaultDir()+")")
-	if _, err := parse(fs, args); err != nil {
-		return err
+// newWizardCmd is the wizard command; the root command is one too (cutover alone
+// opens the wizard).
+func newWizardCmd(e *env) *cobra.Command {
+	var invPath, labDir, journalDir string
+	cmd := &cobra.Command{
+		Use:   "wizard [-i INVENTORY] [--lab-dir DIR] [--journal-dir DIR]",
+		Short: "the full-screen wizard (the default when no command is given)",
+		Example: `  cutover wizard
+  cutover wizard -i site.yaml --journal-dir /srv/cutover/journals`,
+		Annotations: map[string]string{ownSignals: "yes"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmdWizard(cmd.Context(), e, invPath, labDir, journalDir)
+		},
 	}
-	inv, _, err := openInventory(*invPath)
+	fs := cmd.Flags()
+	fs.StringVarP(&invPath, "inventory", "i", "", "inventory `FILE` (default ./cutover.yaml, or the user's config folder)")
+	fs.StringVar(&labDir, "lab-dir", "", "`DIR` where the practice lab keeps its hosts when started from the wizard")
+	fs.StringVar(&journalDir, "journal-dir", "", "`DIR` for journals (default: "+journal.DefaultDir()+")")
+	return cmd
+}
+
+func cmdWizard(ctx context.Context, e *env, invPath, labDir, journalDir string) error {
+	inv, _, err := openInventory(invPath)
 	if err != nil {
 		return err
 	}
-	return wizard(ctx, e, wizardOptions{inv: inv, labDir: *labDir, journalDir: *journalDir})
+	return wizard(ctx, e, wizardOptions{inv: inv, labDir: labDir, journalDir: journalDir})
 }
 
 type wizardOptions struct {

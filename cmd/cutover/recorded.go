@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"strings"
 
@@ -54,13 +53,9 @@ func (r *recorded) inventory(flag string) (*inventory.Inventory, error) {
 	return loadInventory(flag)
 }
 
-// parseRecorded parses a resume or replay command line, whose one positional argument
+// parseRecorded checks a resume or replay command line, whose one positional argument
 // is the journal of the run to take up again, and reads that journal.
-func parseRecorded(fs *flag.FlagSet, rf *runFlags, args []string, verb string) (string, *recorded, error) {
-	pos, err := parse(fs, args)
-	if err != nil {
-		return "", nil, err
-	}
+func parseRecorded(rf *runFlags, pos []string, verb string) (string, *recorded, error) {
 	if err := rf.check(); err != nil {
 		return "", nil, err
 	}
