@@ -91,6 +91,9 @@ func wantSnakeCase(t *testing.T, v any, path string) {
 			if !snakeCase.MatchString(k) {
 				t.Errorf("key %q at %s is not snake_case", k, path)
 			}
+			if dataOnly[k] {
+				continue
+			}
 			if m, ok := val.(map[string]any); ok && (dataKeys[k] || k == "facts" && strings.HasSuffix(path, ".session")) {
 				for name, inner := range m { // keys from the site: check only what is inside
 					wantSnakeCase(t, inner, path+"."+k+"."+name)
@@ -106,9 +109,13 @@ func wantSnakeCase(t *testing.T, v any, path string) {
 	}
 }
 
-// dataKeys are objects whose keys are names from the site (components, services, roles,
-// parameters, files), not field names; so are a session's facts, by host name.
-var dataKeys = map[string]bool{"settings": true, "services": true, "roles": true, "params": true, "marks": true}
+// dataKeys are objects whose keys are names from the site (roles, parameters, files),
+// not field names; so are a session's facts, by host name. dataOnly hold nothing but
+// data: a host's settings (component, then the keys of its file) and services.
+var (
+	dataKeys = map[string]bool{"roles": true, "params": true, "marks": true}
+	dataOnly = map[string]bool{"settings": true, "services": true}
+)
 
 // TestJSONConvention: every --json prints snake_case keys, and the probe output and the
 // event stream match their schemas in docs/schemas.
