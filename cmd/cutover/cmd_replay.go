@@ -20,6 +20,7 @@ import (
 type replayOptions struct {
 	rf                                  runFlags
 	roles, secrets                      pairs
+	files                               secretFlags
 	allowChanged, overrides, verifyOnly bool
 	journalPath, junit                  string
 }
@@ -44,7 +45,8 @@ the gates of the recorded steps are checked against the hosts as they are now.`,
 	fs := cmd.Flags()
 	o.rf.register(fs)
 	fs.Var(o.roles, "role", "bind a role to another host than recorded: ROLE=HOST (repeatable)")
-	fs.Var(o.secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
+	fs.Var(o.secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled); better with --set-file, "+paramEnvPrefix+"KEY or at the prompt")
+	o.files.register(fs)
 	fs.BoolVar(&o.allowChanged, "allow-changed", false, "replay even though the runbook changed since the recording")
 	fs.BoolVar(&o.overrides, "replay-overrides", false, "repeat the recording's overrides (accepted failures) with their reasons; without it the replay stops where a check fails")
 	fs.BoolVar(&o.verifyOnly, "verify-only", false, "run no step: check the end-state gates of the recorded steps against the hosts now, and report which still hold (nothing is written on a host, no journal)")
@@ -80,6 +82,14 @@ func cmdReplay(ctx context.Context, e *env, o *replayOptions, args []string) err
 	if err != nil {
 		return err
 	}
+	setOnly := pairs{}
+	for k, v := range secrets {
+		setOnly[k] = v
+	}
+	if err := o.files.read(secrets); err != nil {
+		return err
+	}
+	e.recordedSecrets(rb, st.Session.Secret, secrets, setOnly, true)
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}

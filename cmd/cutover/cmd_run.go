@@ -119,6 +119,7 @@ func closeRun(e *env, run *runner.Run, cfg *runner.Config, release func()) {
 type runOptions struct {
 	rf                        runFlags
 	sf                        stepFlags
+	files                     secretFlags
 	roles, params             pairs
 	preset, from, journalPath string
 }
@@ -141,7 +142,8 @@ JSON object) per event, the decisions of manual steps taken from a run file's an
 	fs := cmd.Flags()
 	o.rf.register(fs)
 	fs.Var(o.roles, "role", "bind a role to a host: ROLE=HOST (repeatable)")
-	fs.Var(o.params, "set", "set a parameter: KEY=VALUE (repeatable)")
+	fs.Var(o.params, "set", "set a parameter: KEY=VALUE (repeatable); a secret is better given with --set-file, "+paramEnvPrefix+"KEY or at the prompt")
+	o.files.register(fs)
 	fs.StringVar(&o.preset, "preset", "", "start from one of the runbook's presets")
 	fs.StringVar(&o.from, "from", "", "run `FILE`: runbook, roles, parameters and answers")
 	fs.StringVar(&o.journalPath, "journal", "", "write the journal to exactly this `FILE`")
@@ -155,6 +157,13 @@ func cmdRun(ctx context.Context, e *env, fs *pflag.FlagSet, o *runOptions, pos [
 	e.openStream("run", rf)
 	var err error
 	if err := rf.check(); err != nil {
+		return err
+	}
+	setOnly := pairs{}
+	for k, v := range params {
+		setOnly[k] = v
+	}
+	if err := o.files.read(params); err != nil {
 		return err
 	}
 	if len(pos) > 1 {
@@ -204,6 +213,11 @@ func cmdRun(ctx context.Context, e *env, fs *pflag.FlagSet, o *runOptions, pos [
 		}
 		return badInput{err}
 	}
+	warnVisibleSecrets(e, setOnly, func(id string) bool { p := rb.Param(id); return p != nil && p.Secret })
+	given := func(id string) bool { _, ok := params[id]; return ok }
+	for k, v := range e.envParams(paramIDs(rb), given) {
+		in.Params[k] = v
+	}
 	if err := mergeAnswers(answers, rf.answers, rb); err != nil {
 		return err
 	}
@@ -231,6 +245,9 @@ func cmdRun(ctx context.Context, e *env, fs *pflag.FlagSet, o *runOptions, pos [
 		return wizard(ctx, e, wizardOptions{inv: inv, runbook: rb.ID, runFile: runf, journalDir: rf.journalDir})
 	}
 	e.signals()
+	for k, v := range e.promptSecrets(rb, secretIDs(rb), func(id string) bool { _, ok := in.Params[id]; return ok }) {
+		in.Params[k] = v
+	}
 	path := o.journalPath
 	if path == "" {
 		path = journal.NewPath(rf.journalDir, rb.ID, time.Now())
@@ -299,6 +316,7 @@ func finish(e *env, res headless.Result) error {
 type resumeOptions struct {
 	rf              runFlags
 	sf              stepFlags
+	files           secretFlags
 	decide, secrets pairs
 	allowChanged    bool
 }
@@ -319,7 +337,8 @@ func newResumeCmd(e *env) *cobra.Command {
 	fs := cmd.Flags()
 	o.rf.register(fs)
 	fs.Var(o.decide, "decide", "answer what stopped a step: STEP=accept or STEP=rerun for an action of unknown outcome, STEP=retry to look again at a failed check (or run a failed action again) once you fixed its cause (repeatable)")
-	fs.Var(o.secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
+	fs.Var(o.secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled); better with --set-file, "+paramEnvPrefix+"KEY or at the prompt")
+	o.files.register(fs)
 	fs.BoolVar(&o.allowChanged, "allow-changed", false, "go on even though the runbook changed since the run was recorded")
 	o.sf.register(fs, false)
 	cmd.ValidArgsFunction = onlyFirst(completeJournals)
@@ -377,6 +396,14 @@ func cmdResume(ctx context.Context, e *env, fs *pflag.FlagSet, o *resumeOptions,
 		return wizard(ctx, e, wizardOptions{inv: inv, resume: path, journalDir: rf.journalDir})
 	}
 	e.signals()
+	setOnly := pairs{}
+	for k, v := range o.secrets {
+		setOnly[k] = v
+	}
+	if err := o.files.read(o.secrets); err != nil {
+		return err
+	}
+	e.recordedSecrets(rb, st.Session.Secret, o.secrets, setOnly, true)
 	printer := e.printer(rf, path)
 	cfg, release, err := rf.config(e, inv, printer)
 	if err != nil {

@@ -49,6 +49,9 @@ type env struct {
 	signals func()
 	// becomePassword is CUTOVER_BECOME_PASSWORD, taken out of the environment at start.
 	becomePassword []byte
+	// paramEnv are the CUTOVER_PARAM_* variables, taken out of the environment at start
+	// (secrets.go).
+	paramEnv map[string]string
 	// started is set once the command line parsed and a command's own code runs: an
 	// error before that is the command line's (exit 2).
 	started bool
@@ -79,7 +82,7 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out, errs := hosttext.NewWriter(stdout), hosttext.NewWriter(stderr)
 	defer out.Flush()
 	defer errs.Flush()
-	e := &env{stdout: out, stderr: errs, stdin: stdin, becomePassword: takeBecomePassword()}
+	e := &env{stdout: out, stderr: errs, stdin: stdin, becomePassword: takeBecomePassword(), paramEnv: takeParamEnv()}
 	root := newRoot(e)
 	root.SetArgs(longFlagsWithOneDash(root, args))
 	ctx, stop := e.interruptible()
