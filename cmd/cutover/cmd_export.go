@@ -19,17 +19,19 @@ import (
 
 // exportOptions are the flags of cutover export.
 type exportOptions struct {
-	roles, params       pairs
-	preset, inv, output string
+	roles, params                   pairs
+	preset, inv, output, journalDir string
+	last                            bool
 }
 
 func newExportCmd(e *env) *cobra.Command {
 	o := &exportOptions{roles: pairs{}, params: pairs{}}
 	cmd := &cobra.Command{
-		Use:   "export RUNBOOK|JOURNAL [--role ROLE=HOST]... [--set KEY=VALUE]... [-i INVENTORY] [-o FILE]",
+		Use:   "export RUNBOOK|JOURNAL|--last [--role ROLE=HOST]... [--set KEY=VALUE]... [-i INVENTORY] [-o FILE]",
 		Short: "print a runbook's plan or a journal as a Markdown checklist",
 		Example: `  cutover export maestro/move-hub --role old=hub --role new=hub2 -o plan.md
-  cutover export ~/.local/state/cutover/journals/maestro-move-hub-20260102-0304.jsonl -o night.md`,
+  cutover export ~/.local/state/cutover/journals/maestro-move-hub-20260102-0304.jsonl -o night.md
+  cutover export --last -o night.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmdExport(e, o, args)
 		},
@@ -40,12 +42,24 @@ func newExportCmd(e *env) *cobra.Command {
 	fs.StringVar(&o.preset, "preset", "", "start from one of the runbook's presets")
 	fs.StringVarP(&o.inv, "inventory", "i", "", "inventory `FILE` (optional: hosts are named as given when absent)")
 	fs.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
+	fs.BoolVar(&o.last, "last", false, "export the newest finished run in the journal folder (on the inventory of -i, when given)")
+	fs.StringVar(&o.journalDir, "journal-dir", "", "with --last: `DIR` of the journals (default: "+journal.DefaultDir()+")")
 	cmd.ValidArgsFunction = prefixed(completeRunbooksAndJournals)
 	return complete(cmd, map[string]completion{"role": completeRoles, "set": completeParams})
 }
 
 func cmdExport(e *env, o *exportOptions, pos []string) error {
 	roles, params := o.roles, o.params
+	if o.last {
+		if len(pos) > 0 {
+			return bad("give a runbook, a journal or --last, not both")
+		}
+		last, err := lastRun(journalDir(o.journalDir), o.inv, journal.Finished)
+		if err != nil {
+			return err
+		}
+		pos = []string{last}
+	}
 	if len(pos) != 1 {
 		return bad("give one runbook id or journal file")
 	}

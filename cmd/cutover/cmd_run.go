@@ -319,14 +319,16 @@ type resumeOptions struct {
 	files           secretFlags
 	decide, secrets pairs
 	allowChanged    bool
+	last            bool
 }
 
 func newResumeCmd(e *env) *cobra.Command {
 	o := &resumeOptions{decide: pairs{}, secrets: pairs{}}
 	cmd := &cobra.Command{
-		Use:   "resume JOURNAL [-i INVENTORY] [--decide STEP=accept|rerun|retry]... [--set SECRET=VALUE]... [--headless]",
+		Use:   "resume JOURNAL|--last [-i INVENTORY] [--decide STEP=accept|rerun|retry]... [--set-file SECRET=FILE]... [--headless]",
 		Short: "continue an interrupted run from its journal",
 		Example: `  cutover resume ~/.local/state/cutover/journals/maestro-move-hub-20260102-0304.jsonl
+  cutover resume --last --headless
   cutover resume run.jsonl --headless --decide switch-dns=retry
   cutover resume run.jsonl --headless --set db_password=... --answers night.yaml`,
 		Annotations: map[string]string{ownSignals: "yes", streams: "yes"},
@@ -341,6 +343,7 @@ func newResumeCmd(e *env) *cobra.Command {
 	o.files.register(fs)
 	fs.BoolVar(&o.allowChanged, "allow-changed", false, "go on even though the runbook changed since the run was recorded")
 	o.sf.register(fs, false)
+	fs.BoolVar(&o.last, "last", false, "resume the newest unfinished run in the journal folder (on the inventory of -i, when given)")
 	cmd.ValidArgsFunction = onlyFirst(completeJournals)
 	return complete(cmd, map[string]completion{"decide": completeDecide, "set": completeParams})
 }
@@ -348,6 +351,17 @@ func newResumeCmd(e *env) *cobra.Command {
 func cmdResume(ctx context.Context, e *env, fs *pflag.FlagSet, o *resumeOptions, args []string) error {
 	rf := &o.rf
 	e.openStream("resume", rf)
+	if o.last {
+		if len(args) > 0 {
+			return bad("give a journal or --last, not both")
+		}
+		last, err := lastRun(journalDir(rf.journalDir), rf.inventory, journal.Unfinished)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "cutover: resuming %s\n", last)
+		args = []string{last}
+	}
 	path, rec, err := parseRecorded(rf, args, "resume")
 	if err != nil {
 		return err

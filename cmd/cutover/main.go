@@ -35,6 +35,7 @@ var commands = []func(*env) *cobra.Command{
 	newReplayCmd,
 	newExportCmd,
 	newVerifyCmd,
+	newRunsCmd,
 	newVersionCmd,
 	newCompletionCmd,
 }
