@@ -51,10 +51,7 @@ func newExportCmd(e *env) *cobra.Command {
 func cmdExport(e *env, o *exportOptions, pos []string) error {
 	roles, params := o.roles, o.params
 	if o.last {
-		if len(pos) > 0 {
-			return bad("give a runbook, a journal or --last, not both")
-		}
-		last, err := lastRun(journalDir(o.journalDir), o.inv, journal.Finished)
+		last, err := lastRun(pos, journalDir(o.journalDir), o.inv, journal.Finished)
 		if err != nil {
 			return err
 		}

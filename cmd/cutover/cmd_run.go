@@ -352,10 +352,7 @@ func cmdResume(ctx context.Context, e *env, fs *pflag.FlagSet, o *resumeOptions,
 	rf := &o.rf
 	e.openStream("resume", rf)
 	if o.last {
-		if len(args) > 0 {
-			return bad("give a journal or --last, not both")
-		}
-		last, err := lastRun(journalDir(rf.journalDir), rf.inventory, journal.Unfinished)
+		last, err := lastRun(args, journalDir(rf.journalDir), rf.inventory, journal.Unfinished)
 		if err != nil {
 			return err
 		}

@@ -126,8 +126,12 @@ func cmdRuns(e *env, dir string, asJSON bool) error {
 }
 
 // lastRun is the journal --last names: the newest run in dir that is which kind (on
-// inventory inv, when given). The message says what was looked for where.
-func lastRun(dir, inv string, which journal.Which) (string, error) {
+// inventory inv, when given). The message says what was looked for where. pos are the
+// command's arguments, which --last stands in for.
+func lastRun(pos []string, dir, inv string, which journal.Which) (string, error) {
+	if len(pos) > 0 {
+		return "", bad("give %s or --last, not both", pos[0])
+	}
 	r, err := journal.Latest(dir, "", inv, which)
 	if errors.Is(err, journal.ErrNoRun) {
 		return "", bad("--last: %v (cutover runs lists them)", err)
