@@ -58,11 +58,10 @@ func cmdLab(ctx context.Context, e *env, o *labOptions) error {
 		for _, f := range sc.Faults {
 			fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.Description)
 		}
-		// Disruptions of the SSH side, for any host of any scenario (probe/lab/disrupt.go).
-		fmt.Fprintf(tw, "%s\t%s\n", "drop:HOST:REGEX", "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change")
-		fmt.Fprintf(tw, "%s\t%s\n", "drop-after:HOST:REGEX", "let a matching command run to its end, then cut HOST's connections before its exit status is sent")
-		fmt.Fprintf(tw, "%s\t%s\n", "hang:HOST:REGEX", "HOST stops answering (nothing is closed) as a matching command starts")
-		fmt.Fprintf(tw, "%s\t%s\n", "link:HOST:REGEX", "plant a symbolic link to the lab's canary at a name matching REGEX just before HOST creates it over SFTP (open, mkdir, rename)")
+		// Disruptions of the SSH side, for any host of any scenario.
+		for _, k := range lab.DisruptionKinds {
+			fmt.Fprintf(tw, "%s:HOST:REGEX\t%s\n", k.Kind, k.Description)
+		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
