@@ -634,6 +634,7 @@ func TestVerify(t *testing.T) {
 // interruption (exit 3), not an unreachable host (exit 4). Not parallel: it signals
 // the whole test process.
 func TestInterruptWhileProbing(t *testing.T) {
+	labtest.SkipShort(t)
 	guard := make(chan os.Signal, 8)
 	signal.Notify(guard, os.Interrupt)
 	defer signal.Stop(guard)
