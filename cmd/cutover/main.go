@@ -38,6 +38,7 @@ var commands = []func(*env) *cobra.Command{
 	newRunsCmd,
 	newVersionCmd,
 	newCompletionCmd,
+	newEnvironmentTopic,
 }
 
 // env is what commands share: the standard streams and the two interrupt levels.
