@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
@@ -312,11 +311,73 @@ func (tm *tmuxTerm) moveCursor(rows func(screen string) ([]string, int), want st
 	tm.t.Fatalf("%s is not in the list:\n%s", want, tm.screen())
 }
 
-// tmuxLab serves the maestro lab from the test process, so it outlives the program
-// under test (a dropped console must not take the hosts with it).
-func tmuxLab(t *testing.T) *lab.Lab {
+// labProcess serves scenario's lab, with faults, from a process of its own: `cutover
+// lab`, the program under test (built without the race detector). The test process
+// only drives the terminal and reads the screen: serving SSH for several labs at once
+// under the race detector, in the process that also runs the other tests, made the
+// labs' answers (and so a gate that times a LAN's round trip) and the package's run
+// time depend on the machine's load. The lab outlives the program in the terminal (a
+// dropped console must not take the hosts with it); it stops when the test ends, or
+// earlier by stop. It returns the lab's folder.
+func labProcess(t *testing.T, bin, scenario string, faults ...string) (dir string, stop func()) {
 	t.Helper()
-	return startScenario(t, "maestro").Lab
+	dir = filepath.Join(t.TempDir(), "lab")
+	args := []string{"lab", "--dir", dir, "--scenario", scenario}
+	for _, f := range faults {
+		args = append(args, "--fault", f)
+	}
+	cmd := exec.Command(bin, args...)
+	out := &readyWriter{ready: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop = sync.OnceFunc(func() {
+		// SIGTERM stops `cutover lab` as the command line stops: it closes the lab.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(tmuxWait):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	t.Cleanup(stop)
+	select {
+	case <-out.ready:
+	case err := <-exited:
+		t.Fatalf("cutover %s ended before the lab was ready: %v\n%s", strings.Join(args, " "), err, out.text())
+	case <-time.After(tmuxWait):
+		t.Fatalf("cutover %s: the lab was not ready after %s\n%s", strings.Join(args, " "), tmuxWait, out.text())
+	}
+	return dir, stop
+}
+
+// readyWriter keeps what `cutover lab` prints and closes ready once it says "ready".
+type readyWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	ready chan struct{}
+	seen  bool
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.seen && strings.Contains("\n"+w.buf.String(), "\nready\n") {
+		w.seen = true
+		close(w.ready)
+	}
+	return len(p), nil
+}
+
+func (w *readyWriter) text() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // wizardToStep3 starts a run of move-hub from the lab's run file and waits for its
@@ -342,10 +403,10 @@ func wizardToStep3(t *testing.T, tm *tmuxTerm) {
 func TestWizardConsoleDropMidActionResumes(t *testing.T) {
 	t.Parallel()
 	bin := buildCutover(t)
-	l := tmuxLab(t)
+	labDir, _ := labProcess(t, bin, "maestro")
 	env, _ := wizardEnv(t)
 	jdir := t.TempDir()
-	runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
+	runFile := filepath.Join(labDir, "runs", "maestro-move-hub.yaml")
 	tm := startTmux(t, 80, 24, t.TempDir(), env, bin, "run", "--from", runFile, "--journal-dir", jdir)
 	wizardToStep3(t, tm)
 	pid := tm.pid()
@@ -395,8 +456,8 @@ func TestWizardSignalsStopSafely(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			l := tmuxLab(t)
-			runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
+			labDir, _ := labProcess(t, bin, "maestro")
+			runFile := filepath.Join(labDir, "runs", "maestro-move-hub.yaml")
 			env, _ := wizardEnv(t)
 			jdir := t.TempDir()
 			tm := startTmux(t, 80, 24, t.TempDir(), env, bin, "run", "--from", runFile, "--journal-dir", jdir)
