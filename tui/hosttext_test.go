@@ -288,6 +288,9 @@ func TestHostTextOnTheStepScreenIsShownSafely(t *testing.T) {
 	rp.desc["two"] = &steps.Description{Gates: []string{evil}}
 	frameOf(t, a, rp, "step screen, a waiting gate")
 
+	rp.busy, rp.state.Steps[1].Status = false, steps.StepStatus(evil)
+	frameOf(t, a, rp, "step screen, a step status the journal made up")
+
 	// The quit question says what state the hosts are in, from the journal's words.
 	r := newRoot(a, rp)
 	r.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
