@@ -154,11 +154,13 @@ func (tm *tmuxTerm) waitFor(texts ...string) string {
 }
 
 // poll reads the screen until ok holds for it, or fails the test after tmuxWait,
-// saying what it waited for.
+// saying what it waited for. Each read runs a tmux client: the reads come quickly at
+// first (a key's echo) and then less often (a step's action), so that a dozen tests
+// waiting at once do not keep the machine busy with tmux clients.
 func (tm *tmuxTerm) poll(ok func(screen string) bool, what string) string {
 	tm.t.Helper()
 	deadline := time.Now().Add(tmuxWait)
-	for {
+	for pause := pollFirst; ; pause = min(pause*3/2, pollMost) {
 		s := tm.screen()
 		if ok(s) {
 			return s
@@ -166,9 +168,12 @@ func (tm *tmuxTerm) poll(ok func(screen string) bool, what string) string {
 		if time.Now().After(deadline) {
 			tm.t.Fatalf("timed out waiting for %s; the screen:\n%s", what, s)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
+
+// pollFirst and pollMost bound the pause between two reads of the screen.
+const pollFirst, pollMost = 20 * time.Millisecond, 250 * time.Millisecond
 
 func (tm *tmuxTerm) format(f string) string {
 	tm.t.Helper()
@@ -181,7 +186,7 @@ func (tm *tmuxTerm) exited() int {
 	tm.t.Helper()
 	re := regexp.MustCompile(`\[cutover exited: (\d+)\]`)
 	deadline := time.Now().Add(tmuxWait)
-	for {
+	for pause := pollFirst; ; pause = min(pause*3/2, pollMost) {
 		if m := re.FindStringSubmatch(tm.scrollback()); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			return n
@@ -189,7 +194,7 @@ func (tm *tmuxTerm) exited() int {
 		if time.Now().After(deadline) {
 			tm.t.Fatalf("the program did not exit; the screen and what scrolled off it:\n%s", tm.scrollback())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 
