@@ -356,3 +356,32 @@ func TestLabErrorOnTheFirstScreenIsShownSafely(t *testing.T) {
 	p.Update(labFailedMsg{errors.New(evil)})
 	frameOf(t, a, p, "first screen")
 }
+
+// The frame check passes the wizard's own screens unchanged: the parameter form (text
+// fields with their cursor, a choice), the step screen with its Markdown text and a text
+// field open, the evidence page. Whatever it escapes there would be a stray "\x1b" on
+// the operator's screen.
+func TestScreenSafeLeavesTheWizardsOwnScreensAlone(t *testing.T) {
+	own := func(where, frame string) {
+		t.Helper()
+		if strings.Contains(frame, `\x1b`) || strings.Contains(frame, `\u00`) || len(rawControls(frame)) > 0 {
+			t.Errorf("%s: the frame check changed the wizard's own screen:\n%s", where, frame)
+		}
+	}
+	h, _ := oneHostSetup(t, presetRunbook, nil)
+	h.key("n", "down", "enter")
+	own("the parameter form", h.r.View().Content)
+	h.key("tab")
+	own("the parameter form, second field", h.r.View().Content)
+	h.key("ctrl+s")
+	own("the run file's name", h.r.View().Content)
+
+	r, _ := benchRunPage(t, 100)
+	own("the step screen", r.View().Content)
+	r.Update(keyMsg("c"))
+	own("the step screen, the command field", r.View().Content)
+	r.Update(keyMsg("esc"))
+	_, cmd := r.Update(keyMsg("e"))
+	r.Update(cmd())
+	own("the evidence page", r.View().Content)
+}
