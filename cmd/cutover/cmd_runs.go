@@ -41,10 +41,7 @@ be resumed, cutover resume --last takes the newest of those).`,
 
 // journalDir is the --journal-dir flag's folder, else the default one.
 func journalDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	return journal.DefaultDir()
+	return journal.FoldersFor(flag, "").Journals
 }
 
 // runEntry is one run as cutover runs lists it.

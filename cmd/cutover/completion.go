@@ -14,7 +14,6 @@ import (
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
-	"github.com/cutover/cutover/steps/journal"
 )
 
 // newCompletionCmd prints a shell's completion script. The scripts call cutover back
@@ -80,10 +79,10 @@ func completeJournals(cmd *cobra.Command, _ []string, _ string) ([]string, cobra
 
 // journalDirOf is the journal folder a command line names, else the default one.
 func journalDirOf(cmd *cobra.Command) string {
-	if f := cmd.Flags().Lookup("journal-dir"); f != nil && f.Value.String() != "" {
-		return f.Value.String()
+	if f := cmd.Flags().Lookup("journal-dir"); f != nil {
+		return journalDir(f.Value.String())
 	}
-	return journal.DefaultDir()
+	return journalDir("")
 }
 
 // journalsIn lists the journals of dir, newest first, each with its runbook and start.
