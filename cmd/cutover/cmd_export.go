@@ -11,7 +11,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cutover/cutover/probe"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/export"
 	"github.com/cutover/cutover/steps/journal"
@@ -101,7 +100,7 @@ func cmdExport(e *env, o *exportOptions, pos []string) error {
 		warnExposure(e, pos[0])
 		return done()
 	}
-	rb, err := runbooks.Get(pos[0])
+	rb, err := e.runbook(pos[0])
 	if err != nil {
 		return badInput{err}
 	}

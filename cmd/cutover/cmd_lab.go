@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +48,7 @@ inventory and a run file per runbook into DIR and serves until interrupted.`,
 
 func cmdLab(ctx context.Context, e *env, o *labOptions) error {
 	faults := o.faults
-	sc, err := runbooks.Scenario(o.scenario, time.Now())
+	sc, err := e.scenario(o.scenario)
 	if err != nil {
 		return badInput{err}
 	}

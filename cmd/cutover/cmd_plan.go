@@ -15,7 +15,6 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/runner"
@@ -46,7 +45,7 @@ type resolved struct {
 
 // resolve loads the runbook, run file and inventory, flags overriding the run file.
 // Every error is bad input (exit 2), naming the place in the run file where it can.
-func (ri runInputs) resolve() (*resolved, error) {
+func (ri runInputs) resolve(e *env) (*resolved, error) {
 	r := &resolved{in: steps.Inputs{Roles: map[string]string{}, Params: map[string]string{}, Preset: ri.preset},
 		given: steps.Inputs{Roles: ri.roles, Params: ri.params, Preset: ri.preset}}
 	runbookID := ri.runbook
@@ -80,7 +79,7 @@ func (ri runInputs) resolve() (*resolved, error) {
 	if runbookID == "" {
 		return nil, bad("which runbook? give its id (cutover runbooks lists them) or --from RUNFILE")
 	}
-	rb, err := runbooks.Get(runbookID)
+	rb, err := e.runbook(runbookID)
 	if err != nil {
 		if r.runf != nil && ri.runbook == "" {
 			return nil, bad("%s: %v", r.runf.Pos("runbook"), err)
@@ -140,7 +139,7 @@ func newPlanCmd(e *env) *cobra.Command {
 // runPlan probes, plans and previews; exit 0 when the run could start, 1 when
 // something already fails, 2 for bad input, 4 for a host that does not answer.
 func runPlan(ctx context.Context, e *env, rf *runFlags, ri runInputs) error {
-	r, err := ri.resolve()
+	r, err := ri.resolve(e)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/sshx"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/journal"
@@ -206,7 +205,7 @@ func cmdRun(ctx context.Context, e *env, fs *pflag.FlagSet, o *runOptions, pos [
 	if runbookID == "" {
 		return bad("which runbook? give its id (cutover runbooks lists them) or --from RUNFILE")
 	}
-	rb, err := runbooks.Get(runbookID)
+	rb, err := e.runbook(runbookID)
 	if err != nil {
 		if runf != nil && len(pos) == 0 {
 			return bad("%s: %v", runf.Pos("runbook"), err)

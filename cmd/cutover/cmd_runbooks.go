@@ -27,7 +27,7 @@ func newRunbooksCmd(e *env) *cobra.Command {
 }
 
 func cmdRunbooks(e *env, asJSON bool) error {
-	all, err := runbooks.All()
+	c, err := e.catalog()
 	if err != nil {
 		return err
 	}
@@ -38,17 +38,31 @@ func cmdRunbooks(e *env, asJSON bool) error {
 			System string `json:"system"`
 			Source string `json:"source"`
 			Steps  int    `json:"steps"`
+			// Origin is "shipped", or the site folder the runbook was found in.
+			Origin  string `json:"origin"`
+			File    string `json:"file,omitempty"`
+			Shadows bool   `json:"shadows,omitempty"`
 		}
 		out := []item{}
-		for _, rb := range all {
-			out = append(out, item{rb.ID, rb.Title, rb.System, rb.Source, len(rb.Steps)})
+		for _, en := range c.Entries {
+			rb := en.Runbook
+			it := item{ID: rb.ID, Title: rb.Title, System: rb.System, Source: rb.Source, Steps: len(rb.Steps), Origin: en.Origin, Shadows: en.Shadows}
+			if en.Origin != runbooks.Shipped {
+				it.File = rb.File
+			}
+			out = append(out, it)
 		}
 		return writeJSON(e.stdout, out)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSYSTEM\tSTEPS\tTITLE")
-	for _, rb := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", rb.ID, rb.System, len(rb.Steps), rb.Title)
+	fmt.Fprintln(tw, "ID\tSYSTEM\tSTEPS\tORIGIN\tTITLE")
+	for _, en := range c.Entries {
+		rb := en.Runbook
+		origin := en.Origin
+		if en.Shadows {
+			origin += " (shadows shipped)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", rb.ID, rb.System, len(rb.Steps), origin, rb.Title)
 	}
 	return tw.Flush()
 }
@@ -89,6 +103,14 @@ type lintReport struct {
 
 func cmdLint(e *env, files []string, builtin, asJSON bool) error {
 	n, warnings, err := runbooks.Lint(files, builtin)
+	if len(files) == 0 {
+		// Every runbook on the search path: the shipped ones and the site's.
+		c, cerr := runbooks.Load(runbooks.LoadOptions{SearchPathOptions: runbooks.SearchPathOptions{Dirs: e.site.dirs}, AllowShadow: e.site.allowShadow})
+		n, warnings, err = len(c.Entries), nil, cerr
+		for _, en := range c.Entries {
+			warnings = append(warnings, en.Runbook.Warnings...)
+		}
+	}
 	if asJSON {
 		rep := lintReport{Runbooks: n, Warnings: len(warnings), Problems: []lintProblem{}}
 		for _, w := range warnings {

@@ -63,10 +63,11 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 	if !tui.Usable() {
 		return bad("the full-screen wizard needs a terminal; without one, use --headless (cutover run --help)")
 	}
-	catalog, err := runbooks.All()
+	cat, err := e.catalog()
 	if err != nil {
 		return err
 	}
+	catalog := cat.Runbooks()
 	if o.resume != "" {
 		// A run of a runbook kept in a file of the site's: the wizard knows it only if
 		// it is in the catalogue.

@@ -54,6 +54,8 @@ type env struct {
 	// paramEnv are the CUTOVER_PARAM_* variables, taken out of the environment at start
 	// (secrets.go).
 	paramEnv map[string]string
+	// site is --runbooks and --allow-shadow, and the catalogue they give (site.go).
+	site siteOptions
 	// started is set once the command line parsed and a command's own code runs: an
 	// error before that is the command line's (exit 2).
 	started bool
@@ -148,8 +150,13 @@ Without a command it opens the full-screen wizard.`
 		if cmd.Annotations[ownSignals] == "" {
 			e.signals()
 		}
+		// The site's component declarations reach every probe of the command (a
+		// resume's, the wizard's); a broken site folder is reported by the commands
+		// that read runbooks.
+		_, _ = e.catalog()
 		return nil
 	}
+	addSiteFlags(root, e)
 	for _, c := range commands {
 		root.AddCommand(c(e))
 	}

@@ -72,7 +72,10 @@ func distance(a, b string) int {
 // list belongs, a list where a mapping belongs, text where either does. The message
 // names the key and, where the type says, what the value should hold.
 func CheckShape(key string, n ast.Node, t reflect.Type) *Error {
-	if n == nil || n.Type() == ast.NullType {
+	if a, ok := n.(*ast.AnchorNode); ok {
+		n = a.Value // &name marks the value; its shape is the value's
+	}
+	if n == nil || n.Type() == ast.NullType || n.Type() == ast.AliasType {
 		return nil
 	}
 	for t.Kind() == reflect.Pointer {
