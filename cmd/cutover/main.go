@@ -36,6 +36,7 @@ var commands = []func(*env) *cobra.Command{
 	newExportCmd,
 	newVerifyCmd,
 	newRunsCmd,
+	newNewCmd,
 	newVersionCmd,
 	newCompletionCmd,
 	newEnvironmentTopic,
