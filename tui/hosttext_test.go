@@ -26,9 +26,6 @@ import (
 // carriage return that would overwrite the line with a forged one.
 const evil = "\x1b[2J\x1b]8;;https://evil.example/\x07ln\x1b]8;;\x07\x1b]52;c;ZXZpbA==\x07\u0085\u009b31m\u202e\rOK"
 
-// evilShown is how evil starts once made visible.
-const evilShown = `\x1b[2J\x1b]8;;https://evil.example/\a`
-
 var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
 
 // rawControls lists what in s is neither text nor the wizard's styling (SGR): control
