@@ -2,49 +2,47 @@ package probe
 
 import (
 	"encoding/json"
-	"sort"
 	"time"
 )
 
 // Facts is what a probe learned about one host. Conditions and role requirements in
-// runbooks read these fields under the names in the expr tags.
+// runbooks see them through steps.RoleEnv (roles.NAME.hostname), with the inventory's
+// view of the host.
 type Facts struct {
-	Name      string `expr:"name"`
-	Address   string `expr:"address"`
-	Reachable bool   `expr:"reachable"`
-	Error     string `expr:"error"`
-	Hostname  string `expr:"hostname"`
+	Name      string
+	Address   string
+	Reachable bool
+	Error     string
+	Hostname  string
 	// OS is the kernel family in lower case: "linux", "windows", "darwin", "sunos".
-	OS string `expr:"os"`
+	OS string
 	// OSName is the distribution's own name ("Debian GNU/Linux 12 (bookworm)").
-	OSName string `expr:"os_name"`
+	OSName string
 	// MachineID identifies the machine itself (/etc/machine-id, or the Windows
 	// MachineGuid), so two inventory names for one machine can be told apart.
-	MachineID string `expr:"machine_id"`
+	MachineID string
 	// TimeZone is the zone abbreviation and UTC offset, "CET+0100".
-	TimeZone string `expr:"timezone"`
+	TimeZone string
 	// Addresses are the host's own IP addresses, as it reports them.
-	Addresses []string `expr:"addresses"`
+	Addresses []string
 	// HostKey is the key the host proved itself with, "TYPE SHA256:...".
-	HostKey string `expr:"host_key"`
+	HostKey string
 	// ClockOffset is how far the host's clock is ahead of the operator's (negative: behind).
-	ClockOffset time.Duration `expr:"-"`
-	// ClockOffsetMS is ClockOffset in milliseconds, for expressions.
-	ClockOffsetMS int64 `expr:"clock_offset_ms"`
+	ClockOffset time.Duration
 	// ClockUncertainty bounds the error of ClockOffset (half the round trip).
-	ClockUncertainty time.Duration `expr:"-"`
+	ClockUncertainty time.Duration
 	// Components are the installed components found in the install folder ("lui", "hub").
-	Components []string `expr:"components"`
+	Components []string
 	// Settings maps a component to the keys of its INI file.
-	Settings map[string]map[string]string `expr:"settings"`
+	Settings map[string]map[string]string
 	// Services maps a service name to "running", "stopped" or "unknown".
-	Services map[string]string `expr:"services"`
+	Services map[string]string
 	// Warnings are things an operator should look at, found by comparing hosts.
-	Warnings []string `expr:"warnings"`
+	Warnings []string
 	// Timing is how long dial, authentication and the probe command took.
-	Timing Timing `expr:"-"`
+	Timing Timing
 	// ProbedAt is when the probe finished, on the operator's clock.
-	ProbedAt time.Time `expr:"-"`
+	ProbedAt time.Time
 
 	remoteTime time.Time // the host's clock reading, before it becomes ClockOffset
 }
@@ -123,11 +121,5 @@ func (f *Facts) UnmarshalJSON(b []byte) error {
 		Timing:   Timing{Dial: fromMS(j.Timing.Dial), Auth: fromMS(j.Timing.Auth), Exec: fromMS(j.Timing.Exec)},
 		ProbedAt: j.ProbedAt,
 	}
-	f.ClockOffsetMS = f.ClockOffset.Milliseconds()
 	return nil
-}
-
-// SortFacts orders facts by host name, for stable output.
-func SortFacts(fs []*Facts) {
-	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
 }

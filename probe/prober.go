@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -121,7 +122,6 @@ func (p *Prober) Probe(ctx context.Context, h *Host) *Facts {
 		mid := t0.Add(w.seen.Sub(t0) / 2)
 		f.ClockOffset = f.remoteTime.Sub(mid)
 		f.ClockUncertainty = w.seen.Sub(t0) / 2
-		f.ClockOffsetMS = f.ClockOffset.Milliseconds()
 	}
 	f.Reachable = true
 	return f
@@ -203,7 +203,7 @@ func Script(h *Host, comps []Component, nonce string) string {
 			}
 		}
 	}
-	for _, name := range sortedKeys(h.Services) {
+	for _, name := range slices.Sorted(maps.Keys(h.Services)) {
 		if st := h.Services[name].Status; st != "" {
 			fmt.Fprintf(&b, "(%s) >/dev/null 2>&1 </dev/null; printf '%%s service %s %%s\\n' \"$M\" \"$?\"\n", st, name)
 		}
@@ -240,7 +240,7 @@ func powerShellScript(h *Host, comps []Component, nonce string) string {
 			}
 		}
 	}
-	for _, name := range sortedKeys(h.Services) {
+	for _, name := range slices.Sorted(maps.Keys(h.Services)) {
 		if st := h.Services[name].Status; st != "" {
 			fmt.Fprintf(&b, "$global:LASTEXITCODE=0; try { & { %s } *> $null } catch { $global:LASTEXITCODE=1 }; Write-Output \"$M service %s $LASTEXITCODE\"\n", st, name)
 		}
@@ -363,15 +363,6 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // ShellQuote quotes s as one word for a POSIX shell: as it is when it holds only

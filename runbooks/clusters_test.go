@@ -2,7 +2,6 @@ package runbooks_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 func clusterPlan(t *testing.T, scenario, id string) *steps.Plan {
 	t.Helper()
 	l, inv, facts := runbooks.ProbedLab(t, scenario)
-	rf, err := steps.LoadRunFile(filepath.Join(l.Dir(), "runs", strings.ReplaceAll(id, "/", "-")+".yaml"))
+	rf, err := steps.LoadRunFile(l.RunFile(id))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 )
@@ -87,6 +88,7 @@ func TestGet(t *testing.T) {
 // TestScenarioRunFiles: every lab scenario sets up, and each of its run files names a
 // runbook that exists, parses, fits the runbook and plans against the lab's inventory.
 func TestScenarioRunFiles(t *testing.T) {
+	labtest.SkipShort(t)
 	names := runbooks.ScenarioNames()
 	if len(names) == 0 {
 		t.Fatal("no lab scenarios")
@@ -118,7 +120,7 @@ func TestScenarioRunFiles(t *testing.T) {
 					t.Errorf("run file for %s: %v", r.Runbook, err)
 					continue
 				}
-				p := filepath.Join(l.Dir(), "runs", strings.ReplaceAll(r.Runbook, "/", "-")+".yaml")
+				p := l.RunFile(r.Runbook)
 				rf, err := steps.LoadRunFile(p)
 				if err != nil {
 					t.Errorf("%s: %v", p, err)

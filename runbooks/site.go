@@ -200,7 +200,7 @@ func Load(o LoadOptions) (*Catalog, error) {
 			if !o.AllowShadow {
 				errs = append(errs, yamlpos.Errorf(yamlpos.Pos{File: f.rb.File, Line: idLine(f.rb), Col: 1},
 					"runbook id %s is a shipped runbook's: give the site's runbook another id (say site/%s), or pass --allow-shadow to use it instead",
-					id, strings.ReplaceAll(id, "/", "-")))
+					id, probe.Slug(id)))
 				continue
 			}
 			e.Shadows, e.Shadowed = true, s.Runbook.File

@@ -84,7 +84,7 @@ func (a *WriteAction) plan(x *stepExec) (ActionRecord, error) {
 		return rec, err
 	}
 	lines := splitLogLines([]byte(content))
-	rec.Summary = fmt.Sprintf("write %s on %s (%s; an existing file is kept beside it)", file, h.Name, plural(len(lines), "line", "lines"))
+	rec.Summary = fmt.Sprintf("write %s on %s (%s; an existing file is kept beside it)", file, h.Name, Plural(len(lines), "line", "lines"))
 	for i, l := range lines {
 		if i == maxPlanLines {
 			rec.Changes = append(rec.Changes, fmt.Sprintf("... %d more lines", len(lines)-i))

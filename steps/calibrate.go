@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +84,7 @@ func (n *NewestFileCheck) calibrate(ctx context.Context, x *stepExec) (CheckResu
 	role := n.Calibrate.role(n.Role)
 	h := x.host(role)
 	var hist history
-	if f := x.facts[h.Name]; f != nil && !f.Reachable && x.rb.Role(role) != nil && x.rb.Role(role).MayBeDown {
+	if x.rb.Fit(role, h, Binding{Roles: x.bindings, Facts: x.facts}).Down {
 		return CheckResult{Status: Skipped, Hosts: []string{h.Name}, Summary: fmt.Sprintf(
 			"not checked: %s did not answer when the run started (it may be down), so its earlier logs cannot be read; the gate still reads the log it writes", h.Name)}, hist
 	}
@@ -99,20 +101,20 @@ func (n *NewestFileCheck) calibrate(ctx context.Context, x *stepExec) (CheckResu
 	if len(files) == 0 {
 		r.Status = Fail
 		r.Summary = fmt.Sprintf("no earlier file matching %s in %s on %s: the gate's file name was never seen there", pat, dir, h.Name)
-		r.Evidence = []string{fmt.Sprintf("%s:%s holds %s", h.Name, dir, plural(len(all), "file", "files"))}
+		r.Evidence = []string{fmt.Sprintf("%s:%s holds %s", h.Name, dir, Plural(len(all), "file", "files"))}
 		for i, f := range all {
 			if i == 10 {
 				r.Evidence = append(r.Evidence, fmt.Sprintf("... %d more", len(all)-i))
 				break
 			}
-			r.Evidence = append(r.Evidence, fmt.Sprintf("%s (modified %s)", f.Name(), stamp(f.ModTime())))
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s (modified %s)", f.Name(), Stamp(f.ModTime())))
 		}
 		return r, hist
 	}
 	if len(n.Contains) == 0 && len(n.NotContains) == 0 {
 		hist = history{Seen: len(files), Read: len(files), Newest: h.Name + ":" + path.Join(dir, files[0].Name()), NewestTime: files[0].ModTime()}
 		r.Status = Pass
-		r.Summary = fmt.Sprintf("%s matching %s in %s on %s (newest %s, %s)", plural(len(files), "earlier file", "earlier files"), pat, dir, h.Name, files[0].Name(), stamp(files[0].ModTime()))
+		r.Summary = fmt.Sprintf("%s matching %s in %s on %s (newest %s, %s)", Plural(len(files), "earlier file", "earlier files"), pat, dir, h.Name, files[0].Name(), Stamp(files[0].ModTime()))
 		return r, hist
 	}
 	j, err := n.judge(x)
@@ -178,7 +180,7 @@ func (n *NewestFileCheck) calibrate(ctx context.Context, x *stepExec) (CheckResu
 		hist.Newest, hist.NewestTime = h.Name+":"+path.Join(dir, best.f.Name()), best.f.ModTime()
 		r.Status = Pass
 		r.Summary = fmt.Sprintf("%s seen in %d of %s on %s (newest %s, %s)", wording, len(passing),
-			plural(hist.Read, "earlier log", "earlier logs"), h.Name, best.f.Name(), stamp(best.f.ModTime()))
+			Plural(hist.Read, "earlier log", "earlier logs"), h.Name, best.f.Name(), Stamp(best.f.ModTime()))
 		for _, i := range best.v.found {
 			r.Evidence = append(r.Evidence, quote(best, i))
 		}
@@ -187,15 +189,15 @@ func (n *NewestFileCheck) calibrate(ctx context.Context, x *stepExec) (CheckResu
 		// gate would fail a start or a backup like every one this host has had.
 		r.Status = Fail
 		r.Summary = fmt.Sprintf("%s seen in %s on %s, but each of them also has a line the gate refuses (%s): the gate would fail a log like them",
-			wording, plural(len(wanted), "earlier log", "earlier logs"), h.Name, strings.Join(slashed(j.unwantedSrc), ", "))
+			wording, Plural(len(wanted), "earlier log", "earlier logs"), h.Name, strings.Join(slashed(j.unwantedSrc), ", "))
 		for _, i := range wanted[0].v.bad[:min(len(wanted[0].v.bad), 5)] {
 			r.Evidence = append(r.Evidence, quote(wanted[0], i))
 		}
 	default:
 		r.Status = Fail
 		r.Summary = fmt.Sprintf("%s never seen on %s: none of the %s matching %s in %s has it",
-			wording, h.Name, plural(hist.Read, "newest file", "newest files"), pat, dir)
-		r.Evidence = append(r.Evidence, fmt.Sprintf("the last lines of %s (modified %s):", newest.f.Name(), stamp(newest.f.ModTime())))
+			wording, h.Name, Plural(hist.Read, "newest file", "newest files"), pat, dir)
+		r.Evidence = append(r.Evidence, fmt.Sprintf("the last lines of %s (modified %s):", newest.f.Name(), Stamp(newest.f.ModTime())))
 		for i := max(len(newest.lines)-6, 0); i < len(newest.lines); i++ {
 			r.Evidence = append(r.Evidence, quote(*newest, i))
 		}
@@ -234,9 +236,9 @@ func (k *INICheck) calibrate(ctx context.Context, x *stepExec) (CheckResult, his
 		r.Evidence = []string{fmt.Sprintf("%s:%s: %s=%s", h.Name, p, k.keyName(), x.redact(v))}
 		return r, hist
 	}
-	keys := sortedKeys(f.Keys(k.Section))
+	keys := slices.Sorted(maps.Keys(f.Keys(k.Section)))
 	r.Status = Fail
-	r.Summary = fmt.Sprintf("%s was never seen in %s on %s: the file has %s", k.keyName(), p, h.Name, plural(len(keys), "other key", "other keys"))
+	r.Summary = fmt.Sprintf("%s was never seen in %s on %s: the file has %s", k.keyName(), p, h.Name, Plural(len(keys), "other key", "other keys"))
 	for i, key := range keys {
 		if i == 20 {
 			r.Evidence = append(r.Evidence, "... "+strconv.Itoa(len(keys)-i)+" more keys")

@@ -129,10 +129,10 @@ func (k *FileAgeCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	age = max(age, 0)
 	if ahead {
 		r.Evidence = []string{fmt.Sprintf("%s:%s: modified %s, %s in the future by the host clock (now %s)",
-			h.Name, p, stamp(fi.ModTime()), fi.ModTime().Sub(now).Round(time.Second), stamp(now))}
+			h.Name, p, Stamp(fi.ModTime()), fi.ModTime().Sub(now).Round(time.Second), Stamp(now))}
 	} else {
 		r.Evidence = []string{fmt.Sprintf("%s:%s: modified %s, %s ago (at most %s allowed; host clock)",
-			h.Name, p, stamp(fi.ModTime()), age.Round(time.Second), maxAge)}
+			h.Name, p, Stamp(fi.ModTime()), age.Round(time.Second), maxAge)}
 	}
 	data, start, err := readRange(ctx, t, p, 0, fi.Size(), stampTail)
 	if err != nil {

@@ -3,7 +3,9 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -389,8 +391,8 @@ func (k *FactsCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 
 func factsLine(host string, f *probe.Facts) string {
 	var settings []string
-	for _, c := range sortedKeys(f.Settings) {
-		for _, key := range sortedKeys(f.Settings[c]) {
+	for _, c := range slices.Sorted(maps.Keys(f.Settings)) {
+		for _, key := range slices.Sorted(maps.Keys(f.Settings[c])) {
 			settings = append(settings, c+"."+key+"="+f.Settings[c][key])
 		}
 	}

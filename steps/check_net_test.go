@@ -14,6 +14,7 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/probe/sshx"
 )
 
@@ -29,6 +30,7 @@ type netLab struct {
 
 func startNetLab(t *testing.T) *netLab {
 	t.Helper()
+	labtest.SkipShort(t)
 	web := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/missing" {
 			http.NotFound(w, r)

@@ -145,40 +145,62 @@ func (n *NewestFileCheck) mark(ctx context.Context, x *stepExec, into map[string
 }
 
 func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
+	rd, err := n.fetch(ctx, x)
+	if err != nil {
+		return errResult(err, rd.host)
+	}
+	j, err := n.judge(x)
+	if err != nil {
+		return errResult(err, rd.host)
+	}
+	return rd.verdict(j, x.redact)
+}
+
+// newestRead is what a look at the newest matching file fetched from its host: enough
+// to judge it (verdict) without the host.
+type newestRead struct {
+	host, dir, pattern string
+	// noFolder says the folder does not exist; file is nil when no file matches.
+	noFolder bool
+	file     fs.FileInfo
+	// threshold is the oldest modification time that passes (zero: any).
+	threshold time.Time
+	// data are the bytes read, from offset start; none when the file is too old.
+	data  []byte
+	start int64
+}
+
+// fetch lists the folder, picks the newest matching file and, when it is recent
+// enough, reads what matters of it: what was appended since the step started, or the
+// last Window bytes.
+func (n *NewestFileCheck) fetch(ctx context.Context, x *stepExec) (newestRead, error) {
 	h := x.host(n.Role.Name)
+	rd := newestRead{host: h.Name}
 	dir, files, err := n.candidates(ctx, x)
+	rd.dir = dir
 	if err != nil {
 		if isNotExist(err) {
-			return CheckResult{Status: Fail, Hosts: []string{h.Name},
-				Summary:  fmt.Sprintf("folder %s does not exist on %s", dir, h.Name),
-				Evidence: []string{fmt.Sprintf("%s:%s: no such folder", h.Name, dir)}}
+			rd.noFolder = true
+			return rd, nil
 		}
-		return errResult(err, h.Name)
+		return rd, err
 	}
-	_, pat := path.Split(x.mustRender(n.Path))
-	r := CheckResult{Hosts: []string{h.Name}}
-	var threshold time.Time
+	_, rd.pattern = path.Split(x.mustRender(n.Path))
 	switch {
 	case n.NewerThan == "step_start":
-		threshold = x.hostClock(h, x.start).Add(-x.clockSlack(h))
+		rd.threshold = x.hostClock(h, x.start).Add(-x.clockSlack(h))
 	case n.age > 0:
-		threshold = x.hostClock(h, x.now()).Add(-n.age)
+		rd.threshold = x.hostClock(h, x.now()).Add(-n.age)
 	}
 	if len(files) == 0 {
-		r.Status = Fail
-		r.Summary = fmt.Sprintf("no file matching %s in %s on %s", pat, dir, h.Name)
-		r.Evidence = []string{fmt.Sprintf("%s:%s/%s: no match", h.Name, dir, pat)}
-		return r
+		return rd, nil
 	}
 	f := files[0]
-	full := path.Join(dir, f.Name())
-	if !threshold.IsZero() && f.ModTime().Before(threshold) {
-		r.Status = Fail
-		r.Summary = fmt.Sprintf("newest %s on %s is from %s, older than %s", f.Name(), h.Name, stamp(f.ModTime()), stamp(threshold))
-		r.Evidence = []string{describeFile(h.Name, full, f), fmt.Sprintf("needed: modified after %s (host clock)", stamp(threshold))}
-		return r
+	rd.file = f
+	if rd.tooOld() {
+		return rd, nil
 	}
-
+	full := path.Join(dir, f.Name())
 	from := int64(0)
 	if m, ok := x.marks[h.Name+":"+full]; ok && n.NewerThan == "step_start" && m.Size <= f.Size() {
 		from = m.Size
@@ -189,29 +211,58 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	}
 	t, _, err := x.conn(ctx, n.Role.Name)
 	if err != nil {
-		return errResult(err, h.Name)
+		return rd, err
 	}
-	data, start, err := readRange(ctx, t, full, from, f.Size(), window)
-	if err != nil {
-		return errResult(fmt.Errorf("reading %s:%s: %w", h.Name, full, err), h.Name)
+	if rd.data, rd.start, err = readRange(ctx, t, full, from, f.Size(), window); err != nil {
+		return rd, fmt.Errorf("reading %s:%s: %w", h.Name, full, err)
 	}
-	header := fmt.Sprintf("%s:%s (modified %s, %d bytes; read bytes %d-%d)", h.Name, full, stamp(f.ModTime()), f.Size(), start, start+int64(len(data)))
+	return rd, nil
+}
+
+// tooOld says the newest file was modified before the threshold.
+func (rd newestRead) tooOld() bool {
+	return !rd.threshold.IsZero() && rd.file.ModTime().Before(rd.threshold)
+}
+
+// verdict judges what fetch read: the folder and a file must exist, the file must be
+// recent enough, and its lines must satisfy j. redact cleans the quoted lines. It reads
+// nothing from a host, so tables of reads test it.
+func (rd newestRead) verdict(j *logJudge, redact func(string) string) CheckResult {
+	h := rd.host
+	r := CheckResult{Hosts: []string{h}}
+	if rd.noFolder {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("folder %s does not exist on %s", rd.dir, h)
+		r.Evidence = []string{fmt.Sprintf("%s:%s: no such folder", h, rd.dir)}
+		return r
+	}
+	if rd.file == nil {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("no file matching %s in %s on %s", rd.pattern, rd.dir, h)
+		r.Evidence = []string{fmt.Sprintf("%s:%s/%s: no match", h, rd.dir, rd.pattern)}
+		return r
+	}
+	f := rd.file
+	full := path.Join(rd.dir, f.Name())
+	if rd.tooOld() {
+		r.Status = Fail
+		r.Summary = fmt.Sprintf("newest %s on %s is from %s, older than %s", f.Name(), h, Stamp(f.ModTime()), Stamp(rd.threshold))
+		r.Evidence = []string{describeFile(h, full, f), fmt.Sprintf("needed: modified after %s (host clock)", Stamp(rd.threshold))}
+		return r
+	}
+	header := fmt.Sprintf("%s:%s (modified %s, %d bytes; read bytes %d-%d)", h, full, Stamp(f.ModTime()), f.Size(), rd.start, rd.start+int64(len(rd.data)))
 	r.Evidence = append(r.Evidence, header)
-	j, err := n.judge(x)
-	if err != nil {
-		return errResult(err, h.Name)
-	}
-	lines := splitLogLines(data)
+	lines := splitLogLines(rd.data)
 	v := j.judge(lines)
 	label := func(i int) string {
-		if start == 0 {
+		if rd.start == 0 {
 			return "line " + strconv.Itoa(i+1)
 		}
 		return "new line " + strconv.Itoa(i+1)
 	}
 	for _, i := range v.found {
 		if i >= 0 {
-			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), x.redact(lines[i])))
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), redact(lines[i])))
 		}
 	}
 	// Each unwanted line is quoted once, in file order, however many patterns it matches.
@@ -224,25 +275,26 @@ func (n *NewestFileCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 				r.Evidence = append(r.Evidence, fmt.Sprintf("... %d more unwanted lines", len(v.bad)-maxBad))
 				break
 			}
-			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), x.redact(lines[i])))
+			r.Evidence = append(r.Evidence, fmt.Sprintf("%s: %s", label(i), redact(lines[i])))
 		}
 	}
 	if len(v.problems) > 0 {
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("%s on %s: %s", f.Name(), h.Name, strings.Join(v.problems, "; "))
+		r.Summary = fmt.Sprintf("%s on %s: %s", f.Name(), h, strings.Join(v.problems, "; "))
 		return r
 	}
 	r.Status = Pass
-	r.Summary = fmt.Sprintf("%s on %s (%s)", f.Name(), h.Name, stamp(f.ModTime()))
-	if len(n.Contains) > 0 {
+	r.Summary = fmt.Sprintf("%s on %s (%s)", f.Name(), h, Stamp(f.ModTime()))
+	if len(j.want) > 0 {
 		r.Summary += " has the expected lines"
 	}
-	if len(n.NotContains) > 0 {
+	if len(j.unwanted) > 0 {
 		r.Summary += " and no unwanted ones"
 	}
 	return r
 }
 
+// logVerdict is what a logJudge found.
 // logJudge decides about a log's lines: each wanted pattern must match a line, and no
 // unwanted pattern may match any. It only looks at lines, so the gate and the
 // preflight's look at earlier logs judge a log the same way.
@@ -305,7 +357,7 @@ func (j *logJudge) judge(lines []string) logVerdict {
 			}
 		}
 		if count > 0 {
-			v.problems = append(v.problems, fmt.Sprintf("%s /%s/", plural(count, "line matches", "lines match"), j.unwantedSrc[k]))
+			v.problems = append(v.problems, fmt.Sprintf("%s /%s/", Plural(count, "line matches", "lines match"), j.unwantedSrc[k]))
 		}
 	}
 	for i := range badLines {
@@ -354,8 +406,6 @@ func splitLogLines(data []byte) []string {
 	}
 	return strings.Split(s, "\n")
 }
-
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 
 // ByteSize is an amount of bytes written as 65536, "64KiB" or "1MiB".
 type ByteSize int64

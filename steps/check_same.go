@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -293,7 +294,7 @@ func (k *SameCheck) evalLabels(readings []sameReading, r CheckResult) CheckResul
 		}
 		problems = append(problems, fmt.Sprintf("%ss differ beyond the first label: %s", k.What, strings.Join(parts, "; ")))
 	}
-	for _, name := range sortedKeys(byName) {
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		if hs := byName[name]; len(hs) > 1 {
 			last := len(hs) - 1
 			problems = append(problems, fmt.Sprintf("%s and %s report the same %s %s", strings.Join(hs[:last], ", "), hs[last], k.What, name))

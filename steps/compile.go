@@ -2,9 +2,9 @@ package steps
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/cutover/cutover/probe/yamlpos"
@@ -128,9 +128,32 @@ var (
 	runbookIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9-]*$`)
 )
 
+// compile checks a parsed runbook and compiles its expressions and templates against
+// its typed environment, in passes: the runbook's own fields, its roles and parameters
+// (which make the schema), the roles' requirements, the parameters' defaults and
+// patterns, the presets, and the steps. Every problem is collected, each where it is
+// written.
 func (rb *Runbook) compile() error {
 	c := &compiler{rb: rb}
 	top := yamlpos.Pos{Line: 1, Col: 1}
+	c.header(top)
+	roleIDs, params := c.declarations()
+	c.s = newSchema(params, roleIDs)
+	rb.schema = c.s
+	c.requirements()
+	c.paramValues(params)
+	c.presets(params)
+	c.steps()
+	c.where = ""
+	if rb.Summary != nil {
+		c.tmpl(rb.Summary, "summary", top, false)
+	}
+	return c.errs.Err()
+}
+
+// header checks the runbook's own fields.
+func (c *compiler) header(top yamlpos.Pos) {
+	rb := c.rb
 	if !runbookIDRe.MatchString(rb.ID) {
 		c.errorf(top, "id %q must look like system/name in lower case (maestro/move-hub)", rb.ID)
 	}
@@ -146,9 +169,13 @@ func (rb *Runbook) compile() error {
 	if len(rb.Steps) == 0 {
 		c.errorf(top, "a runbook needs at least one step")
 	}
+}
 
+// declarations checks the roles' and parameters' ids and kinds and returns the valid
+// ones, which make the runbook's schema.
+func (c *compiler) declarations() (roleIDs []string, params []*Param) {
+	rb := c.rb
 	seenRole := map[string]yamlpos.Pos{}
-	var roleIDs []string
 	for _, r := range rb.Roles {
 		if !idRe.MatchString(r.ID) {
 			c.errorf(r.Pos, "role id %q: use lower-case letters, digits, '-' and '_'", r.ID)
@@ -161,7 +188,6 @@ func (rb *Runbook) compile() error {
 		roleIDs = append(roleIDs, r.ID)
 	}
 	seenParam := map[string]yamlpos.Pos{}
-	var params []*Param
 	for _, p := range rb.Params {
 		if !idRe.MatchString(p.ID) {
 			c.errorf(p.Pos, "parameter id %q: use lower-case letters, digits, '-' and '_'", p.ID)
@@ -188,10 +214,12 @@ func (rb *Runbook) compile() error {
 		}
 		params = append(params, p)
 	}
-	c.s = newSchema(params, roleIDs)
-	rb.schema = c.s
+	return roleIDs, params
+}
 
-	for _, r := range rb.Roles {
+// requirements compiles the roles' requirements.
+func (c *compiler) requirements() {
+	for _, r := range c.rb.Roles {
 		for _, req := range r.Requires {
 			c.where = "role " + r.ID
 			if req.That == nil {
@@ -204,7 +232,10 @@ func (rb *Runbook) compile() error {
 			c.cond(req.That, true)
 		}
 	}
-	c.where = ""
+}
+
+// paramValues checks the parameters' defaults, reject entries and patterns.
+func (c *compiler) paramValues(params []*Param) {
 	for _, p := range params {
 		c.where = "parameter " + p.ID
 		c.tmpl(p.Default, "default", p.Pos, false)
@@ -226,6 +257,11 @@ func (rb *Runbook) compile() error {
 			c.errorf(p.Pattern.Pos, "a parameter's pattern cannot hold {{ }}: it is checked before any value is known")
 		}
 	}
+}
+
+// presets checks that every preset sets declared parameters to valid values.
+func (c *compiler) presets(params []*Param) {
+	rb := c.rb
 	c.where = ""
 	seenPreset := map[string]bool{}
 	for _, pr := range rb.Presets {
@@ -233,7 +269,7 @@ func (rb *Runbook) compile() error {
 			c.errorf(pr.Pos, "duplicate preset %q", pr.ID)
 		}
 		seenPreset[pr.ID] = true
-		for _, k := range sortedKeys(pr.Params) {
+		for _, k := range slices.Sorted(maps.Keys(pr.Params)) {
 			p := rb.Param(k)
 			if p == nil {
 				c.errorf(pr.paramPos(k, false), "preset %s sets undefined parameter %q (declared: %s)", pr.ID, k, listOr(paramIDs(params)))
@@ -244,9 +280,13 @@ func (rb *Runbook) compile() error {
 			}
 		}
 	}
+}
 
+// steps checks each step: its id, its kind (manual, action, checks only), its text and
+// condition, its checks and its action.
+func (c *compiler) steps() {
 	seenStep := map[string]yamlpos.Pos{}
-	for _, s := range rb.Steps {
+	for _, s := range c.rb.Steps {
 		c.where = "step " + s.ID
 		if !idRe.MatchString(s.ID) {
 			c.errorf(s.Pos, "step id %q: use lower-case letters, digits, '-' and '_'", s.ID)
@@ -288,11 +328,6 @@ func (rb *Runbook) compile() error {
 			s.Action.Spec.compile(c, s.Action)
 		}
 	}
-	c.where = ""
-	if rb.Summary != nil {
-		c.tmpl(rb.Summary, "summary", top, false)
-	}
-	return c.errs.Err()
 }
 
 func (c *compiler) check(ch *Check, where string) {
@@ -316,13 +351,4 @@ func joinTypes() string {
 		s[i] = string(t)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -148,10 +148,10 @@ func (a *CopyAction) plan(x *stepExec) (ActionRecord, error) {
 			return rec, err
 		}
 	}
-	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name)
+	rec.Summary = fmt.Sprintf("%s %s: %s from %s (verified by size and SHA-256)", verb, to.Name, Plural(len(a.Paths), "path", "paths"), from.Name)
 	if a.Preseed {
 		rec.Summary = fmt.Sprintf("%s %s: %s from %s, from the staging copy step %s pre-seeded: only what changed since is sent%s, then every file is verified by SHA-256 on both hosts",
-			verb, to.Name, plural(len(a.Paths), "path", "paths"), from.Name, preseededBy(x.rb, x.step.ID), a.directNote(from, to))
+			verb, to.Name, Plural(len(a.Paths), "path", "paths"), from.Name, preseededBy(x.rb, x.step.ID), a.directNote(from, to))
 	}
 	return rec, nil
 }
@@ -296,7 +296,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		}
 		rec.Files += files
 		rec.Bytes += j.total
-		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, j.where(), plural(files, "file", "files"), j.total))
+		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, j.where(), Plural(files, "file", "files"), j.total))
 	}
 	prog.report(true)
 	return nil

@@ -377,7 +377,7 @@ func sweepDirect(ctx context.Context, x *stepExec, st, dt probe.Transport, from,
 			return said, fmt.Errorf("%s: removing one-copy keys left by an earlier attempt from %s: %w", to.Name, file, err)
 		}
 		if removed > 0 {
-			said = append(said, fmt.Sprintf("removed %s left by an earlier attempt from %s:%s", plural(removed, "one-copy key", "one-copy keys"), to.Name, file))
+			said = append(said, fmt.Sprintf("removed %s left by an earlier attempt from %s:%s", Plural(removed, "one-copy key", "one-copy keys"), to.Name, file))
 		}
 	}
 	prefix := ".cutover-direct-" + run + "-"

@@ -92,7 +92,7 @@ func (a *PreseedAction) plan(x *stepExec) (ActionRecord, error) {
 		}
 	}
 	rec.Summary = fmt.Sprintf("pre-seed %s from %s to staging names on %s while the service runs%s (free space checked first; step %s then sends only what changed)",
-		plural(len(c.Paths), "path", "paths"), from.Name, to.Name, c.directNote(from, to), a.Copy)
+		Plural(len(c.Paths), "path", "paths"), from.Name, to.Name, c.directNote(from, to), a.Copy)
 	return rec, nil
 }
 
@@ -143,7 +143,7 @@ func (a *PreseedAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 			line := fmt.Sprintf("%s:%s -> %s:%s (%d sent, %s; %d already there; %d removed; %s)",
 				from.Name, j.src, to.Name, staging, res.Sent, byteText(res.SentBytes), res.Kept, res.Removed, res.FreeSpace)
 			if len(res.Skipped) > 0 {
-				line += fmt.Sprintf("; %s changed while being copied and are left for the window, such as %s", plural(len(res.Skipped), "file", "files"), res.Skipped[0])
+				line += fmt.Sprintf("; %s changed while being copied and are left for the window, such as %s", Plural(len(res.Skipped), "file", "files"), res.Skipped[0])
 			}
 			rec.Changes = append(rec.Changes, line)
 		}
@@ -202,7 +202,7 @@ func (a *CopyAction) fromStaging(ctx context.Context, sy *syncer, j copyJob, rec
 	rec.Files += res.Verified
 	rec.Bytes += j.total
 	line := fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified by SHA-256 on both hosts",
-		sy.from.Name, j.src, sy.to.Name, j.where(), plural(res.Verified, "file", "files"), j.total)
+		sy.from.Name, j.src, sy.to.Name, j.where(), Plural(res.Verified, "file", "files"), j.total)
 	if a.Preseed {
 		line += fmt.Sprintf("; %d sent, %s; %d unchanged since the pre-seed; %d removed", res.Sent, byteText(res.SentBytes), res.Kept, res.Removed)
 	}

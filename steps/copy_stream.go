@@ -155,7 +155,7 @@ func copyFile(ctx context.Context, st, dt probe.Transport, ec probe.ExclusiveCre
 	}
 	if now.Size() != fi.Size() || !sameModTime(now.ModTime(), fi.ModTime()) {
 		return nil, fmt.Errorf("%s changed while it was copied (listed %d bytes modified %s, now %d bytes modified %s): stop whatever writes it and run the copy again",
-			src, fi.Size(), stamp(fi.ModTime()), now.Size(), stamp(now.ModTime()))
+			src, fi.Size(), Stamp(fi.ModTime()), now.Size(), Stamp(now.ModTime()))
 	}
 	if err := dt.Chtimes(ctx, dst, fi.ModTime(), fi.ModTime()); err != nil {
 		return nil, err

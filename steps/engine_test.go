@@ -496,7 +496,7 @@ func startMaestroLab(t *testing.T, faults ...string) *maestroLab {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rf, err := steps.LoadRunFile(filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml"))
+	rf, err := steps.LoadRunFile(l.RunFile("maestro/move-hub"))
 	if err != nil {
 		t.Fatal(err)
 	}

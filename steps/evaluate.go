@@ -66,7 +66,7 @@ func (x *stepExec) evaluate(ctx context.Context, ev evaluation) *CheckResult {
 		}
 		left := ch.Wait.Timeout.D - waited
 		if left <= 0 {
-			r.Summary = fmt.Sprintf("%s (still failing after %s, %s)", r.Summary, waited.Round(time.Second), plural(attempt, "attempt", "attempts"))
+			r.Summary = fmt.Sprintf("%s (still failing after %s, %s)", r.Summary, waited.Round(time.Second), Plural(attempt, "attempt", "attempts"))
 			return finish(r, attempt, waited)
 		}
 		every := ch.Wait.Every.D

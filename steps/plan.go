@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -76,7 +77,7 @@ type HostLookup func(name string) *probe.Host
 func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.Facts) (*Plan, error) {
 	p := &Plan{Runbook: rb, Roles: map[string]*probe.Host{}, Params: map[string]any{}, Facts: map[string]*probe.Facts{}}
 	var bad []string
-	for _, r := range sortedKeys(in.Roles) {
+	for _, r := range slices.Sorted(maps.Keys(in.Roles)) {
 		if rb.Role(r) == nil {
 			bad = append(bad, fmt.Sprintf("unknown role %q (%s has: %s)", r, rb.ID, listOr(rb.RoleIDs())))
 		}
@@ -108,7 +109,7 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 			}
 		}
 	}
-	for _, k := range sortedKeys(in.Params) {
+	for _, k := range slices.Sorted(maps.Keys(in.Params)) {
 		v := in.Params[k]
 		if rb.Param(k) == nil {
 			bad = append(bad, fmt.Sprintf("unknown parameter %q (%s has: %s)", k, rb.ID, listOr(paramIDs(rb.Params))))

@@ -65,7 +65,7 @@ func (r *PreflightReport) Headline() string {
 		return "no gate rests on wording the vendor documents leave open"
 	}
 	failed := len(r.Failed())
-	n := plural(len(r.Items), "gate's wording", "gates' wording")
+	n := Plural(len(r.Items), "gate's wording", "gates' wording")
 	if failed == 0 {
 		return n + " checked against the hosts' own history: all seen there"
 	}

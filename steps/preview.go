@@ -275,7 +275,7 @@ func (a *CopyAction) preview(ctx context.Context, x *stepExec) ([]Change, error)
 		case err != nil:
 			return out, fmt.Errorf("target %s:%s: %w", to.Name, dst, err)
 		case isDir:
-			c.Replaces = fmt.Sprintf("a folder of %s, %d bytes", plural(tfiles, "file", "files"), tsize)
+			c.Replaces = fmt.Sprintf("a folder of %s, %d bytes", Plural(tfiles, "file", "files"), tsize)
 		default:
 			c.Replaces = fmt.Sprintf("a file of %d bytes", tsize)
 		}
@@ -283,7 +283,7 @@ func (a *CopyAction) preview(ctx context.Context, x *stepExec) ([]Change, error)
 		if a.Mode == "into" {
 			verb = "copied into, beside"
 		}
-		c.Text = fmt.Sprintf("%s -> %s:%s: %s, %d bytes; %s %s", c.From, to.Name, dst, plural(files, "file", "files"), size, verb, c.Replaces)
+		c.Text = fmt.Sprintf("%s -> %s:%s: %s, %d bytes; %s %s", c.From, to.Name, dst, Plural(files, "file", "files"), size, verb, c.Replaces)
 		out = append(out, c)
 	}
 	return out, nil

@@ -3,8 +3,8 @@ package steps
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/cutover/cutover/probe"
@@ -69,7 +69,7 @@ func PrepareReplay(events []*Event, rb *Runbook, opts ReplayOptions) (*Replay, e
 			rb.ID, short(s.Hash), short(rb.Hash))}}
 	}
 	var bad []string
-	for _, id := range sortedKeys(opts.Secrets) {
+	for _, id := range slices.Sorted(maps.Keys(opts.Secrets)) {
 		switch p := rb.Param(id); {
 		case p == nil:
 			bad = append(bad, fmt.Sprintf("--set %s: %s has no parameter %s", id, rb.ID, id))
@@ -223,16 +223,6 @@ func nowFunc(opts Options) func() time.Time {
 		return opts.Now
 	}
 	return time.Now
-}
-
-// AnswerSteps lists the steps answers are given for, sorted (for messages).
-func AnswerSteps(answers map[string]*Answer) string {
-	ids := make([]string, 0, len(answers))
-	for id := range answers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return strings.Join(ids, ", ")
 }
 
 // checkName is how a check is named in reports: its own name, or what it verifies.

@@ -391,13 +391,17 @@ func (c *Check) UnmarshalYAML(n yast.Node) error {
 			err = c.When.UnmarshalYAML(kv.Value)
 		case "wait":
 			c.Wait = &Wait{}
+			if e := yamlpos.CheckShape("wait", kv.Value, reflect.TypeOf(c.Wait)); e != nil {
+				return e
+			}
 			err = yamlpos.DecodeNode(kv.Value, c.Wait)
 		case "during_run":
 			err = yamlpos.DecodeNode(kv.Value, &c.DuringRun)
 		default:
 			mk, known := checkRegistry[key]
 			if !known {
-				return yamlpos.Errorf(kpos, "unknown check %q (known: %s)", key, strings.Join(checkKinds(), ", "))
+				return yamlpos.Errorf(kpos, "unknown check %q%s (known: %s)", key,
+					yamlpos.DidYouMean(key, append(checkKinds(), "name", "when", "wait")), strings.Join(checkKinds(), ", "))
 			}
 			if c.Kind != "" {
 				return yamlpos.Errorf(kpos, "one check per list item: %s and %s are both here", c.Kind, key)
@@ -426,6 +430,10 @@ type Action struct {
 func (a *Action) UnmarshalYAML(n yast.Node) error {
 	a.Pos = yamlpos.PosOf(n)
 	m, ok := n.(*yast.MappingNode)
+	if ok && len(m.Values) > 1 {
+		return yamlpos.Errorf(yamlpos.PosOf(m.Values[1].Key), "action: one kind per step, and %s and %s are both here: a step does one thing, so split it into two steps",
+			m.Values[0].Key.GetToken().Value, m.Values[1].Key.GetToken().Value)
+	}
 	if !ok || len(m.Values) != 1 {
 		return yamlpos.Errorf(a.Pos, "an action is a mapping with exactly one of %s", strings.Join(actionKinds(), ", "))
 	}
@@ -433,7 +441,7 @@ func (a *Action) UnmarshalYAML(n yast.Node) error {
 	key := kv.Key.GetToken().Value
 	mk, known := actionRegistry[key]
 	if !known {
-		return yamlpos.Errorf(yamlpos.PosOf(kv.Key), "unknown action %q (known: %s)", key, strings.Join(actionKinds(), ", "))
+		return yamlpos.Errorf(yamlpos.PosOf(kv.Key), "unknown action %q%s (known: %s)", key, yamlpos.DidYouMean(key, actionKinds()), strings.Join(actionKinds(), ", "))
 	}
 	a.Kind, a.Spec = key, mk()
 	return yamlpos.DecodeNode(kv.Value, a.Spec)

@@ -135,7 +135,7 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 			name:    "an unknown check kind lists the known ones",
 			src:     "  - id: s1\n    title: S1\n    gates:\n      - file_exist: {role: old, path: hub/hub.ini}\n",
 			at:      "file_exist",
-			wantMsg: `unknown check "file_exist" (known: `, // the list grows with every new kind of check
+			wantMsg: `unknown check "file_exist" (did you mean file_exists?) (known: `, // the list grows with every new kind of check
 		},
 		{
 			name:    "two check kinds in one item",
@@ -158,8 +158,8 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 		{
 			name:    "two action kinds",
 			src:     "  - id: s1\n    title: S1\n    action:\n      run: {role: old, command: ls}\n      service: {roles: old, name: x, do: stop}\n",
-			at:      "run:",
-			wantMsg: "an action is a mapping with exactly one of copy, ini, preseed, run, service",
+			at:      "service:",
+			wantMsg: "action: one kind per step, and run and service are both here",
 		},
 		{
 			name:    "a duplicate step id",

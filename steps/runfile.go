@@ -1,11 +1,15 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 
+	yaml "github.com/goccy/go-yaml"
 	yast "github.com/goccy/go-yaml/ast"
 
 	"github.com/cutover/cutover/probe/yamlpos"
@@ -26,11 +30,11 @@ import (
 //	    run: {role: old, command: "maestro-setup remove hub"}
 type RunFile struct {
 	Runbook   string             `yaml:"runbook"`
-	Inventory string             `yaml:"inventory"`
-	Preset    string             `yaml:"preset"`
+	Inventory string             `yaml:"inventory,omitempty"`
+	Preset    string             `yaml:"preset,omitempty"`
 	Roles     map[string]string  `yaml:"roles"`
 	Params    map[string]any     `yaml:"params"`
-	Answers   map[string]*Answer `yaml:"answers"`
+	Answers   map[string]*Answer `yaml:"answers,omitempty"`
 
 	// File is where it was read from.
 	File string `yaml:"-"`
@@ -166,6 +170,53 @@ func LoadRunFile(path string) (*RunFile, error) {
 	return rf, nil
 }
 
+// NewRunFile writes down a setup: the runbook, the inventory (as an absolute path, so
+// the file works from any folder), the roles, the preset and the parameters. Secret
+// parameters are left out on purpose: a run file is kept and shared, and the run asks
+// for them again.
+func NewRunFile(rb *Runbook, in Inputs, inv string) *RunFile {
+	rf := &RunFile{Runbook: rb.ID, Preset: in.Preset, Roles: map[string]string{}, Params: map[string]any{}}
+	for k, v := range in.Roles {
+		rf.Roles[k] = v
+	}
+	for k, v := range in.Params {
+		if p := rb.Param(k); p != nil && !p.Secret {
+			rf.Params[k] = v
+		}
+	}
+	if abs, err := filepath.Abs(inv); err == nil && inv != "" {
+		rf.Inventory = abs
+	}
+	return rf
+}
+
+// runFileHeader opens every run file Save writes.
+const runFileHeader = "# Run file written by cutover. Secret parameters are not stored.\n"
+
+// Save writes the run file to path, creating its folder: to a temporary name first,
+// renamed into place, so a crash never leaves half a file where a run file was.
+func (rf *RunFile) Save(path string) error {
+	if path == "" {
+		return errors.New("run file: no file name given")
+	}
+	data, err := yaml.Marshal(rf)
+	if err != nil {
+		return fmt.Errorf("run file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("run file: %w", err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append([]byte(runFileHeader), data...), 0o600); err != nil {
+		return fmt.Errorf("run file: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("run file: %w", err)
+	}
+	return nil
+}
+
 // Inputs returns the roles, parameters and preset as plan inputs.
 func (rf *RunFile) Inputs() Inputs {
 	in := Inputs{Roles: map[string]string{}, Params: map[string]string{}, Preset: rf.Preset}
@@ -184,7 +235,7 @@ func (rf *RunFile) Inputs() Inputs {
 // (overridden) are not looked at.
 func (rf *RunFile) CheckInputs(rb *Runbook, lookup HostLookup, overridden Inputs) error {
 	var errs yamlpos.List
-	for _, r := range sortedKeys(rf.Roles) {
+	for _, r := range slices.Sorted(maps.Keys(rf.Roles)) {
 		if _, ok := overridden.Roles[r]; ok {
 			continue
 		}
@@ -196,7 +247,7 @@ func (rf *RunFile) CheckInputs(rb *Runbook, lookup HostLookup, overridden Inputs
 			errs.Add(pos, "role %s: host %q is not in the inventory", r, rf.Roles[r])
 		}
 	}
-	for _, k := range sortedKeys(rf.Params) {
+	for _, k := range slices.Sorted(maps.Keys(rf.Params)) {
 		if _, ok := overridden.Params[k]; ok {
 			continue
 		}

@@ -2,8 +2,8 @@ package steps
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
-	"sort"
 	"strings"
 )
 
@@ -18,26 +18,26 @@ func JSONSchema() ([]byte, error) {
 	for _, kind := range checkKinds() {
 		spec := reflect.TypeOf(checkRegistry[kind]()).Elem()
 		name := "check_" + kind
-		g.defs[name] = g.object(spec)
-		checkOneOf = append(checkOneOf, map[string]any{
-			"type":                 "object",
-			"required":             []string{kind},
-			"properties":           map[string]any{kind: ref(name)},
-			"additionalProperties": true,
-		})
+		def := g.object(spec)
+		def["description"] = checkDocs[kind].Does
+		g.defs[name] = def
+		checkOneOf = append(checkOneOf, map[string]any{"required": []string{kind}})
 	}
 	common := map[string]any{
-		"name":       map[string]any{"type": "string", "description": "what the check proves, in the operator's words"},
-		"when":       map[string]any{"type": "string", "description": "an expression; the check is skipped when it is false"},
+		"name":       map[string]any{"type": "string"},
+		"when":       map[string]any{"type": "string"},
 		"wait":       g.object(reflect.TypeOf(Wait{})),
-		"during_run": map[string]any{"type": "boolean", "description": "a gate that holds only while the run is under way (a service stopped for the move): replay --verify-only, which checks the end state, leaves it out"},
+		"during_run": map[string]any{"type": "boolean"},
+	}
+	for _, kv := range commonCheckDocs {
+		common[kv[0]].(map[string]any)["description"] = kv[1]
 	}
 	checkProps := map[string]any{}
 	for k, v := range common {
 		checkProps[k] = v
 	}
 	for _, kind := range checkKinds() {
-		checkProps[kind] = ref("check_" + kind)
+		checkProps[kind] = map[string]any{"allOf": []any{ref("check_" + kind)}, "description": checkDocs[kind].Does}
 	}
 	g.defs["check"] = map[string]any{
 		"type":                 "object",
@@ -49,8 +49,10 @@ func JSONSchema() ([]byte, error) {
 	actionProps := map[string]any{}
 	for _, kind := range actionKinds() {
 		spec := reflect.TypeOf(actionRegistry[kind]()).Elem()
-		g.defs["action_"+kind] = g.object(spec)
-		actionProps[kind] = ref("action_" + kind)
+		def := g.object(spec)
+		def["description"] = actionDocs[kind].Does
+		g.defs["action_"+kind] = def
+		actionProps[kind] = map[string]any{"allOf": []any{ref("action_" + kind)}, "description": actionDocs[kind].Does}
 	}
 	g.defs["action"] = map[string]any{
 		"type": "object", "description": "what the step does by itself: exactly one kind",
@@ -152,26 +154,47 @@ func (g *schemaGen) typeSchema(t reflect.Type) any {
 	return map[string]any{}
 }
 
-// object is the schema of a struct: its yaml-tagged fields, nothing else.
+// object is the schema of a struct: its yaml-tagged fields, nothing else, each with its
+// description (fieldDocs) and, where the values are fixed, their enum (fieldEnums).
 func (g *schemaGen) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
+	for _, f := range yamlFields(t) {
+		sch := g.typeSchema(f.Type)
+		m, ok := sch.(map[string]any)
+		if !ok {
+			m = map[string]any{}
+		}
+		m = maps.Clone(m)
+		if d := fieldDocs[t.Name()+"."+f.Key]; d != "" {
+			if _, isRef := m["$ref"]; isRef {
+				m = map[string]any{"allOf": []any{m}}
+			}
+			m["description"] = d
+		}
+		if e := fieldEnums[t.Name()+"."+f.Key]; e != nil {
+			m["enum"] = e
+		}
+		props[f.Key] = m
+	}
+	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+}
+
+// yamlField is a key of the runbook format and the Go field it decodes into.
+type yamlField struct {
+	Key  string
+	Type reflect.Type
+}
+
+// yamlFields lists the keys a struct of the format accepts, in declaration order.
+func yamlFields(t reflect.Type) []yamlField {
+	var out []yamlField
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if !f.IsExported() || tag == "" || tag == "-" {
 			continue
 		}
-		props[tag] = g.typeSchema(f.Type)
+		out = append(out, yamlField{tag, f.Type})
 	}
-	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
-}
-
-// CheckKinds lists the check kinds a runbook may use.
-func CheckKinds() []string { return checkKinds() }
-
-// ActionKinds lists the action kinds a runbook may use.
-func ActionKinds() []string {
-	k := actionKinds()
-	sort.Strings(k)
-	return k
+	return out
 }

@@ -54,17 +54,28 @@ func BenchmarkHomeKeystroke500Hosts(b *testing.B) {
 	}
 }
 
-// BenchmarkStepKeystroke10kOutput scrolls a step screen whose command has printed
-// 10,000 lines, and appends one more line (a progress message, as a running command
-// sends them) per frame in the second case.
-func BenchmarkStepKeystroke10kOutput(b *testing.B) {
+// BenchmarkStepKeystroke500Hosts10kOutput works the step screen, with the step list
+// above the step, on an inventory of 500 probed hosts, while the step's command has
+// printed 10,000 lines: it scrolls the output, then also appends one more line per
+// frame (a progress message, as a running command sends them), and moves in the step
+// list.
+func BenchmarkStepKeystroke500Hosts10kOutput(b *testing.B) {
+	scroll := []tea.KeyPressMsg{keyMsg("pgup"), keyMsg("pgup"), keyMsg("pgdown"), keyMsg("up"), keyMsg("g"), keyMsg("G")}
+	list := []tea.KeyPressMsg{keyMsg("tab"), keyMsg("down"), keyMsg("down"), keyMsg("up"), keyMsg("pgup"), keyMsg("esc")}
 	for _, bc := range []struct {
 		name   string
+		lines  int
+		keys   []tea.KeyPressMsg
 		stream bool
-	}{{"scroll", false}, {"scroll+stream", true}} {
+	}{
+		{"scroll", 10_000, scroll, false}, {"scroll+stream", 10_000, scroll, true}, {"step-list", 10_000, list, false},
+		// The same screen with 10 lines of output: what the 10,000 lines cost is the
+		// difference.
+		{"scroll-10-lines", 10, scroll, false},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
-			r, rp := benchRunPage(b, 10_000)
-			keys := []tea.KeyPressMsg{keyMsg("pgup"), keyMsg("pgup"), keyMsg("pgdown"), keyMsg("up"), keyMsg("g"), keyMsg("G")}
+			r, rp := benchRunPage(b, bc.lines)
+			keys := bc.keys
 			line := steps.Progress{Step: "install-fresh", Host: "spare", Line: "installing component files... 42%"}
 			r.View()
 			b.ReportAllocs()
@@ -82,16 +93,18 @@ func BenchmarkStepKeystroke10kOutput(b *testing.B) {
 }
 
 // benchRunPage is the step screen of move-hub at its first manual step, with n lines of
-// output, built from a plan and events without any host.
+// output, on an inventory of 500 probed hosts, built from a plan and events without
+// any host.
 func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 	b.Helper()
 	rb, err := runbooks.Get("maestro/move-hub")
 	if err != nil {
 		b.Fatal(err)
 	}
-	inv := syntheticInventory(4)
+	inv := syntheticInventory(500)
 	facts := map[string]*probe.Facts{}
-	for _, f := range syntheticFacts(inv) {
+	all := syntheticFacts(inv)
+	for _, f := range all {
 		f.OSName = "Debian GNU/Linux 12 (bookworm)"
 		facts[f.Name] = f
 	}
@@ -113,6 +126,7 @@ func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 	}
 	cfg := Config{Inventory: inv, Catalog: []*steps.Runbook{rb}, Dialer: noDialer, ProbeEvery: time.Hour, JournalDir: b.TempDir()}
 	a := newApp(cfg, true)
+	a.setFacts(all)
 	rp := newRunPage(a, runSource{rb: rb, in: in})
 	rp.d, rp.plan, rp.state = newDriver(), plan, steps.NewRunState(evs)
 	a.active = rp.d
@@ -127,14 +141,28 @@ func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 }
 
 // TestBenchRunPageShowsTheOutput keeps the benchmark honest: its screen is the step
-// screen with the output in view.
+// screen with the step list and the output in view, on 500 probed hosts, and its
+// step-list keys move in the list.
 func TestBenchRunPageShowsTheOutput(t *testing.T) {
-	r, _ := benchRunPage(t, 10_000)
+	r, rp := benchRunPage(t, 10_000)
+	if len(rp.a.inv.Hosts) != 500 || len(rp.a.facts) != 500 {
+		t.Errorf("the bench has %d hosts and facts of %d", len(rp.a.inv.Hosts), len(rp.a.facts))
+	}
 	v := stripANSI(r.View().Content)
-	for _, s := range []string{"Step 3 of 11", "3 Install the Hub on the new server", "output · lines", "of 10000", "spare: output line 10000 of the installer"} {
+	for _, s := range []string{"✓  1 Shut down LISTSERV Maestro", "skipped", "Step 3 of 11", "3 Install the Hub on the new server", "output · lines", "of 10000",
+		"spare: output line 10000 of the installer"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("bench screen lacks %q:\n%s", s, v)
 		}
+	}
+	r.Update(keyMsg("tab"))
+	r.Update(keyMsg("down"))
+	if v := stripANSI(r.View().Content); !rp.listFocus || rp.listCur != 3 || !strings.Contains(v, "enter or e shows the step's evidence") {
+		t.Errorf("tab and down: list focus %v at %d:\n%s", rp.listFocus, rp.listCur, v)
+	}
+	r.Update(keyMsg("esc"))
+	if rp.listFocus {
+		t.Error("esc leaves the focus in the step list")
 	}
 }
 

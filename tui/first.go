@@ -75,7 +75,7 @@ func (p *firstContact) View(w, h int) string {
 		b.WriteString(st.Subtle.Render(wrap("Scenario: "+sanitize(p.scenario), w)) + "\n")
 	}
 	b.WriteString("\n")
-	b.WriteString(st.Subtle.Render(wrap("Lab folder: "+sanitize(p.a.labDir()), w)) + "\n\n")
+	b.WriteString(st.Subtle.Render(wrap("Lab folder: "+sanitize(p.a.cfg.LabDir), w)) + "\n\n")
 	switch {
 	case p.starting:
 		b.WriteString(st.Wait.Render(p.a.spin.View()) + " starting the practice lab…")

@@ -24,6 +24,7 @@ import (
 	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/journal"
 )
 
 // goldenDir is resolved before any test changes the working folder.
@@ -54,6 +55,8 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.JournalDir == "" {
 		cfg.JournalDir = filepath.Join(t.TempDir(), "journals")
 	}
+	dirs := journal.FoldersFor(cfg.JournalDir, cfg.LabDir)
+	cfg.LabDir, cfg.RunsDir = dirs.Lab, dirs.Runs
 	if cfg.Dialer == nil {
 		cfg.Dialer = &sshx.Dialer{NoAgent: true}
 	}

@@ -26,9 +26,6 @@ import (
 // carriage return that would overwrite the line with a forged one.
 const evil = "\x1b[2J\x1b]8;;https://evil.example/\x07ln\x1b]8;;\x07\x1b]52;c;ZXZpbA==\x07\u0085\u009b31m\u202e\rOK"
 
-// evilShown is how evil starts once made visible.
-const evilShown = `\x1b[2J\x1b]8;;https://evil.example/\a`
-
 var sgr = regexp.MustCompile(`\x1b\[[0-9;:]*m`)
 
 // rawControls lists what in s is neither text nor the wizard's styling (SGR): control
@@ -288,6 +285,9 @@ func TestHostTextOnTheStepScreenIsShownSafely(t *testing.T) {
 	rp.desc["two"] = &steps.Description{Gates: []string{evil}}
 	frameOf(t, a, rp, "step screen, a waiting gate")
 
+	rp.busy, rp.state.Steps[1].Status = false, steps.StepStatus(evil)
+	frameOf(t, a, rp, "step screen, a step status the journal made up")
+
 	// The quit question says what state the hosts are in, from the journal's words.
 	r := newRoot(a, rp)
 	r.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
@@ -352,4 +352,33 @@ func TestLabErrorOnTheFirstScreenIsShownSafely(t *testing.T) {
 	p := newFirstContact(a)
 	p.Update(labFailedMsg{errors.New(evil)})
 	frameOf(t, a, p, "first screen")
+}
+
+// The frame check passes the wizard's own screens unchanged: the parameter form (text
+// fields with their cursor, a choice), the step screen with its Markdown text and a text
+// field open, the evidence page. Whatever it escapes there would be a stray "\x1b" on
+// the operator's screen.
+func TestScreenSafeLeavesTheWizardsOwnScreensAlone(t *testing.T) {
+	own := func(where, frame string) {
+		t.Helper()
+		if strings.Contains(frame, `\x1b`) || strings.Contains(frame, `\u00`) || len(rawControls(frame)) > 0 {
+			t.Errorf("%s: the frame check changed the wizard's own screen:\n%s", where, frame)
+		}
+	}
+	h, _ := oneHostSetup(t, presetRunbook, nil)
+	h.key("n", "down", "enter")
+	own("the parameter form", h.r.View().Content)
+	h.key("tab")
+	own("the parameter form, second field", h.r.View().Content)
+	h.key("ctrl+s")
+	own("the run file's name", h.r.View().Content)
+
+	r, _ := benchRunPage(t, 100)
+	own("the step screen", r.View().Content)
+	r.Update(keyMsg("c"))
+	own("the step screen, the command field", r.View().Content)
+	r.Update(keyMsg("esc"))
+	_, cmd := r.Update(keyMsg("e"))
+	r.Update(cmd())
+	own("the evidence page", r.View().Content)
 }

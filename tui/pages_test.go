@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -22,6 +23,7 @@ import (
 const wait = 60 * time.Second
 
 func TestFirstContactOffersTheLab(t *testing.T) {
+	labtest.SkipShort(t)
 	t.Chdir(t.TempDir())
 	h := newHarness(t, Config{JournalDir: "journals", LabDir: "lab",
 		InventorySearched: []string{"./cutover.yaml", "~/.config/cutover/inventory.yaml"}})

@@ -168,21 +168,20 @@ func (p *runPage) open() tea.Cmd {
 	}
 }
 
+// runbookOfJournal finds, in the catalogue, the runbook of the run in journal path.
 func runbookOfJournal(catalog []*steps.Runbook, path string) (*steps.Runbook, error) {
-	j, err := journal.Read(path)
+	r, err := journal.Load(path, func(s *steps.Session) (*steps.Runbook, error) {
+		for _, rb := range catalog {
+			if rb.ID == s.Runbook {
+				return rb, nil
+			}
+		}
+		return nil, fmt.Errorf("runbook %s of %s is not known to this cutover", s.Runbook, path)
+	})
 	if err != nil {
 		return nil, err
 	}
-	st := steps.NewRunState(j.Events)
-	if st.Session == nil {
-		return nil, fmt.Errorf("%s is not a cutover journal", path)
-	}
-	for _, rb := range catalog {
-		if rb.ID == st.Session.Runbook {
-			return rb, nil
-		}
-	}
-	return nil, fmt.Errorf("runbook %s of %s is not known to this cutover", st.Session.Runbook, path)
+	return r.Runbook, nil
 }
 
 // restore rebuilds the plan and state a journal file describes.

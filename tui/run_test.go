@@ -11,6 +11,7 @@ import (
 
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/probe/sshx"
 	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
@@ -662,6 +663,7 @@ func TestUnknownPromptKindIsShownGenerically(t *testing.T) {
 // that performs it in the lab, marked as the lab's stand-in for the real vendor action,
 // and c starts from it. Outside the lab there is no such hint.
 func TestPracticeLabShowsItsStandIns(t *testing.T) {
+	labtest.SkipShort(t)
 	t.Chdir(t.TempDir())
 	h := newHarness(t, Config{JournalDir: "journals", LabDir: "lab"})
 	h.key("y")

@@ -166,7 +166,7 @@ func (p *runPage) viewSteps(cur *steps.StepState, w, rows int) string {
 		if ss == cur && !ss.Finished() {
 			mark, status = p.curMark(), p.stepStatus(cur)
 		} else if ss.Finished() {
-			status = st.Faint.Render(string(ss.Status))
+			status = st.Faint.Render(sanitize(string(ss.Status)))
 		}
 		num := fmt.Sprintf("%2d ", i+1)
 		titleW := max(w-2-lipgloss.Width(num)-lipgloss.Width(status)-2, 1)
@@ -259,7 +259,7 @@ func (p *runPage) stepStatus(cur *steps.StepState) string {
 	case p.prompt != nil:
 		return st.Warn.Render("? decide")
 	}
-	return st.Subtle.Render(string(cur.Status))
+	return st.Subtle.Render(sanitize(string(cur.Status)))
 }
 
 func (p *runPage) viewAction(b *strings.Builder, cur *steps.StepState, desc *steps.Description, w int) {

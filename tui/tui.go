@@ -26,7 +26,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -40,7 +39,6 @@ import (
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
-	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/tui/styles"
 )
 
@@ -69,8 +67,10 @@ type Config struct {
 	RunFile *steps.RunFile
 	// Resume, when set, continues the run in that journal (cutover resume JOURNAL).
 	Resume string
-	// JournalDir holds journals; empty means journal.DefaultDir().
+	// JournalDir holds journals, and RunsDir the run files the setup saves (ctrl+s):
+	// both as the command line resolved them (journal.FoldersFor).
 	JournalDir string
+	RunsDir    string
 	// Dialer reaches the hosts.
 	Dialer  probe.Dialer
 	Version string
@@ -169,9 +169,6 @@ func newApp(cfg Config, dark bool) *app {
 	if cfg.ProbeEvery == 0 {
 		cfg.ProbeEvery = 30 * time.Second
 	}
-	if cfg.JournalDir == "" {
-		cfg.JournalDir = journal.DefaultDir()
-	}
 	return &app{cfg: cfg, keys: DefaultKeyMap(), st: styles.New(dark), inv: cfg.Inventory, lab: cfg.Lab,
 		catalog: cfg.Catalog, facts: map[string]*probe.Facts{}, now: cfg.Now, spin: newSpinner()}
 }
@@ -213,14 +210,6 @@ func (a *app) labRun(id string) *steps.RunFile {
 		return nil
 	}
 	return a.lab.Runs[id]
-}
-
-// labDir is where the practice lab goes when the operator accepts the offer.
-func (a *app) labDir() string {
-	if a.cfg.LabDir != "" {
-		return a.cfg.LabDir
-	}
-	return filepath.Join(filepath.Dir(a.cfg.JournalDir), "lab")
 }
 
 // truncate cuts styled text to w cells, with an ellipsis.

@@ -199,7 +199,30 @@ func run(o options) error {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
-	return os.WriteFile(o.out, []byte(b.report.markdown(o)), 0o644)
+	md := b.report.markdown(o)
+	if old, err := os.ReadFile(o.out); err == nil {
+		md += keptSection(string(old), wizardHeading)
+	}
+	return os.WriteFile(o.out, []byte(md), 0o644)
+}
+
+// wizardHeading starts the report's section on the wizard's frame times, which come
+// from `go test -bench` in the tui package, not from this program.
+const wizardHeading = "## The wizard's frame time"
+
+// keptSection is the section of report md that starts with heading, up to the next
+// section, or "" when md has none: this program writes the rest of the report anew and
+// keeps that section as it stands.
+func keptSection(md, heading string) string {
+	i := strings.Index(md, "\n"+heading+"\n")
+	if i < 0 {
+		return ""
+	}
+	rest := md[i+1:]
+	if j := strings.Index(rest[len(heading):], "\n## "); j >= 0 {
+		rest = rest[:len(heading)+j+1]
+	}
+	return "\n" + strings.TrimRight(rest, "\n") + "\n"
 }
 
 // benchScenario is n copies of the maestro lab's Hub server: a small install folder with

@@ -146,9 +146,9 @@ steps:
 			at(filepath.Join(dir, "answers.yaml"), 2, "not optional")},
 
 		// Flags.
-		{"unknown flag", []string{"run", "--from", l.runFile(), "--frobnicate"}, "flag provided but not defined: -frobnicate"},
+		{"unknown flag", []string{"run", "--from", l.runFile(), "--frobnicate"}, "unknown flag: --frobnicate"},
 		{"bad pair", append(move(inv), "--role", "old"), `expected KEY=VALUE, got "old"`},
-		{"bad duration", append(move(inv), "--keepalive", "soon"), `invalid value "soon" for flag -keepalive`},
+		{"bad duration", append(move(inv), "--keepalive", "soon"), `invalid argument "soon" for "--keepalive" flag`},
 		{"zero keepalive", append(move(inv), "--keepalive-timeout", "0s"), "--keepalive and --keepalive-timeout must be positive"},
 		{"break-lock without reason", append(move(inv), "--break-lock", "x"), "--break-lock needs a reason"},
 		{"two runbooks", []string{"run", "a/b", "c/d", "--headless"}, "give one runbook, not 2"},

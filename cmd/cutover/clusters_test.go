@@ -22,7 +22,7 @@ func startCluster(t *testing.T, scenario string, faults ...string) *lab.Lab {
 }
 
 func clusterRunFile(l *lab.Lab, runbook string) string {
-	return filepath.Join(l.Dir(), "runs", strings.ReplaceAll(runbook, "/", "-")+".yaml")
+	return l.RunFile(runbook)
 }
 
 var clusterRunbooks = map[string]string{

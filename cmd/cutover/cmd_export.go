@@ -1,46 +1,73 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cutover/cutover/probe"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/export"
 	"github.com/cutover/cutover/steps/journal"
 )
 
-func cmdExport(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "export", "RUNBOOK|JOURNAL [--role R=HOST]... [--set K=V]... [-i INVENTORY] [-o FILE]")
-	roles, params := pairs{}, pairs{}
-	fs.Var(roles, "role", "bind a role to a host: ROLE=HOST (repeatable)")
-	fs.Var(params, "set", "set a parameter: KEY=VALUE (repeatable)")
-	preset := fs.String("preset", "", "start from one of the runbook's presets")
-	inv := fs.String("i", "", "inventory file (optional: hosts are named as given when absent)")
-	out := fs.String("o", "", "write to FILE instead of standard output")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+// exportOptions are the flags of cutover export.
+type exportOptions struct {
+	roles, params                   pairs
+	preset, inv, output, journalDir string
+	last                            bool
+}
+
+func newExportCmd(e *env) *cobra.Command {
+	o := &exportOptions{roles: pairs{}, params: pairs{}}
+	cmd := &cobra.Command{
+		Use:   "export RUNBOOK|JOURNAL|--last [--role ROLE=HOST]... [--set KEY=VALUE]... [-i INVENTORY] [-o FILE]",
+		Short: "print a runbook's plan or a journal as a Markdown checklist",
+		Example: `  cutover export maestro/move-hub --role old=hub --role new=hub2 -o plan.md
+  cutover export ~/.local/state/cutover/journals/maestro-move-hub-20260102-0304.jsonl -o night.md
+  cutover export --last -o night.md`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdExport(e, o, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.Var(o.roles, "role", "bind a role to a host: ROLE=HOST (repeatable)")
+	fs.Var(o.params, "set", "set a parameter: KEY=VALUE (repeatable)")
+	fs.StringVar(&o.preset, "preset", "", "start from one of the runbook's presets")
+	fs.StringVarP(&o.inv, "inventory", "i", "", "inventory `FILE` (optional: hosts are named as given when absent)")
+	fs.StringVarP(&o.output, "output", "o", "", "write to `FILE` instead of standard output")
+	fs.BoolVar(&o.last, "last", false, "export the newest finished run in the journal folder (on the inventory of -i, when given)")
+	fs.StringVar(&o.journalDir, "journal-dir", "", "with --last: `DIR` of the journals (default: "+journal.DefaultDir()+")")
+	cmd.ValidArgsFunction = prefixed(completeRunbooksAndJournals)
+	return complete(cmd, map[string]completion{"role": completeRoles, "set": completeParams})
+}
+
+func cmdExport(e *env, o *exportOptions, pos []string) error {
+	roles, params := o.roles, o.params
+	if o.last {
+		last, err := lastRun(pos, journalDir(o.journalDir), o.inv, journal.Finished)
+		if err != nil {
+			return err
+		}
+		pos = []string{last}
 	}
 	if len(pos) != 1 {
 		return bad("give one runbook id or journal file")
 	}
 	lookup := func(name string) *probe.Host { return &probe.Host{Name: name} }
-	if *inv != "" {
-		in, err := loadInventory(*inv)
+	if o.inv != "" {
+		in, err := loadInventory(o.inv)
 		if err != nil {
 			return err
 		}
 		lookup = in.Host
 	}
-	w, done, err := output(e, *out)
+	w, done, err := output(e, o.output)
 	if err != nil {
 		return err
 	}
@@ -73,11 +100,11 @@ func cmdExport(_ context.Context, e *env, args []string) error {
 		warnExposure(e, pos[0])
 		return done()
 	}
-	rb, err := runbooks.Get(pos[0])
+	rb, err := e.runbook(pos[0])
 	if err != nil {
 		return badInput{err}
 	}
-	plan, err := steps.Prepare(rb, lookup, steps.Inputs{Roles: roles, Params: params, Preset: *preset}, nil)
+	plan, err := steps.Prepare(rb, lookup, steps.Inputs{Roles: roles, Params: params, Preset: o.preset}, nil)
 	if err != nil {
 		return err
 	}
@@ -95,20 +122,59 @@ func isJournal(arg string) bool {
 	return err == nil
 }
 
-func cmdVerify(_ context.Context, e *env, args []string) error {
-	fs := newFlags(e, "verify", "JOURNAL [--signers ALLOWED_SIGNERS]")
-	signersFile := fs.String("signers", "", "check the journal's signature (JOURNAL.sig) against this allowed_signers file (ssh-keygen's format); without it a signature is checked against the journal but not its signer")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
+func newVerifyCmd(e *env) *cobra.Command {
+	var signers string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify JOURNAL [--signers ALLOWED_SIGNERS]",
+		Short: "check a journal's integrity (hash chain) and its signature (--signers)",
+		Example: `  cutover verify night.jsonl
+  cutover verify night.jsonl --signers ~/.ssh/allowed_signers
+  cutover verify night.jsonl --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdVerify(e, signers, asJSON, args)
+		},
 	}
+	cmd.ValidArgsFunction = onlyFirst(completeJournals)
+	cmd.Flags().StringVar(&signers, "signers", "", "check the journal's signature (JOURNAL.sig) against this allowed_signers `FILE` (ssh-keygen's format); without it a signature is checked against the journal but not its signer")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as a JSON object")
+	return cmd
+}
+
+// journalCheck is what verify found; --json prints it, and the text form its lines.
+type journalCheck struct {
+	Journal string `json:"journal"`
+	// OK is false when the chain is broken, a signature does not match, or lines were
+	// added after the signature (exit 1).
+	OK          bool   `json:"ok"`
+	Events      int    `json:"events"`
+	ChainIntact bool   `json:"chain_intact"`
+	BrokenLine  int    `json:"broken_line,omitempty"`
+	Torn        bool   `json:"torn_last_line,omitempty"`
+	Signature   string `json:"signature"` // none, matches, partial, not_valid, trusted
+	// SignedBy is the key that signed (type and SHA-256 fingerprint), Principals who it
+	// is in the allowed signers, SignedLines how many lines the signature covers.
+	SignedBy    string   `json:"signed_by,omitempty"`
+	Principals  []string `json:"principals,omitempty"`
+	SignedLines int      `json:"signed_lines,omitempty"`
+	Problem     string   `json:"problem,omitempty"`
+
+	text []string
+}
+
+func (r *journalCheck) say(format string, args ...any) {
+	r.text = append(r.text, r.Journal+": "+fmt.Sprintf(format, args...))
+}
+
+func cmdVerify(e *env, signersFile string, asJSON bool, pos []string) error {
 	if len(pos) != 1 {
 		return bad("give one journal file")
 	}
 	path := pos[0]
 	var signers []journal.AllowedSigner
-	if *signersFile != "" {
-		if signers, err = journal.LoadAllowedSigners(*signersFile); err != nil {
+	if signersFile != "" {
+		var err error
+		if signers, err = journal.LoadAllowedSigners(signersFile); err != nil {
 			return badInput{err}
 		}
 	}
@@ -117,23 +183,47 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 		return badInput{err}
 	}
 	warnExposure(e, path)
-	if j.Broken != nil {
-		fmt.Fprintf(e.stdout, "%s: BROKEN at line %d: %s\n", path, j.Broken.Line, j.Broken.Msg)
+	r := verify(j, path, signersFile != "", signers)
+	if asJSON {
+		if err := writeJSON(e.stdout, r); err != nil {
+			return err
+		}
+	} else {
+		for _, l := range r.text {
+			fmt.Fprintln(e.stdout, l)
+		}
+	}
+	if !r.OK {
 		return quiet{1}
 	}
+	return nil
+}
+
+// verify checks the chain of journal j (read from path) and its signature: against
+// the allowed signers when withSigners, else against the journal alone.
+func verify(j *journal.Journal, path string, withSigners bool, signers []journal.AllowedSigner) *journalCheck {
+	r := &journalCheck{Journal: path, Events: len(j.Events), Signature: "none"}
+	if j.Broken != nil {
+		r.BrokenLine, r.Problem = j.Broken.Line, j.Broken.Msg
+		r.say("BROKEN at line %d: %s", j.Broken.Line, j.Broken.Msg)
+		return r
+	}
+	r.ChainIntact, r.Torn = true, j.Torn
 	torn := ""
 	if j.Torn {
 		torn = " (the last line was torn by a crash and is ignored)"
 	}
-	fmt.Fprintf(e.stdout, "%s: %d events, hash chain intact%s\n", path, len(j.Events), torn)
-	if *signersFile != "" {
+	r.say("%d events, hash chain intact%s", len(j.Events), torn)
+	if withSigners {
 		signed, err := journal.VerifySigned(path, signers, time.Now())
 		if err != nil {
-			fmt.Fprintf(e.stdout, "%s: SIGNATURE NOT VALID: %v\n", path, err)
-			return quiet{1}
+			r.Signature, r.Problem = "not_valid", err.Error()
+			r.say("SIGNATURE NOT VALID: %v", err)
+			return r
 		}
-		fmt.Fprintf(e.stdout, "%s: signed by %s (%s), every line\n", path, strings.Join(signed.Principals, ", "), keyName(signed.Key))
-		return nil
+		r.OK, r.Signature, r.SignedBy, r.Principals, r.SignedLines = true, "trusted", keyName(signed.Key), signed.Principals, signed.Signature.Lines
+		r.say("signed by %s (%s), every line", strings.Join(signed.Principals, ", "), keyName(signed.Key))
+		return r
 	}
 	// Without allowed signers the chain is all that is vouched for: it catches
 	// accidents, and anyone who can write the file can recompute it. A signature that
@@ -141,17 +231,20 @@ func cmdVerify(_ context.Context, e *env, args []string) error {
 	sig, err := journal.ReadSignature(path)
 	switch {
 	case errors.Is(err, journal.ErrNoSignature):
-		fmt.Fprintf(e.stdout, "%s: not signed: the chain shows accidents and cut journals, not deliberate changes (runs sign with --sign)\n", path)
+		r.OK = true
+		r.say("not signed: the chain shows accidents and cut journals, not deliberate changes (runs sign with --sign)")
 	case err != nil:
-		fmt.Fprintf(e.stdout, "%s: SIGNATURE NOT VALID: %v\n", path, err)
-		return quiet{1}
+		r.Signature, r.Problem = "not_valid", err.Error()
+		r.say("SIGNATURE NOT VALID: %v", err)
 	case sig.Whole:
-		fmt.Fprintf(e.stdout, "%s: signature by %s matches every line; give --signers FILE to check that this key may sign\n", path, keyName(sig.Key))
+		r.OK, r.Signature, r.SignedBy, r.SignedLines = true, "matches", keyName(sig.Key), sig.Lines
+		r.say("signature by %s matches every line; give --signers FILE to check that this key may sign", keyName(sig.Key))
 	default:
-		fmt.Fprintf(e.stdout, "%s: signature by %s matches lines 1-%d only: the lines after it were not signed\n", path, keyName(sig.Key), sig.Lines)
-		return quiet{1}
+		r.Signature, r.SignedBy, r.SignedLines = "partial", keyName(sig.Key), sig.Lines
+		r.Problem = fmt.Sprintf("lines after %d were not signed", sig.Lines)
+		r.say("signature by %s matches lines 1-%d only: the lines after it were not signed", keyName(sig.Key), sig.Lines)
 	}
-	return nil
+	return r
 }
 
 // keyName names a public key as ssh-keygen does: its type and SHA-256 fingerprint.

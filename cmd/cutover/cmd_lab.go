@@ -3,52 +3,77 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
-	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/runbooks"
 )
 
-func cmdLab(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "lab", "--dir DIR [--scenario NAME] [--fault NAME]... [--reset]")
-	dir := fs.String("dir", "", "folder for the lab's hosts, keys, inventory and run files")
-	scenario := fs.String("scenario", "maestro", "which simulated setup to serve")
-	var faults list
-	fs.Var(&faults, "fault", "switch on a fault of the scenario (repeatable)")
-	reset := fs.Bool("reset", false, "start from a fresh lab instead of the state left in DIR")
-	verbose := fs.Bool("v", false, "log every connection and command")
-	listFaults := fs.Bool("faults", false, "list the scenario's faults and exit")
-	if _, err := parse(fs, args); err != nil {
-		return err
+// labOptions are the flags of cutover lab.
+type labOptions struct {
+	dir, scenario              string
+	faults                     []string
+	reset, verbose, listFaults bool
+}
+
+func newLabCmd(e *env) *cobra.Command {
+	o := &labOptions{}
+	cmd := &cobra.Command{
+		Use:   "lab --dir DIR [--scenario NAME] [--fault NAME]... [--reset]",
+		Short: "serve a practice lab of simulated hosts over SSH and write its inventory",
+		Long: `Serve a practice lab: simulated hosts, each a real SSH server on 127.0.0.1 with real
+files and processes, where shell scripts stand in for the vendor software. It writes an
+inventory and a run file per runbook into DIR and serves until interrupted.`,
+		Example: `  cutover lab --dir /tmp/lab
+  cutover lab --dir /tmp/lab --scenario listmanager --reset
+  cutover lab --scenario maestro --faults
+  cutover lab --dir /tmp/lab --fault slow-web`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmdLab(cmd.Context(), e, o)
+		},
 	}
-	sc, err := runbooks.Scenario(*scenario, time.Now())
+	fs := cmd.Flags()
+	fs.StringVar(&o.dir, "dir", "", "`DIR` for the lab's hosts, keys, inventory and run files")
+	fs.StringVar(&o.scenario, "scenario", "maestro", "which simulated setup to serve ("+strings.Join(runbooks.ScenarioNames(), ", ")+")")
+	fs.StringArrayVar(&o.faults, "fault", nil, "switch on a fault of the scenario (repeatable; --faults lists them)")
+	fs.BoolVar(&o.reset, "reset", false, "start from a fresh lab instead of the state left in DIR")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "log every connection and command")
+	fs.BoolVar(&o.listFaults, "faults", false, "list the scenario's faults and exit")
+	return complete(cmd, map[string]completion{"scenario": completeScenarios, "fault": completeFaults})
+}
+
+func cmdLab(ctx context.Context, e *env, o *labOptions) error {
+	faults := o.faults
+	sc, err := e.scenario(o.scenario)
 	if err != nil {
 		return badInput{err}
 	}
-	if *listFaults {
+	if o.listFaults {
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 		for _, f := range sc.Faults {
 			fmt.Fprintf(tw, "%s\t%s\n", f.Name, f.Description)
 		}
-		// Disruptions of the SSH side, for any host of any scenario (probe/lab/disrupt.go).
-		fmt.Fprintf(tw, "%s\t%s\n", "drop:HOST:REGEX", "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change")
-		fmt.Fprintf(tw, "%s\t%s\n", "drop-after:HOST:REGEX", "let a matching command run to its end, then cut HOST's connections before its exit status is sent")
-		fmt.Fprintf(tw, "%s\t%s\n", "hang:HOST:REGEX", "HOST stops answering (nothing is closed) as a matching command starts")
-		fmt.Fprintf(tw, "%s\t%s\n", "link:HOST:REGEX", "plant a symbolic link to the lab's canary at a name matching REGEX just before HOST creates it over SFTP (open, mkdir, rename)")
+		// Disruptions of the SSH side, for any host of any scenario.
+		for _, k := range lab.DisruptionKinds {
+			fmt.Fprintf(tw, "%s:HOST:REGEX\t%s\n", k.Kind, k.Description)
+		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 		return nil
 	}
-	if *dir == "" {
+	if o.dir == "" {
 		return bad("give --dir DIR: the folder the lab keeps its simulated hosts in")
 	}
-	opts := lab.Options{Faults: faults, Reset: *reset}
-	if *verbose {
+	opts := lab.Options{Faults: faults, Reset: o.reset}
+	if o.verbose {
 		opts.Log = e.stderr
 	}
-	l, err := lab.Setup(*dir, sc, opts)
+	l, err := lab.Setup(o.dir, sc, opts)
 	if err != nil {
 		return badInput{err}
 	}

@@ -8,11 +8,13 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/inventory"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/runner"
@@ -43,7 +45,7 @@ type resolved struct {
 
 // resolve loads the runbook, run file and inventory, flags overriding the run file.
 // Every error is bad input (exit 2), naming the place in the run file where it can.
-func (ri runInputs) resolve() (*resolved, error) {
+func (ri runInputs) resolve(e *env) (*resolved, error) {
 	r := &resolved{in: steps.Inputs{Roles: map[string]string{}, Params: map[string]string{}, Preset: ri.preset},
 		given: steps.Inputs{Roles: ri.roles, Params: ri.params, Preset: ri.preset}}
 	runbookID := ri.runbook
@@ -77,7 +79,7 @@ func (ri runInputs) resolve() (*resolved, error) {
 	if runbookID == "" {
 		return nil, bad("which runbook? give its id (cutover runbooks lists them) or --from RUNFILE")
 	}
-	rb, err := runbooks.Get(runbookID)
+	rb, err := e.runbook(runbookID)
 	if err != nil {
 		if r.runf != nil && ri.runbook == "" {
 			return nil, bad("%s: %v", r.runf.Pos("runbook"), err)
@@ -96,41 +98,48 @@ func (ri runInputs) resolve() (*resolved, error) {
 	return r, nil
 }
 
-// cmdPlan says what a run with the same inputs would change, with the values read from
-// the hosts now, and changes nothing.
-func cmdPlan(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "plan", "RUNBOOK -i INVENTORY --role ROLE=HOST... [--set KEY=VALUE]... [--json]\n       cutover plan --from RUNFILE [-i INVENTORY] [--json]")
+// newPlanCmd says what a run with the same inputs would change, with the values read
+// from the hosts now, and changes nothing.
+func newPlanCmd(e *env) *cobra.Command {
 	var rf runFlags
 	ri := runInputs{roles: pairs{}, params: pairs{}}
-	fs.StringVar(&rf.inventory, "i", "", "inventory file")
+	cmd := &cobra.Command{
+		Use:   "plan RUNBOOK -i INVENTORY --role ROLE=HOST... [--set KEY=VALUE]... [--json]\n  cutover plan --from RUNFILE [-i INVENTORY] [--json]",
+		Short: "what a run would change, with values read from the hosts now; changes nothing",
+		Example: `  cutover plan maestro/move-hub -i site.yaml --role old=hub --role new=hub2
+  cutover plan --from /tmp/lab/runs/maestro-move-hub.yaml
+  cutover plan --from night.yaml --json`,
+		RunE: func(cmd *cobra.Command, pos []string) error {
+			if len(pos) > 1 {
+				return bad("give one runbook, not %d", len(pos))
+			}
+			if len(pos) == 1 {
+				ri.runbook = pos[0]
+			}
+			ri.inventory = rf.inventory
+			if err := rf.check(); err != nil {
+				return err
+			}
+			return runPlan(cmd.Context(), e, &rf, ri)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&rf.inventory, "inventory", "i", "", "inventory `FILE`")
 	fs.BoolVar(&rf.json, "json", false, "print the plan as one JSON object")
-	fs.DurationVar(&rf.keepalive, "keepalive", 10e9, "check every SSH connection this often")
-	fs.DurationVar(&rf.keepaliveTimeout, "keepalive-timeout", 15e9, "how long a keepalive may go unanswered")
+	fs.DurationVar(&rf.keepalive, "keepalive", 10*time.Second, "check every SSH connection this often")
+	fs.DurationVar(&rf.keepaliveTimeout, "keepalive-timeout", 15*time.Second, "how long a keepalive may go unanswered")
 	fs.Var(ri.roles, "role", "bind a role to a host: ROLE=HOST (repeatable)")
 	fs.Var(ri.params, "set", "set a parameter: KEY=VALUE (repeatable)")
 	fs.StringVar(&ri.preset, "preset", "", "start from one of the runbook's presets")
-	fs.StringVar(&ri.from, "from", "", "run file: runbook, roles and parameters")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 1 {
-		return bad("give one runbook, not %d", len(pos))
-	}
-	if len(pos) == 1 {
-		ri.runbook = pos[0]
-	}
-	ri.inventory = rf.inventory
-	if err := rf.check(); err != nil {
-		return err
-	}
-	return runPlan(ctx, e, &rf, ri)
+	fs.StringVar(&ri.from, "from", "", "run `FILE`: runbook, roles and parameters")
+	cmd.ValidArgsFunction = onlyFirst(completeRunbooks)
+	return complete(cmd, map[string]completion{"role": completeRoles, "set": completeParams})
 }
 
 // runPlan probes, plans and previews; exit 0 when the run could start, 1 when
 // something already fails, 2 for bad input, 4 for a host that does not answer.
 func runPlan(ctx context.Context, e *env, rf *runFlags, ri runInputs) error {
-	r, err := ri.resolve()
+	r, err := ri.resolve(e)
 	if err != nil {
 		return err
 	}

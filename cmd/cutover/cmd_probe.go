@@ -2,28 +2,49 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/probe/sshx"
 )
 
-func cmdProbe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "probe", "-i INVENTORY [--json] [HOST...]")
-	inv := fs.String("i", "", "inventory file")
-	asJSON := fs.Bool("json", false, "print a JSON array of facts")
-	timeout := fs.Duration("timeout", 20*time.Second, "time limit per host")
-	names, err := parse(fs, args)
-	if err != nil {
-		return err
+// probeOptions are the flags of cutover probe.
+type probeOptions struct {
+	inv     string
+	asJSON  bool
+	timeout time.Duration
+}
+
+func newProbeCmd(e *env) *cobra.Command {
+	o := &probeOptions{}
+	cmd := &cobra.Command{
+		Use:   "probe -i INVENTORY [--json] [HOST...]",
+		Short: "probe the inventory's hosts: reachability, OS, clock, components",
+		Example: `  cutover probe -i site.yaml
+  cutover probe -i site.yaml hub web1 --json
+  cutover probe -i ssh:hub,web1 --timeout 5s`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdProbe(cmd.Context(), e, o, args)
+		},
 	}
-	in, err := loadInventory(*inv)
+	fs := cmd.Flags()
+	fs.StringVarP(&o.inv, "inventory", "i", "", "inventory `FILE`")
+	fs.BoolVar(&o.asJSON, "json", false, "print a JSON array of facts")
+	fs.DurationVar(&o.timeout, "timeout", 20*time.Second, "time limit per host")
+	cmd.ValidArgsFunction = prefixed(completeHosts)
+	return cmd
+}
+
+func cmdProbe(ctx context.Context, e *env, o *probeOptions, names []string) error {
+	in, err := loadInventory(o.inv)
 	if err != nil {
 		return err
 	}
@@ -40,15 +61,13 @@ func cmdProbe(ctx context.Context, e *env, args []string) error {
 	}
 	pool := probe.NewPool(newDialer(&sshx.Dialer{Passphrase: passphrasePrompt(e), BecomePassword: becomePasswordPrompt(e, true)}))
 	defer pool.Close()
-	pr := &probe.Prober{Pool: pool, Timeout: *timeout}
+	pr := &probe.Prober{Pool: pool, Timeout: o.timeout}
 	facts := pr.ProbeAll(ctx, hosts)
 	if err := ctx.Err(); err != nil {
 		return err // interrupted: the facts are incomplete, not the hosts unreachable
 	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(facts); err != nil {
+	if o.asJSON {
+		if err := writeJSON(e.stdout, facts); err != nil {
 			return err
 		}
 	} else {
@@ -94,9 +113,9 @@ func printFacts(e *env, facts []*probe.Facts) {
 		if f.Error != "" {
 			fmt.Fprintf(e.stdout, "\n%s: %s\n", name, hosttext.Line(f.Error))
 		}
-		for _, comp := range sortedKeys(f.Settings) {
+		for _, comp := range slices.Sorted(maps.Keys(f.Settings)) {
 			var kv []string
-			for _, k := range sortedKeys(f.Settings[comp]) {
+			for _, k := range slices.Sorted(maps.Keys(f.Settings[comp])) {
 				kv = append(kv, k+"="+f.Settings[comp][k])
 			}
 			fmt.Fprintf(e.stdout, "%s %s: %s\n", name, hosttext.Line(comp), hosttext.Line(strings.Join(kv, " ")))
@@ -112,13 +131,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

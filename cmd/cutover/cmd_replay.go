@@ -8,28 +8,63 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
 	"github.com/cutover/cutover/steps/journal"
 )
 
+// replayOptions are the flags of cutover replay.
+type replayOptions struct {
+	rf                                  runFlags
+	roles, secrets                      pairs
+	files                               secretFlags
+	allowChanged, overrides, verifyOnly bool
+	journalPath, junit                  string
+}
+
+func newReplayCmd(e *env) *cobra.Command {
+	o := &replayOptions{roles: pairs{}, secrets: pairs{}}
+	cmd := &cobra.Command{
+		Use:   "replay JOURNAL [-i INVENTORY] [--role ROLE=HOST]... [--set SECRET=VALUE]... [--verify-only] --headless",
+		Short: "run a recorded run again, headless (or --verify-only: check its gates)",
+		Long: `Run a recorded run again, headless: the recorded runbook, roles, parameters and
+decisions, on the recorded inventory or another one. With --verify-only no step runs:
+the gates of the recorded steps are checked against the hosts as they are now.`,
+		Example: `  cutover replay lab-run.jsonl -i staging.yaml --headless
+  cutover replay night.jsonl --role new=hub3 --replay-overrides --headless
+  cutover replay night.jsonl --verify-only --json
+  cutover replay night.jsonl --verify-only --junit gates.xml`,
+		Annotations: map[string]string{streams: "yes"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmdReplay(cmd.Context(), e, o, args)
+		},
+	}
+	fs := cmd.Flags()
+	o.rf.register(fs)
+	fs.Var(o.roles, "role", "bind a role to another host than recorded: ROLE=HOST (repeatable)")
+	fs.Var(o.secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled); better with --set-file, "+paramEnvPrefix+"KEY or at the prompt")
+	o.files.register(fs)
+	fs.BoolVar(&o.allowChanged, "allow-changed", false, "replay even though the runbook changed since the recording")
+	fs.BoolVar(&o.overrides, "replay-overrides", false, "repeat the recording's overrides (accepted failures) with their reasons; without it the replay stops where a check fails")
+	fs.BoolVar(&o.verifyOnly, "verify-only", false, "run no step: check the end-state gates of the recorded steps against the hosts now, and report which still hold (nothing is written on a host, no journal)")
+	fs.StringVar(&o.junit, "junit", "", "with --verify-only: also write the gates as JUnit XML to `FILE`, for monitoring and CI")
+	fs.StringVar(&o.journalPath, "journal", "", "write the new run's journal to exactly this `FILE`")
+	cmd.ValidArgsFunction = onlyFirst(completeJournals)
+	return complete(cmd, map[string]completion{"role": completeRoles, "set": completeParams})
+}
+
 // cmdReplay runs a recorded run again, headless: the recorded runbook, roles,
 // parameters and decisions, on the recorded inventory or another one. See
 // steps.PrepareReplay for what becomes of each recorded decision.
-func cmdReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "replay", "JOURNAL [-i INVENTORY] [--role ROLE=HOST]... [--set SECRET=VALUE]... [--allow-changed] [--replay-overrides] [--verify-only] --headless")
-	var rf runFlags
-	rf.register(fs)
-	roles, secrets := pairs{}, pairs{}
-	fs.Var(roles, "role", "bind a role to another host than recorded: ROLE=HOST (repeatable)")
-	fs.Var(secrets, "set", "give a secret parameter again: KEY=VALUE (secrets are never journaled)")
-	allowChanged := fs.Bool("allow-changed", false, "replay even though the runbook changed since the recording")
-	overrides := fs.Bool("replay-overrides", false, "repeat the recording's overrides (accepted failures) with their reasons; without it the replay stops where a check fails")
-	verifyOnly := fs.Bool("verify-only", false, "run no step: check the end-state gates of the recorded steps against the hosts now, and report which still hold (nothing is written on a host, no journal)")
-	junit := fs.String("junit", "", "with --verify-only: also write the gates as JUnit XML to `FILE`, for monitoring and CI")
-	journalPath := fs.String("journal", "", "write the new run's journal to exactly this file")
-	path, rec, err := parseRecorded(fs, &rf, args, "replay")
+func cmdReplay(ctx context.Context, e *env, o *replayOptions, args []string) error {
+	rf, roles, secrets := &o.rf, o.roles, o.secrets
+	if !o.verifyOnly {
+		e.openStream("replay", rf)
+	}
+	path, rec, err := parseRecorded(rf, args, "replay")
 	if err != nil {
 		return err
 	}
@@ -47,19 +82,27 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	setOnly := pairs{}
+	for k, v := range secrets {
+		setOnly[k] = v
+	}
+	if err := o.files.read(secrets); err != nil {
+		return err
+	}
+	e.recordedSecrets(rb, st.Session.Secret, secrets, setOnly, true)
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
 
-	if *verifyOnly {
-		return verifyOnlyReplay(ctx, e, &rf, j, rb, inv.Host, roles, secrets, *allowChanged, inv, *junit)
+	if o.verifyOnly {
+		return verifyOnlyReplay(ctx, e, rf, j, rb, inv.Host, roles, secrets, o.allowChanged, inv, o.junit)
 	}
-	if *junit != "" {
+	if o.junit != "" {
 		return bad("--junit writes the report of --verify-only: give both, or neither")
 	}
 
 	rep, err := steps.PrepareReplay(j.Events, rb, steps.ReplayOptions{
-		Secrets: secrets, Roles: roles, AllowChanged: *allowChanged, Overrides: *overrides,
+		Secrets: secrets, Roles: roles, AllowChanged: o.allowChanged, Overrides: o.overrides,
 	})
 	if err != nil {
 		return err
@@ -71,13 +114,9 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 	if err := (&steps.RunFile{Answers: answers}).CheckAgainst(rb); err != nil {
 		return badInput{err}
 	}
-	out := *journalPath
+	out := o.journalPath
 	if out == "" {
-		dir := rf.journalDir
-		if dir == "" {
-			dir = journal.DefaultDir()
-		}
-		out = journal.NewPath(dir, rb.ID, time.Now())
+		out = journal.NewPath(rf.journalDir, rb.ID, time.Now())
 	}
 	if !rf.json {
 		fmt.Fprintf(e.stdout, "replaying %s (run %s of %s)\n", path, st.Session.RunID, rb.ID)
@@ -85,7 +124,7 @@ func cmdReplay(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "  note: %s\n", hosttext.Line(n))
 		}
 	}
-	printer := &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: out}
+	printer := e.printer(rf, out)
 	cfg, release, err := rf.config(e, inv, printer)
 	if err != nil {
 		return err

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/lab"
@@ -17,19 +20,33 @@ import (
 	"github.com/cutover/cutover/tui"
 )
 
-func cmdWizard(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "", "[-i INVENTORY] [--lab-dir DIR] [--journal-dir DIR]")
-	invPath := fs.String("i", "", "inventory file (default ./cutover.yaml, or the user's config folder)")
-	labDir := fs.String("lab-dir", "", "where the practice lab keeps its hosts when started from the wizard")
-	journalDir := fs.String("journal-dir", "", "folder for journals (default: "+journal.DefaultDir()+")")
-	if _, err := parse(fs, args); err != nil {
-		return err
+// newWizardCmd is the wizard command; the root command is one too (cutover alone
+// opens the wizard).
+func newWizardCmd(e *env) *cobra.Command {
+	var invPath, labDir, journalDir string
+	cmd := &cobra.Command{
+		Use:   "wizard [-i INVENTORY] [--lab-dir DIR] [--journal-dir DIR]",
+		Short: "the full-screen wizard (the default when no command is given)",
+		Example: `  cutover wizard
+  cutover wizard -i site.yaml --journal-dir /srv/cutover/journals`,
+		Annotations: map[string]string{ownSignals: "yes"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return cmdWizard(cmd.Context(), e, invPath, labDir, journalDir)
+		},
 	}
-	inv, _, err := openInventory(*invPath)
+	fs := cmd.Flags()
+	fs.StringVarP(&invPath, "inventory", "i", "", "inventory `FILE` (default ./cutover.yaml, or the user's config folder)")
+	fs.StringVar(&labDir, "lab-dir", "", "`DIR` where the practice lab keeps its hosts when started from the wizard")
+	fs.StringVar(&journalDir, "journal-dir", "", "`DIR` for journals (default: "+journal.DefaultDir()+")")
+	return cmd
+}
+
+func cmdWizard(ctx context.Context, e *env, invPath, labDir, journalDir string) error {
+	inv, _, err := openInventory(invPath)
 	if err != nil {
 		return err
 	}
-	return wizard(ctx, e, wizardOptions{inv: inv, labDir: *labDir, journalDir: *journalDir})
+	return wizard(ctx, e, wizardOptions{inv: inv, labDir: labDir, journalDir: journalDir})
 }
 
 type wizardOptions struct {
@@ -46,10 +63,11 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 	if !tui.Usable() {
 		return bad("the full-screen wizard needs a terminal; without one, use --headless (cutover run --help)")
 	}
-	catalog, err := runbooks.All()
+	cat, err := e.catalog()
 	if err != nil {
 		return err
 	}
+	catalog := cat.Runbooks()
 	if o.resume != "" {
 		// A run of a runbook kept in a file of the site's: the wizard knows it only if
 		// it is in the catalogue.
@@ -57,22 +75,15 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 			catalog = append(catalog, rb)
 		}
 	}
-	jdir := o.journalDir
-	if jdir == "" {
-		jdir = journal.DefaultDir()
-	}
-	labDir := o.labDir
-	if labDir == "" {
-		labDir = filepath.Join(filepath.Dir(jdir), "lab")
-	}
+	dirs := journal.FoldersFor(o.journalDir, o.labDir)
 	searched := []string{"./cutover.yaml"}
 	if dir, err := os.UserConfigDir(); err == nil {
 		searched = append(searched, filepath.Join(dir, "cutover", "inventory.yaml"))
 	}
 	cfg := tui.Config{
 		Inventory: o.inv, InventorySearched: searched, Catalog: catalog, Runbook: o.runbook, RunFile: o.runFile, Resume: o.resume,
-		JournalDir: jdir, LabDir: labDir, Dialer: dialer(e), Version: version(),
-		StartLab: wizardLab(labDir, catalog),
+		JournalDir: dirs.Journals, LabDir: dirs.Lab, RunsDir: dirs.Runs, Dialer: dialer(e), Version: version(),
+		StartLab: wizardLab(dirs.Lab, catalog),
 	}
 	if sc, err := runbooks.Scenario(offeredScenario, time.Now()); err == nil {
 		cfg.LabOffer = sc.Title
@@ -130,22 +141,18 @@ func labRuns(path func(runbook string) string, catalog []*steps.Runbook) map[str
 // fileRunbookOf loads the runbook of the run in journal path from the file the session
 // names, when the catalogue lacks it.
 func fileRunbookOf(path string, catalog []*steps.Runbook) *steps.Runbook {
-	j, err := journal.Read(path)
+	r, err := journal.Load(path, func(s *steps.Session) (*steps.Runbook, error) {
+		if s.File == "" || slices.ContainsFunc(catalog, func(rb *steps.Runbook) bool { return rb.ID == s.Runbook }) {
+			return nil, nil
+		}
+		rb, err := runbooks.LoadFile(s.File)
+		if err != nil || rb.ID != s.Runbook {
+			return nil, nil
+		}
+		return rb, nil
+	})
 	if err != nil {
 		return nil
 	}
-	s := steps.NewRunState(j.Events).Session
-	if s == nil || s.File == "" {
-		return nil
-	}
-	for _, rb := range catalog {
-		if rb.ID == s.Runbook {
-			return nil
-		}
-	}
-	rb, err := runbooks.LoadFile(s.File)
-	if err != nil || rb.ID != s.Runbook {
-		return nil
-	}
-	return rb
+	return r.Runbook
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -49,6 +50,7 @@ var (
 // which TestMain removes).
 func cutoverBinary(t *testing.T) string {
 	t.Helper()
+	labtest.SkipShort(t)
 	binOnce.Do(func() {
 		dir := os.Getenv("CUTOVER_JOURNALS")
 		if dir == "" {

@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
@@ -37,45 +40,113 @@ func (p pairs) Set(s string) error {
 	return nil
 }
 
-// list is a repeatable flag.
-type list []string
+// Type names the value in usage lines (--role KEY=VALUE).
+func (p pairs) Type() string { return "KEY=VALUE" }
 
-func (l *list) String() string     { return strings.Join(*l, ",") }
-func (l *list) Set(s string) error { *l = append(*l, s); return nil }
-
-// newFlags makes a flag set that reports errors instead of exiting, so the exit code
-// stays 2 for bad flags and the message says which command.
-func newFlags(e *env, name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("cutover "+name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: cutover %s %s\n\nFlags:\n", name, usage)
-		fs.PrintDefaults()
+// flagError is every command's answer to a flag it cannot parse: the parser's message,
+// and for an unknown flag the nearest known ones.
+func flagError(cmd *cobra.Command, err error) error {
+	var ne *pflag.NotExistError
+	if !errors.As(err, &ne) {
+		return err
 	}
-	return fs
+	typed := ne.GetSpecifiedName()
+	if typed == "" {
+		return err
+	}
+	if s := suggestFlags(cmd, typed); len(s) > 0 {
+		return fmt.Errorf("%w\n\nDid you mean this?\n\t%s\n", err, strings.Join(s, "\n\t"))
+	}
+	return err
 }
 
-// parse parses flags, allowing flags after positional arguments (cutover run RUNBOOK
-// -i inv), which is how operators type them.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if err == flag.ErrHelp {
-				return nil, quiet{0}
-			}
-			return nil, quiet{2}
+// suggestFlags names the flags of cmd within two edits of typed, or starting with it.
+func suggestFlags(cmd *cobra.Command, typed string) []string {
+	var out []string
+	seen := map[string]bool{}
+	visit := func(f *pflag.Flag) {
+		if f.Hidden || seen[f.Name] {
+			return
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
+		seen[f.Name] = true
+		if levenshtein(typed, f.Name) <= 2 || (len(typed) > 1 && strings.HasPrefix(f.Name, typed)) {
+			out = append(out, "--"+f.Name)
 		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
 	}
+	cmd.LocalFlags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	sort.Strings(out)
+	return out
+}
+
+// levenshtein is the edit distance of a and b (case-insensitive), as cobra measures
+// it for commands.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// longFlagsWithOneDash rewrites -json, -journal-dir=X and the like to their double-dash
+// spelling when the command has a long flag of that name: cutover's flags were Go
+// flag package flags, which take either, and operators' scripts have the one-dash form.
+// Single letters (-i, -v, -o) and combined short flags are left to the parser.
+func longFlagsWithOneDash(root *cobra.Command, args []string) []string {
+	if len(args) > 0 && (args[0] == cobra.ShellCompRequestCmd || args[0] == cobra.ShellCompNoDescRequestCmd) {
+		return args
+	}
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd == nil {
+		cmd = root
+	}
+	cmd.InitDefaultHelpFlag()
+	fs := cmd.Flags()
+	fs.AddFlagSet(cmd.InheritedFlags())
+	out := make([]string, 0, len(args))
+	value := false // the previous flag takes this argument as its value
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if value {
+			out = append(out, a)
+			value = false
+			continue
+		}
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && len(a) > 2 {
+			name, _, hasValue := strings.Cut(a[1:], "=")
+			if f := fs.Lookup(name); f != nil && len(name) > 1 {
+				a = "-" + a
+				value = !hasValue && f.NoOptDefVal == ""
+			}
+		} else if strings.HasPrefix(a, "--") {
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			if f := fs.Lookup(name); f != nil {
+				value = !hasValue && f.NoOptDefVal == ""
+			}
+		} else if strings.HasPrefix(a, "-") && len(a) == 2 {
+			if f := fs.ShorthandLookup(a[1:]); f != nil {
+				value = f.NoOptDefVal == ""
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // findInventory returns the inventory path: the flag, else ./cutover.yaml, else the

@@ -22,7 +22,7 @@ import (
 func runOf(t *testing.T, l *testLab, runbook string, extra ...string) (result, string) {
 	t.Helper()
 	jpath := filepath.Join(t.TempDir(), "run.jsonl")
-	rf := filepath.Join(l.Dir(), "runs", strings.ReplaceAll(runbook, "/", "-")+".yaml")
+	rf := l.RunFile(runbook)
 	args := append([]string{"run", "--from", rf, "--headless", "--journal", jpath}, extra...)
 	return cutover(t, args...), jpath
 }

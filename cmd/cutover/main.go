@@ -9,9 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
-	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
@@ -21,11 +21,25 @@ import (
 	"github.com/cutover/cutover/steps/runner"
 )
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, env *env, args []string) error
+// commands lists the subcommands in the order help shows them. Adding a command is a
+// file with its constructor (cmd_NAME.go) and one line here.
+var commands = []func(*env) *cobra.Command{
+	newWizardCmd,
+	newLabCmd,
+	newProbeCmd,
+	newRunbooksCmd,
+	newLintCmd,
+	newRunCmd,
+	newResumeCmd,
+	newPlanCmd,
+	newReplayCmd,
+	newExportCmd,
+	newVerifyCmd,
+	newRunsCmd,
+	newNewCmd,
+	newVersionCmd,
+	newCompletionCmd,
+	newEnvironmentTopic,
 }
 
 // env is what commands share: the standard streams and the two interrupt levels.
@@ -38,24 +52,28 @@ type env struct {
 	signals func()
 	// becomePassword is CUTOVER_BECOME_PASSWORD, taken out of the environment at start.
 	becomePassword []byte
+	// paramEnv are the CUTOVER_PARAM_* variables, taken out of the environment at start
+	// (secrets.go).
+	paramEnv map[string]string
+	// site is --runbooks and --allow-shadow, and the catalogue they give (site.go).
+	site siteOptions
+	// started is set once the command line parsed and a command's own code runs: an
+	// error before that is the command line's (exit 2).
+	started bool
+
+	// The event stream of a headless run, resume or replay with --json (stream.go):
+	// realMain ends it with its terminal record whatever the command returned. journal
+	// is the run's journal once known, stopped how the run stopped, reason what kept it
+	// from starting.
+	events  *headless.Printer
+	journal string
+	stopped *headless.Result
+	reason  string
 }
 
-func commands() []command {
-	return []command{
-		{"wizard", "the full-screen wizard (the default when no command is given)", cmdWizard},
-		{"lab", "serve a practice lab of simulated hosts over SSH and write its inventory", cmdLab},
-		{"probe", "probe the inventory's hosts: reachability, OS, clock, components", cmdProbe},
-		{"runbooks", "list the runbooks", cmdRunbooks},
-		{"lint", "check the runbooks (and any runbook files given)", cmdLint},
-		{"run", "run a runbook (--headless without a terminal)", cmdRun},
-		{"resume", "continue an interrupted run from its journal", cmdResume},
-		{"plan", "what a run would change, with values read from the hosts now; changes nothing", cmdPlan},
-		{"replay", "run a recorded run again, headless (or --verify-only: check its gates)", cmdReplay},
-		{"export", "print a runbook's plan or a journal as a Markdown checklist", cmdExport},
-		{"verify", "check a journal's integrity (hash chain) and its signature (--signers)", cmdVerify},
-		{"version", "print the version", cmdVersion},
-	}
-}
+// ownSignals marks (as a command annotation) a command that may open the wizard, which
+// handles signals itself: it calls e.signals() only when it runs headless.
+const ownSignals = "cutover/own-signals"
 
 func main() {
 	os.Exit(realMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -69,56 +87,105 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out, errs := hosttext.NewWriter(stdout), hosttext.NewWriter(stderr)
 	defer out.Flush()
 	defer errs.Flush()
-	e := &env{stdout: out, stderr: errs, stdin: stdin, becomePassword: takeBecomePassword()}
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		usage(stdout)
-		return 0
-	}
-	name, rest := "", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, rest = args[0], args[1:]
-	}
-	run := cmdWizard
-	if name != "" {
-		run = nil
-		for _, c := range commands() {
-			if c.name == name {
-				run = c.run
-			}
-		}
-		if run == nil {
-			fmt.Fprintf(stderr, "cutover: unknown command %q\n\n", name)
-			usage(stderr)
-			return headless.ExitBadInput
-		}
-	}
-	ctx, stop := e.interruptible(name)
+	e := &env{stdout: out, stderr: errs, stdin: stdin, becomePassword: takeBecomePassword(), paramEnv: takeParamEnv()}
+	root := newRoot(e)
+	root.SetArgs(longFlagsWithOneDash(root, args))
+	ctx, stop := e.interruptible()
 	defer stop()
-	err := run(ctx, e, rest)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
+		e.closeStream(0, nil)
 		return 0
+	}
+	if !e.started {
+		// The command line itself is wrong: an unknown command or flag, a bad value.
+		label := "cutover"
+		if cmd != nil {
+			label = cmd.CommandPath()
+		}
+		fmt.Fprintf(errs, "%s: %v\n", label, err)
+		fmt.Fprintf(errs, "Run '%s --help' for usage.\n", label)
+		e.streamOnBadLine(cmd, args)
+		e.closeStream(headless.ExitBadInput, err)
+		return headless.ExitBadInput
 	}
 	var q quiet
 	if !errors.As(err, &q) {
-		label := "cutover"
-		if name != "" {
-			label += " " + name
-		}
-		fmt.Fprintf(stderr, "%s: %v\n", label, err)
+		fmt.Fprintf(errs, "%s: %v\n", cmd.CommandPath(), err)
 	}
-	return exitCode(err)
+	code := exitCode(err)
+	e.closeStream(code, err)
+	return code
 }
+
+// newRoot builds the command tree afresh, so that each call of realMain (tests call it
+// in process) starts from default flag values.
+func newRoot(e *env) *cobra.Command {
+	root := newWizardCmd(e)
+	root.Use = "cutover"
+	root.Short = "move mail and list server components between hosts, one evidenced step at a time"
+	root.Long = `cutover walks an operator through moving a live mail or list server component to another
+host: it probes the hosts over SSH, does what it can itself, gates every step on evidence
+from the hosts and journals every event (resume, headless replay, Markdown export).
+
+Without a command it opens the full-screen wizard.`
+	root.Example = `  cutover                                   # the wizard, on ./cutover.yaml
+  cutover lab --dir /tmp/lab                # a practice lab of simulated hosts
+  cutover run --from /tmp/lab/runs/maestro-move-hub.yaml --headless
+  cutover runbooks`
+	root.Version = version()
+	root.Annotations = map[string]string{ownSignals: "yes"}
+	root.SetVersionTemplate("{{.Name}} " + versionLine() + "\n")
+	root.Flags().Bool("version", false, "print the version, commit, build date and Go version")
+	root.SilenceErrors = true
+	root.SilenceUsage = true
+	root.SuggestionsMinimumDistance = 2
+	root.CompletionOptions.DisableDefaultCmd = true // newCompletionCmd instead
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	root.SetIn(e.stdin)
+	root.SetFlagErrorFunc(flagError)
+	root.SetUsageTemplate(root.UsageTemplate() + exitCodesHelp)
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		e.started = true
+		if cmd.Annotations[ownSignals] == "" {
+			e.signals()
+		}
+		// The site's component declarations reach every probe of the command (a
+		// resume's, the wizard's); a broken site folder is reported by the commands
+		// that read runbooks.
+		_, _ = e.catalog()
+		return nil
+	}
+	addSiteFlags(root, e)
+	for _, c := range commands {
+		root.AddCommand(c(e))
+	}
+	return root
+}
+
+// exitCodesHelp closes the usage of every command: scripts branch on these.
+const exitCodesHelp = `
+Exit codes: 0 done; 1 a gate failed or a step needs an operator; 2 bad input;
+3 interrupted (resumable); 4 a host could not be reached or its host key was refused.
+`
 
 // interruptible installs the signal handling of the command line: the first SIGINT,
 // SIGTERM or SIGHUP stops at the next safe point (the journal stays consistent and the
 // run resumes); a second one also stops an action in flight. The wizard (no command
-// name, or a run in a terminal) handles signals itself and gets none of this.
-func (e *env) interruptible(name string) (context.Context, func()) {
+// name, or a run in a terminal) handles signals itself and gets none of this: commands
+// start it through e.signals (the root's PersistentPreRunE, or a headless run).
+func (e *env) interruptible() (context.Context, func()) {
 	soft, stopSoft := context.WithCancel(context.Background())
 	hard, stopHard := context.WithCancel(context.Background())
 	e.hard = hard
 	sigs := make(chan os.Signal, 2)
+	started := false
 	e.signals = func() {
+		if started {
+			return
+		}
+		started = true
 		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 		go func() {
 			n := 0
@@ -134,29 +201,12 @@ func (e *env) interruptible(name string) (context.Context, func()) {
 			}
 		}()
 	}
-	switch name {
-	case "", "wizard", "run", "resume":
-		// These may open the wizard; they call e.signals() when they run headless.
-	default:
-		e.signals()
-	}
 	return soft, func() {
 		signal.Stop(sigs)
 		close(sigs) // ends the handler goroutine, if one was started
 		stopSoft()
 		stopHard()
 	}
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "cutover: move mail and list server components between hosts, one evidenced step at a time.")
-	fmt.Fprintln(w, "\nUsage: cutover COMMAND [flags]   (cutover COMMAND -h for a command's flags)")
-	fmt.Fprintln(w)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintln(w, "\nExit codes: 0 done; 1 a gate failed or a step needs an operator; 2 bad input;")
-	fmt.Fprintln(w, "3 interrupted (resumable); 4 a host could not be reached or its host key was refused.")
 }
 
 // quiet wraps an error that has already been reported, carrying only its exit code.
@@ -192,16 +242,4 @@ func exitCode(err error) int {
 		return headless.ExitNeedsOp
 	}
 	return headless.ExitNeedsOp
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
-func cmdVersion(_ context.Context, e *env, _ []string) error {
-	fmt.Fprintln(e.stdout, "cutover", version())
-	return nil
 }

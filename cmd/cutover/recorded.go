@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"os"
 	"strings"
 
@@ -21,23 +20,21 @@ type recorded struct {
 
 // readRecorded reads the journal at path; any problem is bad input.
 func readRecorded(path string) (*recorded, error) {
-	j, err := journal.Read(path)
+	r, err := journal.Load(path, sessionRunbook)
 	if err != nil {
 		return nil, badInput{err}
 	}
-	st := steps.NewRunState(j.Events)
-	if st.Session == nil {
-		return nil, bad("%s is not a cutover journal", path)
+	return &recorded{j: r.Journal, st: r.State, rb: r.Runbook}, nil
+}
+
+// sessionRunbook finds the runbook a recorded session ran: a shipped one, or the
+// site's own file the session names.
+func sessionRunbook(s *steps.Session) (*steps.Runbook, error) {
+	rb, err := runbooks.Get(s.Runbook)
+	if err != nil && s.File != "" {
+		rb, err = runbooks.LoadFile(s.File)
 	}
-	rb, err := runbooks.Get(st.Session.Runbook)
-	if err != nil && st.Session.File != "" {
-		// A site's own runbook, run from its file.
-		rb, err = runbooks.LoadFile(st.Session.File)
-	}
-	if err != nil {
-		return nil, badInput{err}
-	}
-	return &recorded{j: j, st: st, rb: rb}, nil
+	return rb, err
 }
 
 // inventory loads the inventory named by -i, else the one the run recorded.
@@ -56,13 +53,9 @@ func (r *recorded) inventory(flag string) (*inventory.Inventory, error) {
 	return loadInventory(flag)
 }
 
-// parseRecorded parses a resume or replay command line, whose one positional argument
+// parseRecorded checks a resume or replay command line, whose one positional argument
 // is the journal of the run to take up again, and reads that journal.
-func parseRecorded(fs *flag.FlagSet, rf *runFlags, args []string, verb string) (string, *recorded, error) {
-	pos, err := parse(fs, args)
-	if err != nil {
-		return "", nil, err
-	}
+func parseRecorded(rf *runFlags, pos []string, verb string) (string, *recorded, error) {
 	if err := rf.check(); err != nil {
 		return "", nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/lab"
 	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/runbooks"
@@ -31,6 +32,9 @@ type wizardCase struct {
 	// offer starts the wizard without an inventory: it offers the practice lab, which
 	// it serves itself (the operator's first night).
 	offer bool
+	// down is a host that does not answer (the failover's primary): home shows it
+	// unreachable, and the setup binds it to its role as down.
+	down string
 	// hosts checks the end state on the lab's hosts.
 	hosts func(t *testing.T, l *testLab)
 }
@@ -52,14 +56,13 @@ func driveRunbook(t *testing.T, c wizardCase) {
 	}
 	env, _ := wizardEnv(t)
 	jdir := t.TempDir()
-	var l *testLab
 	args := []string{"--journal-dir", jdir}
-	labDir := filepath.Join(t.TempDir(), "lab")
+	labDir, stopLab := filepath.Join(t.TempDir(), "lab"), func() {}
 	if c.offer {
 		args = append(args, "--lab-dir", labDir)
 	} else {
-		l = startScenario(t, c.scenario, c.faults...)
-		args = append(args, "-i", l.Inventory())
+		labDir, stopLab = labProcess(t, bin, c.scenario, c.faults...)
+		args = append(args, "-i", filepath.Join(labDir, "inventory.yaml"))
 	}
 	tm := startTmux(t, 80, 24, t.TempDir(), env, append([]string{bin}, args...)...)
 	if c.offer {
@@ -68,12 +71,11 @@ func driveRunbook(t *testing.T, c wizardCase) {
 	}
 
 	// Home: the lab's hosts, probed; the runbook found by typing its id.
-	tm.waitFor("[practice lab]", "probed at")
-	rfPath := filepath.Join(labDir, "runs", strings.ReplaceAll(c.runbook, "/", "-")+".yaml")
-	if l != nil {
-		rfPath = l.RunFile(c.runbook)
+	home := tm.waitFor("[practice lab]", "probed at")
+	if c.down != "" && !regexp.MustCompile(`✗ `+regexp.QuoteMeta(c.down)+` +unreachable`).MatchString(home) {
+		t.Fatalf("home does not show %s unreachable:\n%s", c.down, home)
 	}
-	rf, err := steps.LoadRunFile(rfPath)
+	rf, err := steps.LoadRunFile(filepath.Join(labDir, "runs", probe.Slug(c.runbook)+".yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +88,9 @@ func driveRunbook(t *testing.T, c wizardCase) {
 	tm.waitFor("Bind each role to a host", "practice lab: its run binds")
 	for _, r := range rb.Roles {
 		tm.bindRole(r.ID, rf.Roles[r.ID])
+	}
+	if c.down != "" {
+		tm.waitFor(c.down + " ↓ down")
 	}
 	tm.keys("n")
 	if len(rb.Presets) > 0 {
@@ -136,15 +141,14 @@ func driveRunbook(t *testing.T, c wizardCase) {
 	if data, err := os.ReadFile(md); err != nil || !strings.Contains(string(data), "- [x]") || strings.Contains(string(data), "- [ ] ") {
 		t.Fatalf("the exported checklist %s: %v\n%s", md, err, data)
 	}
-	if c.offer {
-		// The wizard's lab stopped with it; served again, its hosts are as the run left them.
-		sc, err := runbooks.Scenario(c.scenario, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		l = &testLab{Lab: labtest.ServeIn(t, labDir, sc, lab.Options{})}
+	// The lab stops (the wizard's own stopped with it); served again, here, its hosts are
+	// as the run left them.
+	stopLab()
+	sc, err := runbooks.Scenario(c.scenario, time.Now())
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.hosts(t, l)
+	c.hosts(t, &testLab{Lab: labtest.ServeIn(t, labDir, sc, lab.Options{})})
 }
 
 // bindRole binds role to host on the setup screen, unless it is bound to it already:
@@ -300,10 +304,11 @@ func TestWizardMaestroHAPrepare(t *testing.T) {
 }
 
 // TestWizardMaestroFailover starts from a primary that is down and does not answer:
-// the situation a failover is for.
+// the situation a failover is for. Home shows it unreachable; the setup binds it to the
+// role of the primary that failed, as down.
 func TestWizardMaestroFailover(t *testing.T) {
 	driveRunbook(t, wizardCase{runbook: "maestro/failover", scenario: "maestro-ha", faults: []string{"primary-down"},
-		hosts: failedOverHosts})
+		down: "primary", hosts: failedOverHosts})
 }
 
 // TestWizardMaestroFailback starts as a failover leaves the lab: the primary off and

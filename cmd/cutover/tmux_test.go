@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -51,6 +51,7 @@ var built struct {
 // and returns its path.
 func buildCutover(t *testing.T) string {
 	t.Helper()
+	labtest.SkipShort(t)
 	built.once.Do(func() {
 		if built.dir, built.err = os.MkdirTemp("", "cutover-bin-"); built.err != nil {
 			return
@@ -153,11 +154,13 @@ func (tm *tmuxTerm) waitFor(texts ...string) string {
 }
 
 // poll reads the screen until ok holds for it, or fails the test after tmuxWait,
-// saying what it waited for.
+// saying what it waited for. Each read runs a tmux client: the reads come quickly at
+// first (a key's echo) and then less often (a step's action), so that a dozen tests
+// waiting at once do not keep the machine busy with tmux clients.
 func (tm *tmuxTerm) poll(ok func(screen string) bool, what string) string {
 	tm.t.Helper()
 	deadline := time.Now().Add(tmuxWait)
-	for {
+	for pause := pollFirst; ; pause = min(pause*3/2, pollMost) {
 		s := tm.screen()
 		if ok(s) {
 			return s
@@ -165,9 +168,12 @@ func (tm *tmuxTerm) poll(ok func(screen string) bool, what string) string {
 		if time.Now().After(deadline) {
 			tm.t.Fatalf("timed out waiting for %s; the screen:\n%s", what, s)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
+
+// pollFirst and pollMost bound the pause between two reads of the screen.
+const pollFirst, pollMost = 20 * time.Millisecond, 250 * time.Millisecond
 
 func (tm *tmuxTerm) format(f string) string {
 	tm.t.Helper()
@@ -180,7 +186,7 @@ func (tm *tmuxTerm) exited() int {
 	tm.t.Helper()
 	re := regexp.MustCompile(`\[cutover exited: (\d+)\]`)
 	deadline := time.Now().Add(tmuxWait)
-	for {
+	for pause := pollFirst; ; pause = min(pause*3/2, pollMost) {
 		if m := re.FindStringSubmatch(tm.scrollback()); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			return n
@@ -188,7 +194,7 @@ func (tm *tmuxTerm) exited() int {
 		if time.Now().After(deadline) {
 			tm.t.Fatalf("the program did not exit; the screen and what scrolled off it:\n%s", tm.scrollback())
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 
@@ -310,11 +316,73 @@ func (tm *tmuxTerm) moveCursor(rows func(screen string) ([]string, int), want st
 	tm.t.Fatalf("%s is not in the list:\n%s", want, tm.screen())
 }
 
-// tmuxLab serves the maestro lab from the test process, so it outlives the program
-// under test (a dropped console must not take the hosts with it).
-func tmuxLab(t *testing.T) *lab.Lab {
+// labProcess serves scenario's lab, with faults, from a process of its own: `cutover
+// lab`, the program under test (built without the race detector). The test process
+// only drives the terminal and reads the screen: serving SSH for several labs at once
+// under the race detector, in the process that also runs the other tests, made the
+// labs' answers (and so a gate that times a LAN's round trip) and the package's run
+// time depend on the machine's load. The lab outlives the program in the terminal (a
+// dropped console must not take the hosts with it); it stops when the test ends, or
+// earlier by stop. It returns the lab's folder.
+func labProcess(t *testing.T, bin, scenario string, faults ...string) (dir string, stop func()) {
 	t.Helper()
-	return startScenario(t, "maestro").Lab
+	dir = filepath.Join(t.TempDir(), "lab")
+	args := []string{"lab", "--dir", dir, "--scenario", scenario}
+	for _, f := range faults {
+		args = append(args, "--fault", f)
+	}
+	cmd := exec.Command(bin, args...)
+	out := &readyWriter{ready: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop = sync.OnceFunc(func() {
+		// SIGTERM stops `cutover lab` as the command line stops: it closes the lab.
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(tmuxWait):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	t.Cleanup(stop)
+	select {
+	case <-out.ready:
+	case err := <-exited:
+		t.Fatalf("cutover %s ended before the lab was ready: %v\n%s", strings.Join(args, " "), err, out.text())
+	case <-time.After(tmuxWait):
+		t.Fatalf("cutover %s: the lab was not ready after %s\n%s", strings.Join(args, " "), tmuxWait, out.text())
+	}
+	return dir, stop
+}
+
+// readyWriter keeps what `cutover lab` prints and closes ready once it says "ready".
+type readyWriter struct {
+	mu    sync.Mutex
+	buf   strings.Builder
+	ready chan struct{}
+	seen  bool
+}
+
+func (w *readyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if !w.seen && strings.Contains("\n"+w.buf.String(), "\nready\n") {
+		w.seen = true
+		close(w.ready)
+	}
+	return len(p), nil
+}
+
+func (w *readyWriter) text() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
 
 // wizardToStep3 starts a run of move-hub from the lab's run file and waits for its
@@ -340,10 +408,10 @@ func wizardToStep3(t *testing.T, tm *tmuxTerm) {
 func TestWizardConsoleDropMidActionResumes(t *testing.T) {
 	t.Parallel()
 	bin := buildCutover(t)
-	l := tmuxLab(t)
+	labDir, _ := labProcess(t, bin, "maestro")
 	env, _ := wizardEnv(t)
 	jdir := t.TempDir()
-	runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
+	runFile := filepath.Join(labDir, "runs", "maestro-move-hub.yaml")
 	tm := startTmux(t, 80, 24, t.TempDir(), env, bin, "run", "--from", runFile, "--journal-dir", jdir)
 	wizardToStep3(t, tm)
 	pid := tm.pid()
@@ -393,8 +461,8 @@ func TestWizardSignalsStopSafely(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
-			l := tmuxLab(t)
-			runFile := filepath.Join(l.Dir(), "runs", "maestro-move-hub.yaml")
+			labDir, _ := labProcess(t, bin, "maestro")
+			runFile := filepath.Join(labDir, "runs", "maestro-move-hub.yaml")
 			env, _ := wizardEnv(t)
 			jdir := t.TempDir()
 			tm := startTmux(t, 80, 24, t.TempDir(), env, bin, "run", "--from", runFile, "--journal-dir", jdir)

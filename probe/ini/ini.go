@@ -139,9 +139,6 @@ func (f *File) Bytes() []byte {
 	return []byte(b.String())
 }
 
-// Dialect is the file's dialect.
-func (f *File) Dialect() Dialect { return f.dialect }
-
 // sameKey compares keys as the dialect's readers do: exactly in properties files,
 // without regard to case in INI files.
 func (f *File) sameKey(a, b string) bool {

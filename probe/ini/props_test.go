@@ -146,6 +146,9 @@ func TestINIDialectIsUnchanged(t *testing.T) {
 // printable ASCII as \uXXXX, so nothing depends on the console's encoding.
 func javaProperties(t *testing.T, files []string) []map[string]string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Java virtual machine: make test runs it, -short does not")
+	}
 	java, err := exec.LookPath("java")
 	if err != nil {
 		t.Skip("java is not installed: the comparison with java.util.Properties needs a Java runtime (Debian: default-jre-headless)")

@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -40,6 +41,35 @@ const (
 	PlantLink = "link"
 )
 
+// DisruptionKind is a kind of disruption with what it does, in the words `cutover lab
+// --faults` lists it with.
+type DisruptionKind struct {
+	Kind, Description string
+}
+
+// DisruptionKinds are every kind of disruption, in the order they are listed. Parsing,
+// messages and the fault list all read them from here.
+var DisruptionKinds = []DisruptionKind{
+	{DropBefore, "cut HOST's connections as a command matching REGEX is about to start (it does not run), or right after a matching file change"},
+	{DropAfter, "let a matching command run to its end, then cut HOST's connections before its exit status is sent"},
+	{HangOnStart, "HOST stops answering (nothing is closed) as a matching command starts"},
+	{PlantLink, "plant a symbolic link to the lab's canary at a name matching REGEX just before HOST creates it over SFTP (open, mkdir, rename)"},
+}
+
+// isDisruptionKind reports whether kind names a kind of disruption.
+func isDisruptionKind(kind string) bool {
+	return slices.ContainsFunc(DisruptionKinds, func(k DisruptionKind) bool { return k.Kind == kind })
+}
+
+// disruptionKindList names the kinds for messages: "drop, drop-after, hang or link".
+func disruptionKindList() string {
+	var names []string
+	for _, k := range DisruptionKinds {
+		names = append(names, k.Kind)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
 // Disruption is one armed disruption.
 type Disruption struct {
 	Kind string
@@ -55,19 +85,17 @@ func (d *Disruption) String() string { return d.Kind + ":" + d.Host + ":" + d.Pa
 // a scenario fault.
 func IsDisruption(fault string) bool {
 	kind, _, ok := strings.Cut(fault, ":")
-	return ok && (kind == DropBefore || kind == DropAfter || kind == HangOnStart || kind == PlantLink)
+	return ok && isDisruptionKind(kind)
 }
 
 // ParseDisruption reads "KIND:HOST:REGEX" (the regular expression may contain colons).
 func ParseDisruption(spec string) (*Disruption, error) {
 	parts := strings.SplitN(spec, ":", 3)
 	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
-		return nil, fmt.Errorf("lab: disruption %q: write KIND:HOST:REGEX, KIND one of %s, %s, %s, %s", spec, DropBefore, DropAfter, HangOnStart, PlantLink)
+		return nil, fmt.Errorf("lab: disruption %q: write KIND:HOST:REGEX, KIND one of %s", spec, disruptionKindList())
 	}
-	switch parts[0] {
-	case DropBefore, DropAfter, HangOnStart, PlantLink:
-	default:
-		return nil, fmt.Errorf("lab: disruption %q: unknown kind %q (%s, %s, %s or %s)", spec, parts[0], DropBefore, DropAfter, HangOnStart, PlantLink)
+	if !isDisruptionKind(parts[0]) {
+		return nil, fmt.Errorf("lab: disruption %q: unknown kind %q (%s)", spec, parts[0], disruptionKindList())
 	}
 	re, err := regexp.Compile(parts[2])
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/inventory"
 )
 
@@ -264,7 +265,7 @@ func (sc *Scenario) validate() error {
 
 // runFileName is the file name under DIR/runs for a runbook id.
 func runFileName(runbook string) string {
-	return strings.ReplaceAll(runbook, "/", "-") + ".yaml"
+	return probe.Slug(runbook) + ".yaml"
 }
 
 // pickFaults finds the named faults, or says which exist.

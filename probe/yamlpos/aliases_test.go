@@ -35,3 +35,16 @@ func TestAliasesReachPartsDecodedOnTheirOwn(t *testing.T) {
 		t.Error("an alias of no anchor is accepted")
 	}
 }
+
+// TestAnchoredValuesHaveTheirValuesShape: a value marked with an anchor is judged by
+// the value itself, not refused as "an anchor".
+func TestAnchoredValuesHaveTheirValuesShape(t *testing.T) {
+	var doc struct {
+		A map[string]string `yaml:"a"`
+		B map[string]string `yaml:"b"`
+		L []string          `yaml:"l"`
+	}
+	if err := Decode("c.yaml", []byte("a: &m {k: v}\nb: *m\nl: &l [x]\n"), &doc); err != nil || doc.B["k"] != "v" {
+		t.Errorf("%v %+v", err, doc)
+	}
+}

@@ -244,11 +244,8 @@ func precheck(n ast.Node, t reflect.Type) *Error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	pt := reflect.PointerTo(t)
-	for _, u := range []reflect.Type{nodeUnmarshaler, bytesUnmarshaler, interfaceUnmarshaler, textUnmarshaler} {
-		if pt.Implements(u) {
-			return nil // it decodes itself, and checks its own keys
-		}
+	if decodesItself(t) {
+		return nil // and checks its own keys
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -264,8 +261,15 @@ func precheck(n ast.Node, t reflect.Type) *Error {
 			switch {
 			case key == "<<":
 			case !known:
-				return Errorf(PosOf(kv.Key), "unknown key %q", key)
+				names := make([]string, 0, len(fields))
+				for k := range fields {
+					names = append(names, k)
+				}
+				return Errorf(PosOf(kv.Key), "unknown key %q%s", key, DidYouMean(key, names))
 			default:
+				if e := CheckShape(key, kv.Value, ft); e != nil {
+					return e
+				}
 				if e := precheck(kv.Value, ft); e != nil {
 					return e
 				}
@@ -295,6 +299,18 @@ func precheck(n ast.Node, t reflect.Type) *Error {
 		}
 	}
 	return nil
+}
+
+// decodesItself reports whether values of type t decode themselves (an UnmarshalYAML or
+// UnmarshalText of their own).
+func decodesItself(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	for _, u := range []reflect.Type{nodeUnmarshaler, bytesUnmarshaler, interfaceUnmarshaler, textUnmarshaler} {
+		if pt.Implements(u) {
+			return true
+		}
+	}
+	return false
 }
 
 // itemPos is where list item i is: its "-" in a block list, else its own position, or

@@ -65,13 +65,13 @@ func TestDecodeReportsTypeErrorsInPlainWords(t *testing.T) {
 		{"text where a whole number belongs", "port: abc\n", "conf.yaml:1:7", "expected a whole number, found text"},
 		{"text where true or false belongs", "enabled: maybe\n", "conf.yaml:1:10", "expected true or false, found text"},
 		{"text where a number belongs", "ratio: lots\n", "conf.yaml:1:8", "expected a number, found text"},
-		{"a mapping where a list belongs", "names: {a: b}\n", "conf.yaml:1:8", "expected a list, found a mapping"},
-		{"text where a list belongs", "names: abc\n", "conf.yaml:1:8", "expected a list, found text"},
-		{"a list where a mapping belongs", "server: [1]\n", "conf.yaml:1:9", "expected a mapping, found a list"},
-		{"text where a mapping belongs", "server: abc\n", "conf.yaml:1:9", "expected a mapping, found text"},
+		{"a mapping where a list belongs", "names: {a: b}\n", "conf.yaml:1:8", "names: expected a list of text values, found a mapping"},
+		{"text where a list belongs", "names: abc\n", "conf.yaml:1:8", "names: expected a list of text values, found text"},
+		{"a list where a mapping belongs", "server: [1]\n", "conf.yaml:1:9", "server: expected a mapping, found a list"},
+		{"text where a mapping belongs", "server: abc\n", "conf.yaml:1:9", "server: expected a mapping, found text"},
 		{"a mapping where text belongs", "text: {a: 1}\n", "conf.yaml:1:7", "expected text, found a mapping"},
 		{"a list where text belongs", "text: [a]\n", "conf.yaml:1:7", "expected text, found a list"},
-		{"a list where a map belongs", "vars: [a]\n", "conf.yaml:1:7", "expected a mapping, found a list"},
+		{"a list where a map belongs", "vars: [a]\n", "conf.yaml:1:7", "vars: expected a mapping, found a list"},
 		{"a type error on a later line", "text: ok\nport: 22\nserver:\n  name: [x]\n", "conf.yaml:4:9", "expected text, found a list"},
 	}
 	for _, tt := range tests {

@@ -46,18 +46,18 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 	}
 	b.header(rb, p)
 	s := st.Session
-	b.line("Run %s by %s, started %s.", code(s.RunID), text(orUnknown(s.Operator)), stamp(st.Started))
+	b.line("Run %s by %s, started %s.", code(s.RunID), text(orUnknown(s.Operator)), steps.Stamp(st.Started))
 	switch {
 	case st.Ended && st.Outcome == steps.RunDone:
-		b.line("Outcome: **done** at %s.", stamp(st.EndedAt))
+		b.line("Outcome: **done** at %s.", steps.Stamp(st.EndedAt))
 	case st.Ended:
-		b.line("Outcome: **%s** at %s: %s.", text(string(st.Outcome)), stamp(st.EndedAt), text(st.Message))
+		b.line("Outcome: **%s** at %s: %s.", text(string(st.Outcome)), steps.Stamp(st.EndedAt), text(st.Message))
 	default:
 		b.line("Outcome: **not finished** (resume with %s).", code("cutover resume "+j.Path))
 	}
 	if n := countOverrides(st); n > 0 {
 		b.line("")
-		b.line("**%s overridden by the operator** (marked OVERRIDDEN below).", plural(n, "check or action was", "checks or actions were"))
+		b.line("**%s overridden by the operator** (marked OVERRIDDEN below).", steps.Plural(n, "check or action was", "checks or actions were"))
 	}
 	if s.Replay != "" {
 		b.line("This run replays %s.", code(s.Replay))
@@ -68,7 +68,7 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 		b.line("Notes:")
 		b.line("")
 		for _, n := range st.Notes {
-			b.line("- %s: %s", stamp(n.Time), text(n.Message))
+			b.line("- %s: %s", steps.Stamp(n.Time), text(n.Message))
 		}
 		b.line("")
 	}
@@ -181,14 +181,14 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 		case steps.StepDone:
 			box, status = "x", fmt.Sprintf(" done %s", span(ss.Start, ss.End))
 			if ss.Adopted() {
-				status = fmt.Sprintf(" **adopted** %s", stamp(ss.End))
+				status = fmt.Sprintf(" **adopted** %s", steps.Stamp(ss.End))
 			}
 		case steps.StepOverridden:
 			box, status = "x", fmt.Sprintf(" **OVERRIDDEN** %s", span(ss.Start, ss.End))
 		case steps.StepAborted:
-			status = " **ABORTED** " + stamp(ss.End)
+			status = " **ABORTED** " + steps.Stamp(ss.End)
 		case steps.StepRunning:
-			status = fmt.Sprintf(" **in progress** since %s", stamp(ss.Start))
+			status = fmt.Sprintf(" **in progress** since %s", steps.Stamp(ss.Start))
 		}
 	}
 	hosts := ""
@@ -274,7 +274,7 @@ func (b *builder) action(d *steps.Description, ss *steps.StepState) {
 			if a := ss.Action; a != nil && a.Unknown {
 				b.line("    - **Outcome unknown**: the connection was lost while the action ran: %s", text(a.Error))
 			} else {
-				b.line("    - **Outcome unknown**: the action started at %s and no result was recorded.", stamp(ss.Start))
+				b.line("    - **Outcome unknown**: the action started at %s and no result was recorded.", steps.Stamp(ss.Start))
 			}
 		}
 		return
@@ -330,7 +330,7 @@ func (b *builder) check(desc string, ss *steps.StepState, phase steps.Phase, i i
 		wait = fmt.Sprintf(", after %s and %d attempts", time.Duration(r.Waited).Round(time.Second), r.Attempts)
 	}
 	b.line("  - [%s] %s: %s", box, kind, label(desc))
-	b.line("    - **%s** at %s%s: %s", text(state), stamp(r.At), wait, label(r.Summary))
+	b.line("    - **%s** at %s%s: %s", text(state), steps.Stamp(r.At), wait, label(r.Summary))
 	if overridden {
 		b.line("    - **OVERRIDDEN** by the operator. Reason: %s", text(reason))
 	}
@@ -353,7 +353,7 @@ func (b *builder) preflight(st *steps.RunState) {
 		if r.OK() || st.PreflightOverride != "" {
 			box = "x"
 		}
-		b.line("- [%s] **%s** at %s: step %s, gate %d (%s): %s", box, text(strings.ToUpper(string(r.Status))), stamp(r.At),
+		b.line("- [%s] **%s** at %s: step %s, gate %d (%s): %s", box, text(strings.ToUpper(string(r.Status))), steps.Stamp(r.At),
 			text(it.Step), it.Gate+1, label(r.Name), label(r.Summary))
 		if !r.OK() {
 			if it.Because != "" {
@@ -446,21 +446,14 @@ func countOverrides(st *steps.RunState) int {
 	return n
 }
 
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "?"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
 func span(a, b time.Time) string {
 	if a.IsZero() {
-		return stamp(b)
+		return steps.Stamp(b)
 	}
 	if a.UTC().Format("20060102") == b.UTC().Format("20060102") {
-		return stamp(a) + " to " + b.UTC().Format("15:04:05Z")
+		return steps.Stamp(a) + " to " + b.UTC().Format("15:04:05Z")
 	}
-	return stamp(a) + " to " + stamp(b)
+	return steps.Stamp(a) + " to " + steps.Stamp(b)
 }
 
 func orUnknown(s string) string {
@@ -468,11 +461,4 @@ func orUnknown(s string) string {
 		return "unknown operator"
 	}
 	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dustin/go-humanize"
+
 	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/probe/hosttext"
 	"github.com/cutover/cutover/steps"
@@ -38,9 +40,17 @@ type Printer struct {
 	Verbose bool
 	// Journal is named on the session line, so a log shows where the run is kept.
 	Journal string
+	// Every is how long a copy or a wait goes without a progress line (ProgressEvery
+	// when zero).
+	Every time.Duration
 
-	mu      sync.Mutex
-	waiting map[string]bool
+	mu       sync.Mutex
+	progress map[string]*progressState
+	now      func() time.Time // the clock of progress lines; tests set it
+	// What the terminal record (End) needs: the step last started and not ended, whether
+	// the run ended, whether the record was written.
+	lastStep        string
+	runEnded, ended bool
 }
 
 // Event prints one event. Text from the hosts in it is made safe for a terminal
@@ -50,6 +60,7 @@ type Printer struct {
 func (p *Printer) Event(ev *steps.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.note(ev)
 	if p.JSON {
 		b, err := json.Marshal(ev)
 		if err == nil {
@@ -65,26 +76,18 @@ func (p *Printer) Event(ev *steps.Event) {
 	}
 }
 
-// Progress prints live output in verbose mode, and notes a waiting gate once.
+// Progress prints live output in verbose mode, and the progress of long copies and
+// waits (progress.go): as lines of text, or progress records with JSON.
 func (p *Printer) Progress(pr steps.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.JSON {
-		return
-	}
 	switch {
-	case pr.Line != "" && p.Verbose:
+	case pr.Line != "" && p.Verbose && !p.JSON:
 		fmt.Fprintf(p.W, "%s  %-9s %-20s | %s: %s\n", clock(time.Now()), "output", pr.Step, hosttext.Line(pr.Host), hosttext.Line(pr.Line))
 	case pr.Last != nil:
-		key := steps.WaitKey(pr.Step, pr.Phase, pr.Gate)
-		if p.waiting == nil {
-			p.waiting = map[string]bool{}
-		}
-		if !p.waiting[key] || p.Verbose {
-			p.waiting[key] = true
-			fmt.Fprintf(p.W, "%s  %-9s %-20s waiting up to %s more: %s\n", clock(time.Now()), "wait", pr.Step,
-				pr.Remaining.Round(time.Second), hosttext.Line(pr.Last.Summary))
-		}
+		p.waitProgress(pr)
+	case pr.Total > 0:
+		p.copyProgress(pr)
 	}
 }
 
@@ -167,7 +170,7 @@ func formatEvent(ev *steps.Event) []string {
 		if a.OK {
 			text := fmt.Sprintf("ok in %s", time.Duration(a.Elapsed).Round(time.Millisecond))
 			if a.Files > 0 {
-				text += fmt.Sprintf(" (%d files, %d bytes, verified)", a.Files, a.Bytes)
+				text += fmt.Sprintf(" (%d files, %s, verified)", a.Files, humanize.IBytes(uint64(a.Bytes)))
 			}
 			out := []string{head("result", text)}
 			for _, c := range a.Changes {

@@ -303,7 +303,7 @@ func TestFormatEvent(t *testing.T) {
 		{&steps.Event{Time: at, Type: steps.EvActionResult, Step: "s", Action: &steps.ActionRecord{OK: false, Error: "h1: exit code 2", ExitCode: &exit, Output: []string{"h1: boom"}}},
 			[]string{"04:05:06  result    s                    FAILED: h1: exit code 2", "          | h1: boom"}},
 		{&steps.Event{Time: at, Type: steps.EvActionResult, Step: "s", Action: &steps.ActionRecord{OK: true, Files: 3, Bytes: 10, Elapsed: steps.Millis(1500 * time.Millisecond), Changes: []string{"a -> b"}}},
-			[]string{"04:05:06  result    s                    ok in 1.5s (3 files, 10 bytes, verified)", "          | a -> b"}},
+			[]string{"04:05:06  result    s                    ok in 1.5s (3 files, 10 B, verified)", "          | a -> b"}},
 		{&steps.Event{Time: at, Type: steps.EvDecision, Step: "s", Decision: &steps.Decision{Kind: steps.Confirm, Run: &steps.AnswerRun{Role: "old", Command: "setup remove"}, Via: "runfile"}},
 			[]string{"04:05:06  decision  s                    confirm (performed by `setup remove` on old) [runfile]"}},
 		{&steps.Event{Time: at, Type: steps.EvDecision, Step: "s", Decision: &steps.Decision{Kind: steps.Override, Reason: "checked by hand"}},

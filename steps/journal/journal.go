@@ -34,6 +34,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -300,10 +301,32 @@ func DefaultDir() string {
 	return filepath.Join(base, "cutover", "journals")
 }
 
-// NewPath names a new journal for a run of runbook id starting at t, adding a counter
-// when a journal of the same second exists already.
+// Folders are where a run's files go: its journals and, beside them, the practice lab
+// the wizard starts and the run files the wizard saves.
+type Folders struct {
+	Journals, Lab, Runs string
+}
+
+// FoldersFor fills in the folders the operator did not name: journals in DefaultDir,
+// the lab and run files beside the journals folder. The command line calls it once and
+// hands the result down, so the wizard and the runner never pick a folder themselves.
+func FoldersFor(journals, lab string) Folders {
+	if journals == "" {
+		journals = DefaultDir()
+	}
+	if lab == "" {
+		lab = filepath.Join(filepath.Dir(journals), "lab")
+	}
+	return Folders{Journals: journals, Lab: lab, Runs: filepath.Join(filepath.Dir(journals), "runs")}
+}
+
+// NewPath names a new journal in dir (DefaultDir when empty) for a run of runbook id
+// starting at t, adding a counter when a journal of the same second exists already.
 func NewPath(dir, runbookID string, t time.Time) string {
-	base := filepath.Join(dir, strings.ReplaceAll(runbookID, "/", "-")+"-"+t.UTC().Format("20060102T150405Z"))
+	if dir == "" {
+		dir = DefaultDir()
+	}
+	base := filepath.Join(dir, probe.Slug(runbookID)+"-"+t.UTC().Format("20060102T150405Z"))
 	p := base + ".jsonl"
 	for n := 2; ; n++ {
 		// Any error but "exists" ends the search: a folder that cannot be read (or is a

@@ -269,11 +269,7 @@ func (c *Config) Start(ctx context.Context, rb *steps.Runbook, in steps.Inputs, 
 	}
 	path := c.JournalPath
 	if path == "" {
-		dir := c.JournalDir
-		if dir == "" {
-			dir = journal.DefaultDir()
-		}
-		path = journal.NewPath(dir, rb.ID, c.now())
+		path = journal.NewPath(c.JournalDir, rb.ID, c.now())
 	}
 	runID := steps.NewRunID(c.now())
 	locks, err := c.lockHosts(ctx, pool, c.lockable(ctx, pool, plan, facts), rb, runID, path)

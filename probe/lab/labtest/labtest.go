@@ -10,6 +10,16 @@ import (
 	"github.com/cutover/cutover/probe/lab"
 )
 
+// SkipShort skips an end-to-end test in a -short run: a test that serves a practice lab
+// over real SSH, or builds and drives the program, takes seconds where a unit test takes
+// milliseconds. make test runs them all; make test-short is the quick edit-test loop.
+func SkipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end to end (a practice lab over real SSH, or the built program): make test runs it, -short does not")
+	}
+}
+
 // Serve sets up sc in a temporary folder of t and serves it until the test ends; see
 // ServeIn.
 func Serve(t testing.TB, sc *lab.Scenario, opts lab.Options) *lab.Lab {
@@ -34,6 +44,7 @@ func ServeStoppable(t testing.TB, sc *lab.Scenario, opts lab.Options) (*lab.Lab,
 
 func serve(t testing.TB, dir string, sc *lab.Scenario, opts lab.Options) (*lab.Lab, func()) {
 	t.Helper()
+	SkipShort(t)
 	l, err := lab.Setup(dir, sc, opts)
 	if err != nil {
 		t.Fatal(err)
