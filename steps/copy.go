@@ -244,9 +244,11 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 			if err := checkOwn(ctx, dt, to.Name, target, size); err != nil {
 				return err
 			}
-			if err := dt.RemoveAll(ctx, j.at); err != nil {
-				return fmt.Errorf("%s:%s: removing the old copy: %w", to.Name, j.at, err)
+			u, err := keepAside(ctx, dt, to.Name, a.To.Name, j.at, x.runID)
+			if err != nil {
+				return err
 			}
+			rec.Undo = append(rec.Undo, u)
 			if err := dt.Rename(ctx, target, j.at); err != nil {
 				return fmt.Errorf("%s: moving %s into place: %w", to.Name, target, err)
 			}
