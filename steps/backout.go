@@ -14,6 +14,9 @@ type BackOutItem struct {
 	Step  string `json:"step"`
 	Title string `json:"title"`
 	Undos []Undo `json:"undos,omitempty"`
+	// Auto says in words what is undone automatically: each undo, or for a plan what
+	// the action will record.
+	Auto []string `json:"auto,omitempty"`
 	// Manual is what the operator undoes by hand ("" when nothing).
 	Manual string `json:"manual,omitempty"`
 	// Irreversible marks a step that cannot be undone (it asked for a typed phrase):
@@ -55,6 +58,7 @@ func BackOut(st *RunState, rb *Runbook) []BackOutItem {
 					continue
 				}
 				it.Undos = append(it.Undos, u)
+				it.Auto = append(it.Auto, u.String())
 			}
 			switch {
 			case ss.ActionPending:
@@ -63,14 +67,8 @@ func BackOut(st *RunState, rb *Runbook) []BackOutItem {
 				manual = append(manual, "undo by hand what it did: "+a.Summary)
 			}
 		}
-		if s.Manual {
-			what := "done by hand: undo it by hand"
-			if s.BackOut != "" {
-				what = s.BackOut
-			}
-			manual = append(manual, what)
-		} else if s.BackOut != "" {
-			manual = append(manual, s.BackOut)
+		if m := manualBackOut(s); m != "" {
+			manual = append(manual, m)
 		}
 		it.Manual = strings.Join(manual, "; ")
 		if len(it.Undos) > 0 || it.Manual != "" {
@@ -78,6 +76,70 @@ func BackOut(st *RunState, rb *Runbook) []BackOutItem {
 		}
 	}
 	return out
+}
+
+// PlanBackOut is the back-out plan of a plan not run yet, newest step first: what each
+// kept step's action will record to undo (in words), and what the runbook says to undo
+// by hand; it stops at the first step that cannot be undone, as BackOut does.
+func PlanBackOut(p *Plan) []BackOutItem {
+	var out []BackOutItem
+	for i := len(p.Steps) - 1; i >= 0; i-- {
+		ps := p.Steps[i]
+		s := p.Runbook.Step(ps.ID)
+		if s == nil || ps.Skip {
+			continue
+		}
+		it := BackOutItem{Step: s.ID, Title: s.Title}
+		if s.Phrase != nil && !s.Phrase.IsZero() {
+			it.Irreversible = true
+			it.Manual = "cannot be undone (it asks for a typed phrase)"
+			if s.BackOut != "" {
+				it.Manual += "; " + s.BackOut
+			}
+			out = append(out, it)
+			break
+		}
+		var manual []string
+		if s.Action != nil {
+			x := p.exec(s)
+			rec, _ := s.Action.Spec.plan(x)
+			hosts := strings.Join(rec.Hosts, ", ")
+			switch a := s.Action.Spec.(type) {
+			case *INIAction:
+				it.Auto = append(it.Auto, fmt.Sprintf("%s: put back the original of %s, kept beside it", hosts, x.mustRender(a.File)))
+			case *CopyAction:
+				if a.Mode == "replace" {
+					it.Auto = append(it.Auto, fmt.Sprintf("%s: put back what the copy replaced (kept aside beside each path), the copy kept aside in turn", x.host(a.To.Name).Name))
+				} else {
+					manual = append(manual, "remove by hand what was copied: "+rec.Summary)
+				}
+			case *ServiceAction:
+				it.Auto = append(it.Auto, fmt.Sprintf("%s: bring %s back to the state it was in before", hosts, a.Name))
+			default:
+				manual = append(manual, "undo by hand what it does: "+x.redact(rec.Summary))
+			}
+		}
+		if m := manualBackOut(s); m != "" {
+			manual = append(manual, m)
+		}
+		it.Manual = strings.Join(manual, "; ")
+		if len(it.Auto) > 0 || it.Manual != "" {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// manualBackOut is what the operator undoes of s by hand: the runbook's back_out text,
+// or for a manual step without one, that the runbook gives none.
+func manualBackOut(s *Step) string {
+	switch {
+	case s.BackOut != "":
+		return s.BackOut
+	case s.Manual:
+		return "done by hand; the runbook gives no back-out for it (nothing, if it only checked or confirmed)"
+	}
+	return ""
 }
 
 // rollbackDoc is a generated rollback runbook, in the runbook format.
