@@ -121,7 +121,7 @@ func TestPlanMoveHub(t *testing.T) {
 	// with the back-out plan.
 	r = cutover(t, append([]string{"export", "maestro/move-hub", "-i", l.Inventory()}, roleArgs...)...)
 	wantCode(t, r, 0, "installer for its operating system (Debian GNU/Linux 12 (bookworm))", "## Back-out",
-		"automatic: lui: put back the original of lui/lui.ini, kept beside it")
+		"automatic: spare, lui, trk: bring maestro back to the state it was in before", "Rollback stops here")
 	if strings.Contains(r.stdout, "<new.") || strings.Contains(r.stdout, "<old.") {
 		t.Errorf("the export with an inventory still shows placeholders:\n%s", r.stdout)
 	}
