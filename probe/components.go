@@ -123,7 +123,7 @@ func relPath(p string) error {
 	case p == "":
 		return fmt.Errorf("empty path")
 	case IsAbs(clean) || slices.Contains(strings.Split(clean, "/"), ".."):
-		return fmt.Errorf("%q must be relative to the install folder, without ..", p)
+		return fmt.Errorf("%q must be relative to the install folder, with no .. in it", p)
 	case strings.ContainsAny(p, "\x00\n\r"):
 		return fmt.Errorf("%q holds a control character", p)
 	}

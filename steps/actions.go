@@ -28,6 +28,7 @@ var actionRegistry = map[string]func() ActionSpec{
 	"copy":    func() ActionSpec { return &CopyAction{} },
 	"write":   func() ActionSpec { return &WriteAction{} },
 	"preseed": func() ActionSpec { return &PreseedAction{} },
+	"restore": func() ActionSpec { return &RestoreAction{} },
 }
 
 func actionKinds() []string {
@@ -288,6 +289,7 @@ func (a *ServiceAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 			return
 		}
 		one := ActionRecord{}
+		before := serviceStateNow(ctx, x, role, a.Name)
 		cctx, cancel := context.WithTimeout(ctx, a.timeout())
 		runCommand(cctx, x, role, cmd, []int{0}, &one)
 		if cctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
@@ -299,6 +301,9 @@ func (a *ServiceAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 			// Stop at the first failure: the operator decides before the rest are touched.
 			rec.OK, rec.Error, rec.ExitCode, rec.Unreachable, rec.Unknown = false, one.Error, one.ExitCode, one.Unreachable, one.Unknown
 			return
+		}
+		if want := map[string]string{"start": "running", "stop": "stopped"}[a.Do]; before != want {
+			rec.Undo = append(rec.Undo, Undo{Kind: UndoService, Role: role, Host: x.host(role).Name, Service: a.Name, State: before})
 		}
 	}
 }
@@ -437,6 +442,7 @@ func (a *INIAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		return
 	}
 	rec.Changes = append(rec.Changes, "original kept as "+kept)
+	rec.Undo = append(rec.Undo, Undo{Kind: UndoFile, Role: a.Role.Name, Host: h.Name, Path: p, Kept: kept})
 	rec.OK = true
 }
 

@@ -467,6 +467,17 @@ func TestCopyReplace(t *testing.T) {
 		t.Fatalf("copy failed: %+v", rec)
 	}
 	src, dst := treeHashes(t, f.path("h1", "hub")), treeHashes(t, f.path("h2", "hub"))
+	// What the copy replaced is kept aside beside it, for the back-out, not merged.
+	aside := map[string]string{}
+	for p, h := range dst {
+		if before, after, ok := strings.Cut(p, ".cutover-RUNID-replaced"); ok {
+			aside[before+after] = h
+			delete(dst, p)
+		}
+	}
+	if _, ok := aside["reg/stale.properties"]; !ok || len(rec.Undo) != 2 || rec.Undo[0].Kind != UndoAside || rec.Undo[1].Kind != UndoAside {
+		t.Errorf("what the copy replaced is not kept aside with its undo: aside %v, undo %+v", aside, rec.Undo)
+	}
 	if sortedTree(src) != sortedTree(dst) {
 		t.Errorf("after replace the target differs from the source (a copy must never merge):\nsource:\n%s\ntarget:\n%s", sortedTree(src), sortedTree(dst))
 	}
@@ -488,7 +499,7 @@ func TestCopyReplace(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(f.path("h2", "hub"))
 	for _, e := range entries {
-		if strings.Contains(e.Name(), "cutover") {
+		if strings.Contains(e.Name(), "cutover") && !strings.HasSuffix(e.Name(), ".cutover-RUNID-replaced") {
 			t.Errorf("staging copy %s left behind", e.Name())
 		}
 	}
@@ -559,9 +570,13 @@ func TestCopyVerificationFails(t *testing.T) {
 		t.Errorf("the target's reg was changed by a copy that failed:\nbefore:\n%s\nafter:\n%s", before, sortedTree(after))
 	}
 	for p := range after {
-		if strings.Contains(p, "cutover") {
+		if strings.Contains(p, "cutover") && p != "hub.ini.cutover-RUNID-replaced" {
 			t.Errorf("a failed copy left %s on the target", p)
 		}
+	}
+	// The hub.ini it did replace is kept aside, and the record says how to put it back.
+	if len(rec.Undo) != 1 || rec.Undo[0].Kind != UndoAside || !strings.HasSuffix(rec.Undo[0].Kept, "hub.ini.cutover-RUNID-replaced") {
+		t.Errorf("undo of the replaced hub.ini: %+v", rec.Undo)
 	}
 }
 

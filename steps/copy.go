@@ -268,7 +268,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 			return fmt.Errorf("%s:%s: %w", to.Name, path.Dir(j.at), err)
 		}
 		if sy != nil {
-			if err := a.fromStaging(ctx, sy, j, rec); err != nil {
+			if err := a.fromStaging(ctx, x, sy, j, rec); err != nil {
 				return err
 			}
 			continue
@@ -290,7 +290,7 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 			return fmt.Errorf("copying %s:%s to %s:%s: %w", from.Name, j.src, to.Name, target, err)
 		}
 		if a.Mode == "replace" {
-			if err := replaceWith(ctx, dt, to.Name, target, j); err != nil {
+			if err := replaceWith(ctx, x, dt, a.To.Name, to.Name, target, j, rec); err != nil {
 				return err
 			}
 		}
@@ -311,9 +311,10 @@ func (j copyJob) where() string {
 }
 
 // replaceWith puts a complete, verified staging copy in place of the target: the
-// staging name must still be what cutover made (Lstat), then the old target goes and
-// the staging copy is renamed into place.
-func replaceWith(ctx context.Context, dt probe.Transport, host, staging string, j copyJob) error {
+// staging name must still be what cutover made (Lstat), then the old target is kept
+// aside under a name of its own (the back-out puts it back) and the staging copy is
+// renamed into place. It records how to undo that.
+func replaceWith(ctx context.Context, x *stepExec, dt probe.Transport, role, host, staging string, j copyJob, rec *ActionRecord) error {
 	size := int64(-1)
 	if !j.items[0].fi.IsDir() {
 		size = j.total
@@ -321,9 +322,11 @@ func replaceWith(ctx context.Context, dt probe.Transport, host, staging string, 
 	if err := checkOwn(ctx, dt, host, staging, size); err != nil {
 		return err
 	}
-	if err := dt.RemoveAll(ctx, j.at); err != nil {
-		return fmt.Errorf("%s:%s: removing the old copy: %w", host, j.at, err)
+	u, err := keepAside(ctx, dt, host, role, j.at, x.runID)
+	if err != nil {
+		return err
 	}
+	rec.Undo = append(rec.Undo, u)
 	if err := dt.Rename(ctx, staging, j.at); err != nil {
 		return fmt.Errorf("%s: moving %s into place: %w", host, staging, err)
 	}

@@ -176,7 +176,7 @@ func newSyncer(st, dt probe.Transport, ec probe.ExclusiveCreator, from, to *prob
 // to date and verified, then replaces the target. Without a staging copy (the pre-seed
 // was skipped) it is made now, in full. A failed copy keeps the staging copy for the
 // next attempt: it holds no half-written file (each goes through a temporary name).
-func (a *CopyAction) fromStaging(ctx context.Context, sy *syncer, j copyJob, rec *ActionRecord) error {
+func (a *CopyAction) fromStaging(ctx context.Context, x *stepExec, sy *syncer, j copyJob, rec *ActionRecord) error {
 	var staging string
 	var err error
 	if a.Preseed {
@@ -196,7 +196,7 @@ func (a *CopyAction) fromStaging(ctx context.Context, sy *syncer, j copyJob, rec
 		}
 		return fmt.Errorf("copying %s:%s to %s:%s: %w", sy.from.Name, j.src, sy.to.Name, staging, err)
 	}
-	if err := replaceWith(ctx, sy.dt, sy.to.Name, staging, j); err != nil {
+	if err := replaceWith(ctx, x, sy.dt, a.To.Name, sy.to.Name, staging, j, rec); err != nil {
 		return err
 	}
 	rec.Files += res.Verified

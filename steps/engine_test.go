@@ -563,14 +563,15 @@ func (m *maestroLab) resumeAndDrive(t *testing.T, path string, answers map[strin
 	return res, run.Engine
 }
 
-var backupName = regexp.MustCompile(`\.cutover-[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$`)
+var backupName = regexp.MustCompile(`\.cutover-[0-9]{8}T[0-9]{6}Z-[0-9a-f]+(-replaced)?(/|$)`)
 
 // finalTree hashes every file under each host's opt/maestro, leaving out logs and
-// naming INI backups without their run id, which legitimately differ between runs.
+// naming INI backups and what copies kept aside without their run id, which
+// legitimately differ between runs.
 func (m *maestroLab) finalTree(t *testing.T) string {
 	t.Helper()
 	tree, err := m.lab.InstallTree([]string{"lui", "hub", "trk", "spare"}, func(rel string) string {
-		return backupName.ReplaceAllString(rel, ".cutover-RUN")
+		return backupName.ReplaceAllString(rel, ".cutover-RUN$1$2")
 	})
 	if err != nil {
 		t.Fatal(err)

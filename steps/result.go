@@ -111,6 +111,9 @@ type ActionRecord struct {
 	Elapsed  Millis   `json:"elapsed_ms,omitempty"`
 	// Unreachable is set when the action failed because a host could not be reached.
 	Unreachable bool `json:"unreachable,omitempty"`
+	// Undo says how to undo each change the action made, in the order made (set on the
+	// result event; see Undo).
+	Undo []Undo `json:"undo,omitempty"`
 	// Unknown is set when the connection died while the action was under way on a host
 	// (a command sent, a file being written): what it did there is not known, so the
 	// run treats it like an action whose result was never recorded. A host that could

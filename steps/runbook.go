@@ -189,11 +189,14 @@ type Step struct {
 	// Confirm asks the operator before the action runs.
 	Confirm bool `yaml:"confirm"`
 	// Phrase must be typed to confirm a step that cannot be undone.
-	Phrase *Template   `yaml:"phrase"`
-	Pre    []*Check    `yaml:"pre"`
-	Action *Action     `yaml:"action"`
-	Gates  []*Check    `yaml:"gates"`
-	Pos    yamlpos.Pos `yaml:"-"`
+	Phrase *Template `yaml:"phrase"`
+	// BackOut is how the operator undoes the step by hand (a manual step, or what an
+	// action does that cutover cannot undo), for the back-out plan and rollback.
+	BackOut string      `yaml:"back_out"`
+	Pre     []*Check    `yaml:"pre"`
+	Action  *Action     `yaml:"action"`
+	Gates   []*Check    `yaml:"gates"`
+	Pos     yamlpos.Pos `yaml:"-"`
 
 	// keys records where each key of the step is written, for errors about one of them.
 	keys map[string]yamlpos.Pos

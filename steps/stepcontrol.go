@@ -150,3 +150,13 @@ func (e *Engine) adopt(ctx context.Context, at string) error {
 func (s *StepState) Adopted() bool {
 	return s.Status == StepDone && strings.HasPrefix(s.Reason, "adopted (started at ")
 }
+
+// End ends an open run where it stands, aborted with msg, without going on: cutover
+// rollback ends the run it backs out, so that its locks are released and it is not
+// resumed over the undone changes.
+func (e *Engine) End(msg string) error {
+	if e.state.Ended {
+		return nil
+	}
+	return e.emit(RunEnd(RunAborted, msg))
+}

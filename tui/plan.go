@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/cutover/cutover/probe"
 	"github.com/cutover/cutover/steps"
 )
 
@@ -22,13 +23,35 @@ type planPage struct {
 	auto map[string]bool
 	sv   *scrollView
 	w    int
+	// pv is what the plan would change, read from the hosts when the page opens (nil
+	// until the read ends).
+	pv *steps.Preview
+}
+
+// previewMsg carries the plan's preview, read from the hosts in the background.
+type previewMsg struct {
+	page *planPage
+	pv   *steps.Preview
 }
 
 func openPlan(from page, a *app, plan *steps.Plan, in steps.Inputs, auto map[string]bool) tea.Cmd {
 	return push(from, &planPage{a: a, plan: plan, in: in, auto: auto, sv: newScrollView(false)})
 }
 
-func (p *planPage) Init() tea.Cmd    { return nil }
+// Init reads what the plan would change from the hosts (current INI values, copy sizes,
+// service states, pre-checks), as cutover plan does: reads only, in the background.
+func (p *planPage) Init() tea.Cmd {
+	if p.a.cfg.Dialer == nil {
+		return nil
+	}
+	plan, d := p.plan, p.a.cfg.Dialer
+	return func() tea.Msg {
+		pool := probe.NewPool(d)
+		defer pool.Close()
+		return previewMsg{page: p, pv: steps.PreviewPlan(bgContext(), plan, pool)}
+	}
+}
+
 func (p *planPage) Title() string    { return "plan review: " + p.plan.Runbook.ID }
 func (p *planPage) Capture() capture { return captureNone }
 
@@ -44,6 +67,10 @@ func (p *planPage) FullHelp() [][]key.Binding {
 }
 
 func (p *planPage) Update(msg tea.Msg) (page, tea.Cmd) {
+	if m, ok := msg.(previewMsg); ok && m.page == p && m.pv != nil {
+		p.pv, p.w = m.pv, 0 // rebuilt with the values at the next view
+		return p, nil
+	}
 	km, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return p, nil
@@ -72,6 +99,18 @@ func (p *planPage) content(w int) []string {
 	add(wrap(fmt.Sprintf("%d steps: %d to do, %d skipped for this setup. Nothing has run; nothing runs until you press s.",
 		len(p.plan.Steps), kept, len(p.plan.Steps)-kept), w))
 	out = append(out, "")
+	switch {
+	case p.a.cfg.Dialer == nil:
+	case p.pv == nil:
+		add(st.Subtle.Render(wrap("Reading the current values from the hosts (INI keys, copies, services, pre-checks)…", w)))
+		out = append(out, "")
+	case !p.pv.CanStart():
+		add(st.Fail.Render(wrap("Read from the hosts now, this already fails: "+sanitize(strings.Join(p.pv.Blockers, "; ")), w)))
+		out = append(out, "")
+	default:
+		add(st.Subtle.Render(wrap("Values read from the hosts now: every change below shows what it replaces.", w)))
+		out = append(out, "")
+	}
 	add(st.Subtle.Render(wrap("Every role and its host; check them before you start:", w)))
 	out = append(out, p.roleLines(w)...)
 	out = append(out, "")
@@ -107,11 +146,43 @@ func (p *planPage) content(w int) []string {
 				add(st.Fail.Render(hang(indent+"cannot: "+sanitize(d.ActionError), w, indent)))
 			}
 		}
+		out = append(out, p.changeLines(s.ID, w, indent)...)
 		if len(d.Pre) > 0 {
 			add(st.Subtle.Render(hang(indent+"checks first: "+sanitize(strings.Join(d.Pre, "; ")), w, indent)))
 		}
 		if len(d.Gates) > 0 {
 			add(st.Subtle.Render(hang(indent+"gated on: "+sanitize(strings.Join(d.Gates, "; ")), w, indent)))
+		}
+	}
+	return out
+}
+
+// changeLines are the step's changes and failing pre-checks as read from the hosts now.
+func (p *planPage) changeLines(id string, w int, indent string) []string {
+	if p.pv == nil {
+		return nil
+	}
+	st := p.a.st
+	var out []string
+	for _, sp := range p.pv.Steps {
+		if sp.ID != id {
+			continue
+		}
+		for _, c := range sp.Changes {
+			out = append(out, strings.Split(hang(indent+"  "+sanitize(c.Text), w, indent+"    "), "\n")...)
+		}
+		if sp.ActionError != "" && len(sp.Changes) == 0 {
+			out = append(out, strings.Split(st.Warn.Render(hang(indent+"  could not read: "+sanitize(sp.ActionError), w, indent+"    ")), "\n")...)
+		}
+		for _, r := range sp.Pre {
+			if r.OK() {
+				continue
+			}
+			note := "fails now: "
+			if sp.Later {
+				note = "fails now (an earlier step is meant to change this): "
+			}
+			out = append(out, strings.Split(st.Warn.Render(hang(indent+note+sanitize(r.Name+": "+r.Summary), w, indent)), "\n")...)
 		}
 	}
 	return out

@@ -83,7 +83,7 @@ func TestRunMoveHubByKeys(t *testing.T) {
 		h.key("tab")
 	}
 	h.key("enter")
-	h.pump("the plan review", wait, func() bool { _, ok := h.top().(*planPage); return ok })
+	h.pump("the plan review with the values read from the hosts", wait, func() bool { p, ok := h.top().(*planPage); return ok && p.pv != nil })
 	h.golden("plan_review")
 	h.key("s")
 	h.waitView(wait, "Step 3 of 11", "waiting for you")

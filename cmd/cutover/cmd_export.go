@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,9 +12,12 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cutover/cutover/probe"
+	"github.com/cutover/cutover/probe/hosttext"
+	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/export"
 	"github.com/cutover/cutover/steps/journal"
+	"github.com/cutover/cutover/steps/runner"
 )
 
 // exportOptions are the flags of cutover export.
@@ -32,7 +36,7 @@ func newExportCmd(e *env) *cobra.Command {
   cutover export ~/.local/state/cutover/journals/maestro-move-hub-20260102-0304.jsonl -o night.md
   cutover export --last -o night.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmdExport(e, o, args)
+			return cmdExport(cmd.Context(), e, o, args)
 		},
 	}
 	fs := cmd.Flags()
@@ -47,7 +51,7 @@ func newExportCmd(e *env) *cobra.Command {
 	return complete(cmd, map[string]completion{"role": completeRoles, "set": completeParams})
 }
 
-func cmdExport(e *env, o *exportOptions, pos []string) error {
+func cmdExport(ctx context.Context, e *env, o *exportOptions, pos []string) error {
 	roles, params := o.roles, o.params
 	if o.last {
 		last, err := lastRun(pos, journalDir(o.journalDir), o.inv, journal.Finished)
@@ -60,12 +64,13 @@ func cmdExport(e *env, o *exportOptions, pos []string) error {
 		return bad("give one runbook id or journal file")
 	}
 	lookup := func(name string) *probe.Host { return &probe.Host{Name: name} }
+	var invf *inventory.Inventory
 	if o.inv != "" {
-		in, err := loadInventory(o.inv)
-		if err != nil {
+		var err error
+		if invf, err = loadInventory(o.inv); err != nil {
 			return err
 		}
-		lookup = in.Host
+		lookup = invf.Host
 	}
 	w, done, err := output(e, o.output)
 	if err != nil {
@@ -104,9 +109,15 @@ func cmdExport(e *env, o *exportOptions, pos []string) error {
 	if err != nil {
 		return badInput{err}
 	}
-	plan, err := steps.Prepare(rb, lookup, steps.Inputs{Roles: roles, Params: params, Preset: o.preset}, nil)
+	in := steps.Inputs{Roles: roles, Params: params, Preset: o.preset}
+	plan, err := steps.Prepare(rb, lookup, in, nil)
 	if err != nil {
 		return err
+	}
+	if invf != nil {
+		if plan, err = probedPlan(ctx, e, rb, invf, in); err != nil {
+			return err
+		}
 	}
 	if err := export.Plan(w, plan); err != nil {
 		return err
@@ -258,4 +269,23 @@ func warnExposure(e *env, path string) {
 	for _, p := range journal.Exposure(path) {
 		fmt.Fprintf(e.stderr, "cutover: WARNING: %s: someone else could change what it records (resume and replay refuse it)\n", p)
 	}
+}
+
+// probedPlan plans rb with the facts of its role hosts, probed now (reading only), so
+// the checklist names real values where a plan without an inventory shows
+// placeholders such as <new.hostname>. A host that does not answer leaves the
+// placeholders, with a warning.
+func probedPlan(ctx context.Context, e *env, rb *steps.Runbook, inv *inventory.Inventory, in steps.Inputs) (*steps.Plan, error) {
+	rf := runFlags{keepalive: 10 * time.Second, keepaliveTimeout: 15 * time.Second}
+	pool := probe.NewPool(headlessDialer(e, &rf))
+	defer pool.Close()
+	facts, err := (&runner.Config{Inventory: inv}).ProbeRoles(ctx, pool, in.Roles, rb)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fmt.Fprintf(e.stderr, "cutover export: warning: %s; the checklist shows placeholders for the facts of the hosts\n", hosttext.Line(err.Error()))
+		return steps.Prepare(rb, inv.Host, in, nil)
+	}
+	return steps.Prepare(rb, inv.Host, in, facts)
 }

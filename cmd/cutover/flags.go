@@ -55,7 +55,7 @@ func flagError(cmd *cobra.Command, err error) error {
 		return err
 	}
 	if s := suggestFlags(cmd, typed); len(s) > 0 {
-		return fmt.Errorf("%w\n\nDid you mean this?\n\t%s\n", err, strings.Join(s, "\n\t"))
+		return fmt.Errorf("%w\n\nDid you mean this?\n\t%s", err, strings.Join(s, "\n\t"))
 	}
 	return err
 }

@@ -32,6 +32,7 @@ var commands = []func(*env) *cobra.Command{
 	newRunCmd,
 	newResumeCmd,
 	newPlanCmd,
+	newRollbackCmd,
 	newReplayCmd,
 	newExportCmd,
 	newVerifyCmd,

@@ -116,6 +116,15 @@ func TestPlanMoveHub(t *testing.T) {
 	if len(pv.Blockers) != 0 {
 		t.Errorf("blockers %v", pv.Blockers)
 	}
+
+	// An export with the inventory names the probed values, not placeholders, and ends
+	// with the back-out plan.
+	r = cutover(t, append([]string{"export", "maestro/move-hub", "-i", l.Inventory()}, roleArgs...)...)
+	wantCode(t, r, 0, "installer for its operating system (Debian GNU/Linux 12 (bookworm))", "## Back-out",
+		"automatic: spare, lui, trk: bring maestro back to the state it was in before", "Rollback stops here")
+	if strings.Contains(r.stdout, "<new.") || strings.Contains(r.stdout, "<old.") {
+		t.Errorf("the export with an inventory still shows placeholders:\n%s", r.stdout)
+	}
 }
 
 // TestPlanFailover: the plan of a failover with the primary down, golden; it changes

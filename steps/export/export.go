@@ -27,6 +27,7 @@ func Plan(w io.Writer, p *steps.Plan) error {
 	for i, ps := range p.Steps {
 		b.step(p, i+1, ps, nil)
 	}
+	b.backOut(steps.PlanBackOut(p), "cutover rollback JOURNAL")
 	_, err := io.WriteString(w, redactSecrets(b.String(), p))
 	return err
 }
@@ -80,6 +81,7 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 	for i, ss := range st.Steps {
 		b.step(p, i+1, ss.Planned, ss)
 	}
+	b.backOut(steps.BackOut(st, rb), "cutover rollback "+j.Path)
 	_, err := io.WriteString(w, redactSecrets(b.String(), p))
 	return err
 }
@@ -227,6 +229,31 @@ func (b *builder) step(p *steps.Plan, n int, ps steps.PlannedStep, ss *steps.Ste
 	if ss != nil {
 		for _, dec := range ss.Decisions {
 			b.decision(dec)
+		}
+	}
+}
+
+// backOut writes the back-out section: how to undo the steps, newest first, the
+// automatic undos (which rollback performs) and those only the operator can do.
+func (b *builder) backOut(items []steps.BackOutItem, rollback string) {
+	if len(items) == 0 {
+		return
+	}
+	b.line("")
+	b.line("## Back-out")
+	b.line("")
+	b.line("To undo the change, in this order (newest step first). %s performs the automatic undos as a gated run; the rest is for the operator.", code(rollback))
+	b.line("")
+	for i, it := range items {
+		b.line("%d. **%s** (%s)", i+1, text(it.Title), code(it.Step))
+		for _, a := range it.Auto {
+			b.line("   - automatic: %s", text(a))
+		}
+		if it.Manual != "" {
+			b.line("   - by hand: %s", text(it.Manual))
+		}
+		if it.Irreversible {
+			b.line("   - Rollback stops here: the steps before this one are not undone.")
 		}
 	}
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cutover/cutover/probe/hosttext"
+	"github.com/cutover/cutover/runbooks"
+	"github.com/cutover/cutover/steps"
+	"github.com/cutover/cutover/steps/headless"
+	"github.com/cutover/cutover/steps/journal"
+	"github.com/cutover/cutover/steps/runner"
+)
+
+// newRollbackCmd undoes the completed automatic actions of a recorded run, newest
+// first, as a gated run of its own.
+func newRollbackCmd(e *env) *cobra.Command {
+	var rf runFlags
+	var journalPath string
+	cmd := &cobra.Command{
+		Use:   "rollback JOURNAL [-i INVENTORY] [--journal FILE]",
+		Short: "undo the completed automatic actions of a run, newest first, as a gated run of its own",
+		Long: `Undo what a recorded run changed, newest step first: INI files get their kept
+originals back, what a copy replaced comes back from where it was kept aside, services
+return to the state they were in. The undos run as a runbook of their own, each gated,
+with a journal of their own; a run still open is ended first. Rollback stops at a step
+that cannot be undone and lists what remains for the operator.`,
+		Example: `  cutover rollback ~/.local/state/cutover/journals/maestro-move-hub-20261206T210237Z.jsonl
+  cutover rollback night.jsonl -i site.yaml --journal night-rollback.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, rec, err := parseRecorded(&rf, args, "roll back")
+			if err != nil {
+				return err
+			}
+			return runRollback(cmd.Context(), e, &rf, path, rec, journalPath)
+		},
+	}
+	fs := cmd.Flags()
+	rf.register(fs)
+	fs.StringVar(&journalPath, "journal", "", "write the rollback run's journal to exactly this `FILE`")
+	cmd.ValidArgsFunction = onlyFirst(completeJournals)
+	return cmd
+}
+
+// runRollback prints the back-out plan, ends the recorded run if it is still open, and
+// runs the generated rollback runbook headless. What remains for the operator is said
+// at the end; exit codes are those of a run.
+func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *recorded, out string) error {
+	if rec.j.Broken != nil {
+		return bad("%s:%v: refusing to roll back a journal that fails its integrity check (cutover verify %s)", path, rec.j.Broken, path)
+	}
+	st, rb := rec.st, rec.rb
+	items := steps.BackOut(st, rb)
+	fmt.Fprintf(e.stdout, "back-out plan for run %s of %s, newest step first:\n", st.Session.RunID, rb.ID)
+	writeBackOut(e, items)
+	if out == "" {
+		dir := rf.journalDir
+		if dir == "" {
+			dir = journal.DefaultDir()
+		}
+		out = journal.NewPath(dir, rb.ID+"-rollback", time.Now())
+	}
+	data, err := steps.RollbackRunbook(st, rb, path, items)
+	if err != nil {
+		return badInput{err}
+	}
+	if data == nil {
+		fmt.Fprintln(e.stdout, "nothing to undo automatically")
+		return remainsManual(e, items)
+	}
+	inv, err := rec.inventory(rf.inventory)
+	if err != nil {
+		return err
+	}
+	e.signals()
+	cfg, release, err := rf.config(e, inv, &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: out})
+	if err != nil {
+		return err
+	}
+	defer release()
+	if !st.Ended {
+		// The run is still open (stopped, interrupted): end it, so its locks go and
+		// nobody resumes it over the undone changes.
+		run, err := cfg.Resume(ctx, path, rb, runner.ResumeOptions{})
+		if err != nil {
+			return err
+		}
+		err = run.Engine.End("ended to be rolled back (cutover rollback, journal " + out + ")")
+		if cerr := run.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	rbFile := strings.TrimSuffix(out, ".jsonl") + ".rollback.yaml"
+	if err := os.MkdirAll(filepath.Dir(rbFile), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(rbFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return bad("writing the rollback runbook: %v", err)
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return werr
+	}
+	rrb, err := runbooks.LoadFile(rbFile)
+	if err != nil {
+		return fmt.Errorf("the generated rollback runbook %s: %w", rbFile, err)
+	}
+	in := steps.Inputs{Roles: map[string]string{}, Params: map[string]string{}}
+	for _, r := range rrb.Roles {
+		in.Roles[r.ID] = st.Session.Roles[r.ID]
+	}
+	fmt.Fprintf(e.stdout, "rolling back with %s\n", rbFile)
+	cfg.JournalPath = out
+	run, err := cfg.Start(ctx, rrb, in, "")
+	if err != nil {
+		return explainStart(e, err)
+	}
+	res := headless.Drive(ctx, run.Engine, nil, run.Journal.Path())
+	closeRun(e, run, cfg, func() {})
+	if err := finish(e, res); err != nil {
+		return err
+	}
+	return remainsManual(e, items)
+}
+
+// writeBackOut prints the back-out plan.
+func writeBackOut(e *env, items []steps.BackOutItem) {
+	for _, it := range items {
+		fmt.Fprintln(e.stdout, hosttext.Line(fmt.Sprintf("  %s (%s)", it.Step, it.Title)))
+		for _, u := range it.Undos {
+			fmt.Fprintln(e.stdout, hosttext.Line("    auto:   "+u.String()))
+		}
+		if it.Manual != "" {
+			fmt.Fprintln(e.stdout, hosttext.Line("    manual: "+it.Manual))
+		}
+		if it.Irreversible {
+			fmt.Fprintln(e.stdout, hosttext.Line("    rollback stops here: the steps before "+it.Step+" are not undone"))
+		}
+	}
+}
+
+// remainsManual says what the operator still has to undo by hand.
+func remainsManual(e *env, items []steps.BackOutItem) error {
+	var left []string
+	for _, it := range items {
+		if it.Manual != "" {
+			left = append(left, it.Step+": "+it.Manual)
+		}
+	}
+	if len(left) == 0 {
+		fmt.Fprintln(e.stdout, "rollback: every completed step is undone")
+		return nil
+	}
+	fmt.Fprintln(e.stdout, "rollback: what remains for you to undo by hand, in this order:")
+	for _, l := range left {
+		fmt.Fprintln(e.stdout, hosttext.Line("  - "+l))
+	}
+	return nil
+}
