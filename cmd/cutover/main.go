@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -104,7 +105,8 @@ func realMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if cmd != nil {
 			label = cmd.CommandPath()
 		}
-		fmt.Fprintf(errs, "%s: %v\n", label, err)
+		// cobra ends its suggestions of a command with a newline; the flags' do not.
+		fmt.Fprintf(errs, "%s: %s\n", label, strings.TrimRight(err.Error(), "\n"))
 		fmt.Fprintf(errs, "Run '%s --help' for usage.\n", label)
 		e.streamOnBadLine(cmd, args)
 		e.closeStream(headless.ExitBadInput, err)

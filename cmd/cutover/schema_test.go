@@ -128,8 +128,13 @@ func TestJSONConvention(t *testing.T) {
 		validateJSON(t, nil, r.stdout)
 	}
 	// The probe of a host that answers (this machine) and of one that does not.
-	inv, _, _ := streamSite(t, stepTouch)
-	r := cutover(t, "probe", "-i", inv, "--json", "--timeout", "5s")
+	inv, rb, dir := streamSite(t, stepTouch)
+	jpath := filepath.Join(dir, "run.jsonl")
+	wantCode(t, cutover(t, "run", rb, "-i", inv, "--role", "app=me", "--headless", "--journal", jpath), 0)
+	r := cutover(t, "verify", jpath, "--json")
+	wantCode(t, r, 0, `"chain_intact": true`, `"signature": "none"`)
+	validateJSON(t, nil, r.stdout)
+	r = cutover(t, "probe", "-i", inv, "--json", "--timeout", "5s")
 	wantCode(t, r, 4)
 	validateJSON(t, schemas.probe, r.stdout)
 	if !strings.Contains(r.stdout, `"name": "me"`) || !strings.Contains(r.stdout, `"reachable": false`) {
