@@ -50,22 +50,7 @@ func maestroScenario(now time.Time) *lab.Scenario {
 			IP: ip, Endpoints: maestroEndpoints()}
 	}
 	running := lab.File{Path: "var/maestro.running", Content: "1\n"}
-	startup := func(comp, title string, withDB bool) lab.File {
-		// An earlier start today (or yesterday, just after midnight): its lines are not
-		// what a gate of a later step may read.
-		at := now.Add(-6 * time.Hour)
-		var b strings.Builder
-		ts := at.Format("2006-01-02 15:04:05,000")
-		fmt.Fprintf(&b, "%s INFO  [main] %s starting (simulated by the cutover practice lab)\n", ts, title)
-		if withDB {
-			fmt.Fprintf(&b, "%s INFO  [main] Connecting to the system database\n", ts)
-			fmt.Fprintf(&b, "%s INFO  [main] Database tables checked: 214 tables OK\n", ts)
-		}
-		fmt.Fprintf(&b, "%s INFO  [main] Startup complete\n", ts)
-		upper := strings.ToUpper(comp)
-		return lab.File{Path: fmt.Sprintf("%s/%s/logs/%s-%s.LOG", maestroDir, comp, upper, at.Format("20060102")),
-			Content: b.String(), Age: 6 * time.Hour}
-	}
+	startup := func(comp, title string, withDB bool) lab.File { return maestroStartupLog(now, comp, title, withDB) }
 	dataFiles := func(dir, prefix, ext string, n int, body func(i int) string) []lab.File {
 		out := make([]lab.File, n)
 		for i := range n {
@@ -160,6 +145,9 @@ func maestroScenario(now time.Time) *lab.Scenario {
 				Apply: flagAll("proxy-misrouted", "proxy")},
 			{Name: "db-unreachable", Description: "a firewall on db2 refuses connections from the Hub server",
 				Apply: labRun("hub", "lab-net", "block", "hub", "db2")},
+			{Name: "site-wording", Description: "(a situation, not a failure) this site's Maestro words its logs otherwise than the runbooks' defaults: " +
+				"a clean start says \"" + siteStarted + "\" and a good backup \"" + siteBackupDone + "\", in the earlier logs and in every new one",
+				Apply: all(siteWording("lui", "hub", "trk", "spare"), rewordLogs("lui", "hub", "trk"))},
 			{Name: "lui-ini-link", Description: "lui.ini on lui is a symbolic link to a copy in /etc/maestro: cutover refuses to edit it through the link",
 				Apply: linkAway("lui", maestroDir+"/lui/lui.ini", "etc/maestro/lui.ini")},
 		},
@@ -298,3 +286,55 @@ answers:
     phrase: "UNINSTALL HUB ON hub"
     run: {role: old, command: "maestro-setup remove hub"}
 `
+
+// The site-wording situation's words for a clean start and a good backup, which the
+// lab's simulated Maestro writes instead of the runbooks' defaults.
+const (
+	siteStarted    = "Server ready, listening for requests"
+	siteBackupDone = "Backup done, all files written"
+)
+
+// siteWording leaves the site's words in each host's site-wording flag, where the
+// simulated maestroctl and maestro-backup read them for every log they write.
+func siteWording(hosts ...string) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		for _, h := range hosts {
+			if err := l.SetFlag(h, "site-wording", "started="+siteStarted+"\nbackup_done="+siteBackupDone+"\n"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// rewordLogs rewrites the earlier startup and backup logs of the hosts' Maestro in the
+// site-wording situation's words, keeping each file's time: the history a preflight
+// reads is the site's, not the lab's.
+func rewordLogs(hosts ...string) func(*lab.Lab) error {
+	words := strings.NewReplacer("Startup complete", siteStarted, "Backup completed successfully", siteBackupDone)
+	return func(l *lab.Lab) error {
+		for _, h := range hosts {
+			logs, err := filepath.Glob(filepath.Join(l.HostRoot(h), filepath.FromSlash(maestroDir), "*", "logs", "*"))
+			if err != nil {
+				return err
+			}
+			for _, p := range logs {
+				fi, err := os.Stat(p)
+				if err != nil {
+					return err
+				}
+				data, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(p, []byte(words.Replace(string(data))), fi.Mode().Perm()); err != nil {
+					return err
+				}
+				if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
