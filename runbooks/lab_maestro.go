@@ -113,6 +113,7 @@ func maestroScenario(now time.Time) *lab.Scenario {
 		lab.File{Path: "etc/nginx/nginx.conf", Content: "# Simulated nginx of the cutover practice lab: it reads conf.d/*.conf.\n"},
 		lab.File{Path: "etc/nginx/conf.d/.keep"})
 	ops := plainHost("ops", "ops.maestro.lab", ipOps, "workstation")
+	ops.Files = append(ops.Files, lab.File{Path: "bin/dig", Mode: 0o755, Content: labFile("maestro/dig")})
 
 	return &lab.Scenario{
 		Name:  "maestro",
@@ -141,6 +142,8 @@ func maestroScenario(now time.Time) *lab.Scenario {
 				Apply: flagAll("installer-autostarts", "lui", "hub", "trk", "spare")},
 			{Name: "dns-not-updated", Description: "ops and lui keep their resolvers' cached answers: a DNS change made now does not reach them",
 				Apply: staleDNS("ops", "lui")},
+			{Name: "dns-slow-outside", Description: "ops, outside the Maestro network, keeps its resolver's cached answers: a DNS change made now reaches the Maestro servers but not the outside yet",
+				Apply: staleDNS("ops")},
 			{Name: "proxy-misrouted", Description: "the proxy sends requests for /hub to the wrong backend",
 				Apply: flagAll("proxy-misrouted", "proxy")},
 			{Name: "db-unreachable", Description: "a firewall on db2 refuses connections from the Hub server",

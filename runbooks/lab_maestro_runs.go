@@ -51,6 +51,8 @@ roles:
   operator: ops
 params:
   old_name: repoint-dns
+  # The lab's zone answers as its own name server (bin/dig on ops).
+  dns_server: ns.maestro.lab
 answers:
   accept-loss:
     phrase: "LOSE TRACKING FOR trk.maestro.lab"
@@ -68,6 +70,8 @@ answers:
     phrase: "UNINSTALL TRK ON trk"
     run: {role: old, command: "maestro-setup remove trk"}
   tracking-host:
+    confirm: true
+  dns-follow-up:
     confirm: true
 `
 

@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,12 @@ import (
 // its install step writes (the lines its write action plans).
 func generatedNginx(t *testing.T, preset string) string {
 	t.Helper()
+	return generatedNginxWith(t, preset, nil)
+}
+
+// generatedNginxWith is generatedNginx with more parameters.
+func generatedNginxWith(t *testing.T, preset string, more map[string]string) string {
+	t.Helper()
 	rb, err := Get("maestro/proxy-aliases")
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +32,7 @@ func generatedNginx(t *testing.T, preset string) string {
 		Roles: map[string]string{"lui": "lui", "hub": "hub", "trk": "trk", "proxy": "proxy", "operator": "ops"},
 		Params: map[string]string{"lui_local_host": "192.168.1.1", "hub_local_host": "192.168.1.2", "trk_local_host": "192.168.1.3",
 			"lui_local_port": "80", "hub_local_port": "8080", "trk_local_port": "8888"}}
+	maps.Copy(in.Params, more)
 	plan, err := steps.Prepare(rb, lookup, in, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -232,5 +240,111 @@ func TestMaestroPlansFollowTheFacts(t *testing.T) {
 	}
 	if p.Params["hub_local_host"] != "hub.maestro.lab" || p.Params["hub_local_port"] != 8080 || p.Params["trk_local_port"] != 8888 {
 		t.Errorf("proxy-aliases backends: %v", p.Params)
+	}
+}
+
+// TestMovesStartListservAgain: with the internal database and Hosted LISTSERV Lists,
+// each move stops LISTSERV and, after Maestro is started again, starts it and checks
+// that it answers; without hosted lists both steps are skipped, each saying why.
+func TestMovesStartListservAgain(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
+	_, inv, facts := ProbedLab(t, "maestro")
+	moves := []struct {
+		id, from string
+		roles    map[string]string
+	}{
+		{"maestro/move-lui", "spare", map[string]string{"old": "lui", "new": "spare", "hub": "hub", "trk": "trk"}},
+		{"maestro/move-hub", "lui", map[string]string{"old": "hub", "new": "spare", "lui": "lui", "trk": "trk"}},
+		{"maestro/move-tracker", "lui", map[string]string{"old": "trk", "new": "spare", "lui": "lui", "hub": "hub", "operator": "ops"}},
+	}
+	for _, m := range moves {
+		rb, err := Get(m.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		params := map[string]string{"hosted_lists": "yes", "listserv_host": "listserv.example.com"}
+		if m.id == "maestro/move-tracker" {
+			params["old_name"] = "repoint-dns"
+		}
+		plan, err := steps.Prepare(rb, inv.Host, steps.Inputs{Roles: m.roles, Params: params}, facts)
+		if err != nil {
+			t.Fatalf("%s: %v", m.id, err)
+		}
+		order := map[string]int{}
+		for i, s := range plan.Steps {
+			if !s.Skip {
+				order[s.ID] = i
+			}
+		}
+		stop, okStop := order["stop-listserv"]
+		start, okStart := order["start-listserv"]
+		if !okStop || !okStart || stop > order["stop-maestro"]+1 || start < order["start-maestro"] {
+			t.Errorf("%s: LISTSERV stopped at %d (%v) and started at %d (%v), Maestro started at %d", m.id, stop, okStop, start, okStart, order["start-maestro"])
+		}
+		d, err := plan.Describe("start-listserv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "listserv.example.com:2306"; !strings.Contains(strings.Join(d.Gates, "\n"), want) || !strings.Contains(strings.Join(d.Gates, "\n"), m.from) {
+			t.Errorf("%s: start-listserv's gates do not check %s from %s:\n%s", m.id, want, m.from, strings.Join(d.Gates, "\n"))
+		}
+		params["hosted_lists"] = "no"
+		plan, err = steps.Prepare(rb, inv.Host, steps.Inputs{Roles: m.roles, Params: params}, facts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range plan.Steps {
+			if s.ID == "start-listserv" && (!s.Skip || !strings.Contains(s.Reason, "LISTSERV was not stopped")) {
+				t.Errorf("%s without hosted lists: start-listserv skip %v (%s)", m.id, s.Skip, s.Reason)
+			}
+		}
+	}
+}
+
+// TestProxyHTTPSFromTheScheme: the scheme is a parameter of its own. An https User
+// Interface on 443 gets its TLS lines from the certificate and key given and no port in
+// lui.ini (443 is https's default); an http Hub on 443 is not https, so its port is
+// written; the Tracker stays on http.
+func TestProxyHTTPSFromTheScheme(t *testing.T) {
+	conf := generatedNginxWith(t, "example-2-three-names", map[string]string{"lui_scheme": "https", "lui_external_port": "443",
+		"hub_external_port": "443", "tls_certificate": "/etc/ssl/maestro.pem", "tls_key": "/etc/ssl/private/maestro.key"})
+	servers, err := parseNginx(conf)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, conf)
+	}
+	lui := pickServer(servers, 443, "lui.sample.com:443")
+	if lui == nil || lui.location("/lui").pass != "http://192.168.1.1:80" {
+		t.Fatalf("no https block for the User Interface:\n%s", conf)
+	}
+	for _, want := range []string{"listen 443 ssl;\n    server_name lui.sample.com;\n    ssl_certificate /etc/ssl/maestro.pem;\n    ssl_certificate_key /etc/ssl/private/maestro.key;",
+		"listen 443;\n    server_name hub.sample.com;\n    # plain http: no certificate", "listen 80;\n    server_name trk.sample.com;"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("configuration lacks %q:\n%s", want, conf)
+		}
+	}
+	checkWithSimulatedNginx(t, conf, true, "test is successful")
+
+	rb, err := Get("maestro/proxy-aliases")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lookup := func(name string) *probe.Host { return &probe.Host{Name: name} }
+	in := steps.Inputs{Roles: map[string]string{"lui": "lui", "hub": "hub", "trk": "trk", "proxy": "proxy", "operator": "ops"},
+		Params: map[string]string{"lui_scheme": "https", "hub_external_port": "443",
+			"lui_external_host": "lui.sample.com", "hub_external_host": "hub.sample.com", "trk_external_host": "trk.sample.com", "lui_local_host": "l", "hub_local_host": "h", "trk_local_host": "k",
+			"lui_local_port": "80", "hub_local_port": "8080", "trk_local_port": "8888"}}
+	plan, err := steps.Prepare(rb, lookup, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Params["lui_external_port"] != 443 {
+		t.Errorf("an https User Interface defaults to port %v, want 443", plan.Params["lui_external_port"])
+	}
+	skip := map[string]bool{}
+	for _, s := range plan.Steps {
+		skip[s.ID] = s.Skip
+	}
+	if !skip["set-lui-port"] || skip["clear-lui-port"] || skip["set-hub-port"] || !skip["clear-hub-port"] {
+		t.Errorf("ports in lui.ini: %v", skip)
 	}
 }

@@ -171,7 +171,7 @@ func TestMoveHubPlanInLab(t *testing.T) {
 	}
 	got := planOutline(t, plan)
 	want := []string{
-		"keep preseed-hub-data hub,spare",
+		"keep check-https-apart ",
 		"keep stop-maestro hub,lui,spare,trk",
 		"skip stop-listserv: only needed when the internal database serves Hosted LISTSERV Lists",
 		"keep install-fresh spare",
@@ -183,6 +183,7 @@ func TestMoveHubPlanInLab(t *testing.T) {
 		"keep point-tracker-to-hub trk",
 		"keep uninstall-old-hub hub",
 		"keep start-maestro lui,spare,trk",
+		"skip start-listserv: LISTSERV was not stopped (only with the internal database and Hosted LISTSERV Lists)",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("plan:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))

@@ -73,6 +73,21 @@ func TestMaestroRunFiles(t *testing.T) {
 	}{
 		{name: "move-lui internal database", scenario: "maestro", runbook: "maestro/move-lui",
 			check: func(t *testing.T, l *testLab, r result) { movedLUIInternal(t, l) }},
+		{name: "move-lui with a restore folder relative to lui.ini", scenario: "maestro", runbook: "maestro/move-lui",
+			extra: func(*testing.T) []string { return []string{"--set", "restore_dir=../../lui-restore"} },
+			check: func(t *testing.T, l *testLab, r result) {
+				facts := probeJSON(t, l.Inventory())
+				if got := facts["spare"].Settings["lui"]["RestoreBackup"]; got != "../../lui-restore" {
+					t.Errorf("RestoreBackup = %q, want the path as given, relative to lui.ini", got)
+				}
+				if m, _ := filepath.Glob(hostFile(l, "spare", "opt/lui-restore/backup-*/system-db.sql")); len(m) != 1 {
+					t.Errorf("the backup copy is not where lui.ini's relative path leads: %v", m)
+				}
+				maestroRuns(t, facts, "spare", "hub", "trk")
+				if log := readNewest(t, hostFile(l, "spare", "opt/maestro/lui/logs/LUI-*.LOG")); !strings.Contains(log, "restoring the system database from ../../lui-restore") {
+					t.Errorf("the new User Interface did not restore from the copy:\n%s", log)
+				}
+			}},
 		{name: "move-lui external database, added to an installation", scenario: "maestro", runbook: "maestro/move-lui",
 			extra: func(t *testing.T) []string {
 				return []string{"--role", "new=trk", "--set", "database=external", "--set", "db_host=db.maestro.lab",
@@ -296,6 +311,16 @@ func TestMaestroFaultsStopAtTheirGate(t *testing.T) {
 			[]string{"ERROR Could not lock the system database for the backup", "Backup FAILED: no backup was written"}},
 		{"move-lui: installer starts Maestro", "maestro", "maestro/move-lui", []string{"installer-autostarts"}, nil,
 			"install-fresh", "Maestro was not started after the installation", []string{"maestroctl status  (exit 0: running)"}},
+		{"move-lui: a relative restore folder inside the installation", "maestro", "maestro/move-lui", nil,
+			func(*testing.T) []string { return []string{"--set", "restore_dir=restore"} },
+			"copy-backup", "The restore folder is outside the install folder of the new server",
+			[]string{"restore is relative to the folder of lui.ini and stays inside the installation: start it with ../../ to leave it"}},
+		{"move-lui: https next to the Tracker", "maestro", "maestro/move-lui", nil,
+			func(*testing.T) []string {
+				return []string{"--role", "new=trk", "--set", "database=external", "--set", "db_host=db.maestro.lab", "--set", "lui_scheme=https"}
+			},
+			"check-https-apart", "An HTTPS User Interface does not move to the Tracker's server",
+			[]string{"trk runs the Tracker, and a User Interface on https must not share its server"}},
 		{"move-lui: startup database errors", "maestro", "maestro/move-lui", []string{"startup-db-error"}, nil,
 			"start-maestro", "The User Interface started cleanly, without database table errors", []string{crashed}},
 		{"move-lui: leaving the internal database", "maestro", "maestro/move-lui", nil,
@@ -305,7 +330,7 @@ func TestMaestroFaultsStopAtTheirGate(t *testing.T) {
 		{"move-tracker: installer starts Maestro", "maestro", "maestro/move-tracker", []string{"installer-autostarts"}, nil,
 			"install-fresh", "Maestro was not started after the installation", []string{"maestroctl status  (exit 0: running)"}},
 		{"move-tracker: DNS not updated", "maestro", "maestro/move-tracker", []string{"dns-not-updated"}, nil,
-			"repoint-dns", "From outside, the old name points at the new server", []string{"ops: trk.maestro.lab resolves to " + "10.77.0.12"}},
+			"repoint-dns", "The User Interface server sees the old name point at the new server", []string{"lui: trk.maestro.lab resolves to " + "10.77.0.12"}},
 		{"move-tracker: startup database errors", "maestro", "maestro/move-tracker", []string{"startup-db-error"}, nil,
 			"start-maestro", "The User Interface started cleanly, without database table errors", []string{crashed}},
 		{"move-database: a firewall in the way", "maestro", "maestro/move-database", []string{"db-unreachable"}, nil,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/probe/lab/labtest"
+	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/journal"
 )
@@ -249,15 +250,29 @@ func labOfferToStep3(t *testing.T, tm *tmuxTerm) {
 	tm.bindTo("lui")
 	tm.bindTo("trk")
 	tm.keys("n")
+	tm.moveHubFormToInstall("Nothing has run")
+}
+
+// moveHubFormToInstall goes through move-hub's parameter form, with the values filled
+// in, to the plan review (which shows want too), starts the run and waits for its first
+// manual step, the installation. The form and the step count follow the runbook.
+func (tm *tmuxTerm) moveHubFormToInstall(want ...string) {
+	tm.t.Helper()
+	rb, err := runbooks.Get("maestro/move-hub")
+	if err != nil {
+		tm.t.Fatal(err)
+	}
 	tm.waitFor("System database")
-	for range 4 {
+	for range len(rb.Params) - 1 {
 		tm.keys("Tab")
 	}
-	tm.waitFor("External HTTP port")
+	last := rb.Params[len(rb.Params)-1].Title
+	tm.waitFor(last[:min(len(last), 30)])
 	tm.keys("Enter")
-	tm.waitFor("plan review", "Nothing has run")
+	tm.waitFor(append([]string{"plan review"}, want...)...)
 	tm.keys("s")
-	tm.waitFor("Step 3 of 11", "waiting for you")
+	install := slices.IndexFunc(rb.Steps, func(s *steps.Step) bool { return s.ID == "install-fresh" })
+	tm.waitFor(fmt.Sprintf("Step %d of %d", install+1, len(rb.Steps)), "waiting for you")
 }
 
 // bindTo binds the role under the cursor to host: enter opens the role's host list,
@@ -391,15 +406,7 @@ func wizardToStep3(t *testing.T, tm *tmuxTerm) {
 	t.Helper()
 	tm.waitFor("Bind each role to a host", "spare ✓")
 	tm.keys("n")
-	tm.waitFor("System database")
-	for range 4 {
-		tm.keys("Tab")
-	}
-	tm.waitFor("External HTTP port")
-	tm.keys("Enter")
-	tm.waitFor("plan review")
-	tm.keys("s")
-	tm.waitFor("Step 3 of 11", "waiting for you")
+	tm.moveHubFormToInstall()
 }
 
 // TestWizardConsoleDropMidActionResumes closes the terminal (tmux kill-pane: SIGHUP and
@@ -474,7 +481,7 @@ func TestWizardSignalsStopSafely(t *testing.T) {
 				t.Fatalf("exit %d after %s, want 3; the screen:\n%s", code, sig, tm.scrollback())
 			}
 			s := tm.scrollback()
-			if !strings.Contains(s, "cutover resume") || strings.Contains(s, "Step 3 of 11") {
+			if !strings.Contains(s, "cutover resume") || strings.Contains(s, "waiting for you") {
 				t.Errorf("after %s the terminal is not restored with the resume hint:\n%s", sig, s)
 			}
 			jpath := singleJournal(t, jdir)
