@@ -59,6 +59,8 @@ func TestClusterPlansInLab(t *testing.T) {
 		{"listmanager", "listmanager/cluster-node", []string{
 			"keep preflight-database lm1,lm2",
 			"keep preflight-nodes lm1,lm2",
+			"keep check-lan lm1,lm2",
+			"keep check-hardware lm1,lm2",
 			"skip platform-differs: both nodes run the same operating system",
 			"keep license-node ",
 			"keep license-new ",

@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -108,6 +109,8 @@ func maestroHAScenario(now time.Time) *lab.Scenario {
 				Apply: labRun("primary", "lab-power", "isolate")},
 			{Name: "stale-sync", Description: "the sync job stopped working hours ago: the standby's copy is old",
 				Apply: staleSync(now)},
+			{Name: "sync-cut-off", Description: "the primary failed in the middle of a sync pass: the standby's stamp is fresh, but its last pass only started",
+				Apply: cutOffSync()},
 			{Name: "dns-not-updated", Description: "ops and witness keep their resolvers' cached answers: a DNS change made now does not reach them",
 				Apply: staleDNS("ops", "witness")},
 			{Name: "backup-fails", Description: "last night's Maestro backup on the primary failed and says so in its log",
@@ -182,6 +185,20 @@ func staleSync(now time.Time) func(*lab.Lab) error {
 func failedNightlyBackup(now time.Time) func(*lab.Lab) error {
 	return func(l *lab.Lab) error {
 		return writeHostFile(l, "primary", nightlyBackupLog(now, 3*time.Hour, false), now)
+	}
+}
+
+// cutOffSync adds a started pass to the standby's stamp that never completed: the
+// outage came in the middle of it.
+func cutOffSync() func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		p := filepath.Join(l.HostRoot("standby"), "opt", "maestro-sync", "last-sync")
+		f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(f, "%s sync started: primary.ha.lab -> standby.ha.lab\n", time.Now().Format("2006-01-02 15:04:05"))
+		return errors.Join(err, f.Close())
 	}
 }
 

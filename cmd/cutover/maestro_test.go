@@ -198,8 +198,8 @@ func checkFailedOver(t *testing.T, l *testLab, r result) {
 	failedOverHosts(t, l)
 	for _, s := range []string{"primary is down: none of ops, standby, witness reaches it; held for",
 		"fence-autostart      skip:", "PASS  cutover still gets no SSH answer from the primary",
-		"PASS  No vantage point reaches the primary, on SSH or Maestro's ports",
-		"PASS  Before traffic moves, the switched-off primary is silent to every vantage point",
+		"PASS  None of the three hosts reaches the primary on SSH or Maestro's ports",
+		"PASS  Before traffic moves, the switched-off primary answers none of the three hosts",
 		"maestro is proven stopped on primary: it does not answer over SSH (its status could not be read)",
 		"from ops, http://maestro.ha.lab/lui/ answers 200"} {
 		if !strings.Contains(r.stdout, s) {
@@ -352,13 +352,15 @@ func TestMaestroFaultsStopAtTheirGate(t *testing.T) {
 			"check-nightly-backup", "The newest backup log is recent and reports success",
 			[]string{"ERROR Could not write lui/backup: No space left on device", "Backup FAILED"}},
 		{"failover: partition", "maestro-ha", "maestro/failover", []string{"partition"}, nil,
-			"assess-outage", "The primary is down as seen from every vantage point, for the whole threshold",
+			"assess-outage", "None of the three hosts reaches the primary, for the whole threshold",
 			[]string{"standby -> primary.ha.lab: 80 REFUSED", "ops -> primary.ha.lab: 80 open", "witness -> primary.ha.lab: 80 open", "verdict: partition"}},
 		{"failover: primary still running", "maestro-ha", "maestro/failover", []string{"primary-still-running"}, nil,
-			"redirect-traffic", "Before traffic moves, Maestro is proven not to run on the primary (split-brain guard)",
+			"redirect-traffic", "Before traffic moves, Maestro is proven not to run on the primary",
 			[]string{"primary$ maestroctl status  (exit 0: running)", "verdict: MAY BE RUNNING"}},
 		{"failover: stale sync", "maestro-ha", "maestro/failover", []string{"primary-down", "stale-sync"}, nil,
 			"check-standby-copy", "The standby's copy is recent enough", []string{"9h0m"}},
+		{"failover: a sync pass cut off by the outage", "maestro-ha", "maestro/failover", []string{"primary-down", "sync-cut-off"}, nil,
+			"check-standby-copy", "The last sync pass completed (none was cut off by the outage)", []string{"sync started: primary.ha.lab -> standby.ha.lab"}},
 		{"failover: DNS not updated", "maestro-ha", "maestro/failover", []string{"primary-down", "dns-not-updated"}, nil,
 			"redirect-traffic", "From the operator's machine, the public name points at the standby",
 			[]string{"ops: maestro.ha.lab resolves to 10.77.1.10"}},
@@ -424,8 +426,8 @@ func TestFailoverSplitBrainGuardUnderPartition(t *testing.T) {
 		"  redirect-traffic:\n    override: \"rehearsing a failover against the guard (drill 7)\"\n"+
 		"    run: {role: operator, command: \"lab-dns set maestro.ha.lab 10.77.1.20\"}\n")
 	r, _ := runOf(t, l, "maestro/failover", "--answers", answers)
-	wantCode(t, r, 1, "FAIL  Before traffic moves, Maestro is proven not to run on the primary (split-brain guard)",
-		"stopped at step start-standby", "Maestro is proven not to run on the primary (split-brain guard)",
+	wantCode(t, r, 1, "FAIL  Before traffic moves, Maestro is proven not to run on the primary",
+		"stopped at step start-standby", "Maestro is proven not to run on the primary",
 		"its status command says maestro runs", "ops gets an answer from http://10.77.1.10:80/lui/",
 		"witness gets an answer from", "standby -> http://10.77.1.10:80/lui/: no answer (REFUSED)")
 	entries, err := l.Audit()
@@ -451,7 +453,7 @@ func TestFailoverCutOff(t *testing.T) {
 	// The primary is down, so only the standby's side can be checked, and the primary is
 	// fenced by hand too.
 	wantCode(t, r, 0, "fence-autostart      skipped", "PASS  The standby cannot reach the primary",
-		"SKIPPED  The primary cannot reach the standby", "PASS  No vantage point reaches the primary")
+		"SKIPPED  The primary cannot reach the standby", "PASS  None of the three hosts reaches the primary")
 }
 
 // TestMaestroBadInputRefusedAtOnce: bad parameters are refused before any host is
