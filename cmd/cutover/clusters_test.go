@@ -203,9 +203,6 @@ hosts:
 // it, so the round-trip limit is a parameter: the lab's WAN-like link stops the run at
 // the default and passes with a limit the site set.
 func TestListManagerWANIsTheSitesCall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run in the practice lab")
-	}
 	t.Parallel()
 	l := startCluster(t, "listmanager", "wan-latency")
 	r := cutover(t, "run", "--from", clusterRunFile(l, "listmanager/cluster-node"), "--headless",

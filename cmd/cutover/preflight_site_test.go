@@ -14,9 +14,6 @@ import (
 // no file on any host has changed. Given the site's words as parameters, the same run
 // goes through.
 func TestPreflightStopsOnTheSitesWording(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run in the practice lab")
-	}
 	t.Parallel()
 	l := startScenario(t, "maestro", "site-wording")
 	before := hostsTree(t, l)

@@ -13,9 +13,6 @@ import (
 // stops only at the follow-up after Maestro runs again, and a resume once the outside
 // caught up ticks it.
 func TestTrackerDNSPropagationIsAFollowUp(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end run in the practice lab")
-	}
 	t.Parallel()
 	l := startScenario(t, "maestro", "dns-slow-outside")
 	r, jpath := runOf(t, l, "maestro/move-tracker")
