@@ -78,6 +78,7 @@ func TestClusterPlansInLab(t *testing.T) {
 			"keep cluster-addresses ",
 			"keep backend-smtp-forwarding ",
 			"keep frontend-connection-limits ",
+			"keep operating-notes ",
 		}, map[string]string{"cluster_type": "dynamic", "shared_domain_2": "south.lab"}},
 		{"mdaemon", "mdaemon/cluster", []string{
 			"keep preflight md1,md2",
