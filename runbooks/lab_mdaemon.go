@@ -68,6 +68,8 @@ func mdaemonScenario(now time.Time) *lab.Scenario {
 			"are POSIX stand-ins, bin/mdaemon-cluster plays the Cluster Service dialog and bin/date the host's clock.",
 		Hosts: []lab.HostSpec{md1, md2, nas},
 		Faults: []lab.Fault{
+			{Name: "cluster-service-fails", Description: "the cluster service on md2 cannot start when it is switched on, and says so in its cluster log",
+				Apply: flagAll("cluster-service-fails", "md2")},
 			{Name: "clock-skew", Description: "md2's clock runs 3 seconds ahead of md1's",
 				Apply: func(l *lab.Lab) error { return l.SetFlag("md2", "clock-offset", "3\n") }},
 			{Name: "timezone-mismatch", Description: "md2 is set to another time zone than md1",

@@ -96,6 +96,8 @@ func TestClusterFaults(t *testing.T) {
 			[]string{"south.lab resolves 1 addresses, want 2", "cgfe1: south.lab resolves to 10.77.1.11"}},
 		{"communigate", "dns-backend-record", "dns-round-robin", "One of the second domain's records is the first frontend's",
 			[]string{"10.77.1.21"}},
+		{"mdaemon", "cluster-service-fails", "enable-cluster-service", "The secondary's cluster log says the cluster service runs",
+			[]string{"Cluster Service could not start on MD2"}},
 		{"mdaemon", "clock-skew", "preflight", "Clocks agree within one second, in one time zone",
 			[]string{"ahead of md1 (at most 1s allowed)", "largest difference: ", "(md2 ahead of md1)", "md2: clock +"}},
 		{"mdaemon", "timezone-mismatch", "preflight", "Clocks agree within one second, in one time zone",
