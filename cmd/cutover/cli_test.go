@@ -79,8 +79,8 @@ func TestRunbooksAndLint(t *testing.T) {
 		t.Fatalf("runbooks --json: %v\n%s", err, r.stdout)
 	}
 	for _, rb := range list {
-		if rb.ID == "maestro/move-hub" && rb.Steps != 11 {
-			t.Errorf("move-hub has %d steps, want 11", rb.Steps)
+		if rb.ID == "maestro/move-hub" && rb.Steps != 13 {
+			t.Errorf("move-hub has %d steps, want 13", rb.Steps)
 		}
 	}
 

@@ -472,7 +472,6 @@ func TestMaestroBadInputRefusedAtOnce(t *testing.T) {
 		{"entries aimed at hub.ini", append(slices.Clone(proxy), "--set", "lui_ini=hub/hub.ini"), "never into hub.ini"},
 		{"entries aimed at tracker.ini", append(slices.Clone(proxy), "--set", "lui_ini=trk/tracker.ini"), "not in tracker.ini"},
 		{"relative proxy configuration", append(slices.Clone(proxy), "--set", "proxy_conf=conf.d/maestro.conf"), "absolute path"},
-		{"relative restore folder", append(slices.Clone(maestroExports[0].args), "--set", "restore_dir=tmp/restore"), "would land inside the Maestro install folder"},
 		{"outage threshold", append(slices.Clone(maestroExports[6].args), "--set", "outage_threshold=soon"), "parameter outage_threshold"},
 		{"no outage threshold", slices.Clone(maestroExports[6].args[:len(maestroExports[6].args)-2]), "parameter outage_threshold (How long"},
 		{"tracker choice missing", maestroExports[1].args[:len(maestroExports[1].args)-2], "parameter old_name"},
