@@ -172,6 +172,7 @@ func TestMoveHubPlanInLab(t *testing.T) {
 	got := planOutline(t, plan)
 	want := []string{
 		"keep check-https-apart ",
+		"keep preseed-hub-data hub,spare",
 		"keep stop-maestro hub,lui,spare,trk",
 		"skip stop-listserv: only needed when the internal database serves Hosted LISTSERV Lists",
 		"keep install-fresh spare",

@@ -25,8 +25,8 @@ func TestExportPlanGolden(t *testing.T) {
 	if strings.Contains(r.stdout, "- [x]") {
 		t.Error("a plan has ticked items")
 	}
-	for _, s := range []string{"- [ ] **2. Shut down LISTSERV Maestro on every server**", "Cannot be undone: confirm by typing `UNINSTALL HUB ON hub`",
-		"~~3. Shut down every LISTSERV instance~~ (`stop-listserv`) skipped: only needed when the internal database serves Hosted LISTSERV Lists"} {
+	for _, s := range []string{"- [ ] **3. Shut down LISTSERV Maestro on every server**", "Cannot be undone: confirm by typing `UNINSTALL HUB ON hub`",
+		"~~4. Shut down every LISTSERV instance~~ (`stop-listserv`) skipped: only needed when the internal database serves Hosted LISTSERV Lists"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("plan lacks %q", s)
 		}
@@ -79,8 +79,8 @@ func TestRunbooksAndLint(t *testing.T) {
 		t.Fatalf("runbooks --json: %v\n%s", err, r.stdout)
 	}
 	for _, rb := range list {
-		if rb.ID == "maestro/move-hub" && rb.Steps != 13 {
-			t.Errorf("move-hub has %d steps, want 13", rb.Steps)
+		if rb.ID == "maestro/move-hub" && rb.Steps != 14 {
+			t.Errorf("move-hub has %d steps, want 14", rb.Steps)
 		}
 	}
 

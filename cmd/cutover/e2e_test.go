@@ -164,7 +164,7 @@ func TestRunMoveHub(t *testing.T) {
 
 	// The journal exports as a filled checklist and verifies.
 	r = cutover(t, "export", path)
-	wantCode(t, r, 0, "- [x] **2. Shut down LISTSERV Maestro on every server**", "Outcome: **done**")
+	wantCode(t, r, 0, "- [x] **3. Shut down LISTSERV Maestro on every server**", "Outcome: **done**")
 	if strings.Contains(r.stdout, "- [ ] ") {
 		t.Errorf("a finished run exports unticked items:\n%s", r.stdout)
 	}
