@@ -56,6 +56,8 @@ var actionDocs = map[string]kindDoc{
 		"ini: {role: new, file: etc/main.cf, format: ini, set: {myhostname: '{{ roles.new.hostname }}'}}"},
 	"preseed": {"copies a later copy step's paths to staging names on the target while the service runs (free space checked first, resumable); the copy then sends only the difference",
 		"preseed: {copy: transfer-spool}"},
+	"restore": {"puts back what an earlier action changed, as cutover rollback does: a kept original at its path (file), a folder a copy kept aside (aside), or sets aside what a copy added where nothing was (absent); gated like any action",
+		"restore: {role: new, kind: file, path: etc/main.cf, kept: etc/main.cf.cutover-orig}"},
 	"run": {"runs a command on a host; output streamed live, exit status judged",
 		"run: {role: new, command: postqueue -f}"},
 	"service": {"starts or stops a service with the inventory's commands for each host",

@@ -51,6 +51,7 @@ var fieldDocs = map[string]string{
 	"Step.manual":      "the operator does the step (or a run file's answer does it) and confirms it",
 	"Step.optional":    "the operator may skip the step, with a reason",
 	"Step.confirm":     "ask the operator before the action runs",
+	"Step.back_out":    "Markdown for the back-out plan: how to undo this step by hand where cutover cannot (the export lists it, newest step first)",
 	"Step.phrase":      "a phrase the operator must type to confirm a step that cannot be undone; a template",
 	"Step.pre":         "checks that must pass before the step's action (or its confirmation)",
 	"Step.action":      "what the step does by itself; at most one",
@@ -189,6 +190,11 @@ var fieldDocs = map[string]string{
 	"CopyAction.follow_symlinks": "a source or target that is a symbolic link is followed instead of refused",
 	"CopyAction.preseed":         "a preseed step copies the paths ahead of the outage; this copy then sends only what changed and verifies every file by SHA-256 on both hosts (replace only)",
 	"CopyAction.direct":          "false: always relay through the operator's machine, never host to host with a one-copy key",
+
+	"RestoreAction.role": "the host the restored path is on",
+	"RestoreAction.kind": "file (put the kept original back), aside (put back what a copy kept aside) or absent (set aside what a copy added where nothing was)",
+	"RestoreAction.path": "what is restored, inside the install folder",
+	"RestoreAction.kept": "where the original was kept (file, aside)",
 
 	"PreseedAction.copy": "the id of the later copy step (preseed: true) whose paths this step copies to staging names while the service runs",
 

@@ -118,11 +118,13 @@ func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 	evs := []*steps.Event{
 		{Seq: 1, Time: t0, Type: steps.EvSession, Session: &steps.Session{Runbook: rb.ID, Roles: in.Roles, Params: in.Params}},
 		{Seq: 2, Time: t0, Type: steps.EvPlan, Plan: plan.Steps},
-		{Seq: 3, Time: t0, Type: steps.EvStepStart, Step: "stop-maestro"},
-		{Seq: 4, Time: t0, Type: steps.EvStepEnd, Step: "stop-maestro", Status: string(steps.StepDone)},
-		{Seq: 5, Time: t0, Type: steps.EvStepEnd, Step: "stop-listserv", Status: string(steps.StepSkipped)},
-		{Seq: 6, Time: t0, Type: steps.EvStepStart, Step: "install-fresh"},
-		{Seq: 7, Time: t0, Type: steps.EvCheck, Step: "install-fresh", Check: &steps.CheckResult{Phase: "pre", Index: 0, Status: steps.Pass, Summary: "absent"}},
+		{Seq: 3, Time: t0, Type: steps.EvStepEnd, Step: "check-https-apart", Status: string(steps.StepDone)},
+		{Seq: 4, Time: t0, Type: steps.EvStepEnd, Step: "preseed-hub-data", Status: string(steps.StepDone)},
+		{Seq: 5, Time: t0, Type: steps.EvStepStart, Step: "stop-maestro"},
+		{Seq: 6, Time: t0, Type: steps.EvStepEnd, Step: "stop-maestro", Status: string(steps.StepDone)},
+		{Seq: 7, Time: t0, Type: steps.EvStepEnd, Step: "stop-listserv", Status: string(steps.StepSkipped)},
+		{Seq: 8, Time: t0, Type: steps.EvStepStart, Step: "install-fresh"},
+		{Seq: 9, Time: t0, Type: steps.EvCheck, Step: "install-fresh", Check: &steps.CheckResult{Phase: "pre", Index: 0, Status: steps.Pass, Summary: "absent"}},
 	}
 	cfg := Config{Inventory: inv, Catalog: []*steps.Runbook{rb}, Dialer: noDialer, ProbeEvery: time.Hour, JournalDir: b.TempDir()}
 	a := newApp(cfg, true)
@@ -149,7 +151,7 @@ func TestBenchRunPageShowsTheOutput(t *testing.T) {
 		t.Errorf("the bench has %d hosts and facts of %d", len(rp.a.inv.Hosts), len(rp.a.facts))
 	}
 	v := stripANSI(r.View().Content)
-	for _, s := range []string{"✓  1 Shut down LISTSERV Maestro", "skipped", "Step 3 of 11", "3 Install the Hub on the new server", "output · lines", "of 10000",
+	for _, s := range []string{"✓  3 Shut down LISTSERV Maestro", "skipped", "Step 5 of 14", "5 Install the Hub on the new server", "output · lines", "of 10000",
 		"spare: output line 10000 of the installer"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("bench screen lacks %q:\n%s", s, v)
@@ -157,7 +159,7 @@ func TestBenchRunPageShowsTheOutput(t *testing.T) {
 	}
 	r.Update(keyMsg("tab"))
 	r.Update(keyMsg("down"))
-	if v := stripANSI(r.View().Content); !rp.listFocus || rp.listCur != 3 || !strings.Contains(v, "enter or e shows the step's evidence") {
+	if v := stripANSI(r.View().Content); !rp.listFocus || rp.listCur != 5 || !strings.Contains(v, "enter or e shows the step's evidence") {
 		t.Errorf("tab and down: list focus %v at %d:\n%s", rp.listFocus, rp.listCur, v)
 	}
 	r.Update(keyMsg("esc"))
@@ -206,9 +208,9 @@ func TestWaitingGateShowsACountdown(t *testing.T) {
 func TestStepListShowsEveryStepAndOpensAny(t *testing.T) {
 	r, rp := benchRunPage(t, 0)
 	v := stripANSI(r.View().Content)
-	for _, want := range []string{"✓  1 Shut down LISTSERV Maestro on every server", "done",
-		"-  2 Shut down every LISTSERV instance", "skipped", "●  3 Install the Hub", "● waiting for you",
-		"·  4 Add the Hub", "── Step 3 of 11 ", "tab step list"} {
+	for _, want := range []string{"✓  3 Shut down LISTSERV Maestro on every server", "done",
+		"-  4 Shut down every LISTSERV instance", "skipped", "●  5 Install the Hub", "● waiting for you",
+		"·  6 Add the Hub", "── Step 5 of 14 ", "tab step list"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the step screen lacks %q:\n%s", want, v)
 		}
@@ -221,13 +223,14 @@ func TestStepListShowsEveryStepAndOpensAny(t *testing.T) {
 		}
 	}
 	press("tab")
-	if !rp.listFocus || rp.listCur != 2 || rp.Capture() != captureNone {
+	if !rp.listFocus || rp.listCur != 4 || rp.Capture() != captureNone {
 		t.Fatalf("tab: focus %v, cursor %d", rp.listFocus, rp.listCur)
 	}
-	press("up", "up", "up") // stops at the first step
+	press("up", "up", "up", "up", "up") // stops at the first step
 	if rp.listCur != 0 {
-		t.Fatalf("cursor %d after three ups from step 3", rp.listCur)
+		t.Fatalf("cursor %d after five ups from step 5", rp.listCur)
 	}
+	press("down", "down")
 	v = stripANSI(r.View().Content)
 	if !strings.Contains(v, "enter or e shows the step's evidence") || !strings.Contains(v, "enter/e the step's evidence") {
 		t.Errorf("the focused list does not say what it does:\n%s", v)
@@ -235,7 +238,7 @@ func TestStepListShowsEveryStepAndOpensAny(t *testing.T) {
 	press("enter")
 	d, ok := r.top().(*detailPage)
 	if !ok || d.id != "stop-maestro" {
-		t.Fatalf("enter on step 1 opens %T (%+v)", r.top(), d)
+		t.Fatalf("enter on step 3 opens %T (%+v)", r.top(), d)
 	}
 	if v := stripANSI(r.View().Content); !strings.Contains(v, "Shut down LISTSERV Maestro on every server (stop-maestro): done") {
 		t.Errorf("the first step's evidence page:\n%s", v)

@@ -149,7 +149,7 @@ func TestJournalExportGolden(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"- [x] **2. Shut down LISTSERV Maestro on every server**",
+		"- [x] **3. Shut down LISTSERV Maestro on every server**",
 		"**OVERRIDDEN**",
 		"Reason: " + reason,
 		"**2 checks or actions were overridden by the operator**",
