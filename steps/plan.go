@@ -73,17 +73,42 @@ type HostLookup func(name string) *probe.Host
 
 // Prepare binds a runbook to hosts and parameters and plans it. facts may be nil (an
 // export without probing): then conditions on facts are left undecided and role
-// requirements are not checked.
+// requirements are not checked. It runs in passes, each of which reports every problem
+// it finds before the next starts: bind the roles and gather the given values, resolve
+// the parameters (defaults, types), check the role requirements, decide the steps.
 func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.Facts) (*Plan, error) {
 	p := &Plan{Runbook: rb, Roles: map[string]*probe.Host{}, Params: map[string]any{}, Facts: map[string]*probe.Facts{}}
+	bad := p.bindRoles(lookup, in.Roles, facts)
+	raw, badValues := givenValues(rb, in)
+	if bad = append(bad, badValues...); len(bad) > 0 {
+		return nil, &InputError{Problems: bad}
+	}
+	if bad := p.resolveParams(raw, facts == nil); len(bad) > 0 {
+		return nil, &InputError{Problems: bad}
+	}
+	if facts != nil {
+		if unmet := p.unmet(); len(unmet) > 0 {
+			return nil, &RequirementError{Problems: unmet}
+		}
+	}
+	if err := p.decideSteps(facts == nil); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// bindRoles binds each role to its inventory host (and that host's facts), listing
+// unknown roles, unbound ones and hosts the inventory lacks.
+func (p *Plan) bindRoles(lookup HostLookup, roles map[string]string, facts map[string]*probe.Facts) []string {
+	rb := p.Runbook
 	var bad []string
-	for _, r := range slices.Sorted(maps.Keys(in.Roles)) {
+	for _, r := range slices.Sorted(maps.Keys(roles)) {
 		if rb.Role(r) == nil {
 			bad = append(bad, fmt.Sprintf("unknown role %q (%s has: %s)", r, rb.ID, listOr(rb.RoleIDs())))
 		}
 	}
 	for _, r := range rb.Roles {
-		name, ok := in.Roles[r.ID]
+		name, ok := roles[r.ID]
 		if !ok || name == "" {
 			bad = append(bad, fmt.Sprintf("role %s (%s) is not bound to a host: use --role %s=HOST", r.ID, r.Title, r.ID))
 			continue
@@ -98,31 +123,43 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 			p.Facts[h.Name] = facts[h.Name]
 		}
 	}
+	return bad
+}
+
+// givenValues gathers the parameter texts the operator gave: the preset's first, then
+// each --set over it, refusing unknown presets and parameters.
+func givenValues(rb *Runbook, in Inputs) (map[string]string, []string) {
 	raw := map[string]string{}
+	var bad []string
 	if in.Preset != "" {
 		pr := rb.Preset(in.Preset)
 		if pr == nil {
 			bad = append(bad, fmt.Sprintf("unknown preset %q (%s has: %s)", in.Preset, rb.ID, listOr(presetIDs(rb))))
 		} else {
-			for k, v := range pr.Params {
-				raw[k] = v
-			}
+			maps.Copy(raw, pr.Params)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(in.Params)) {
-		v := in.Params[k]
 		if rb.Param(k) == nil {
 			bad = append(bad, fmt.Sprintf("unknown parameter %q (%s has: %s)", k, rb.ID, listOr(paramIDs(rb.Params))))
 			continue
 		}
-		raw[k] = v
+		raw[k] = in.Params[k]
 	}
-	if len(bad) > 0 {
-		return nil, &InputError{Problems: bad}
-	}
+	return raw, bad
+}
 
+// resolveParams gives every parameter its value: the given text or the rendered
+// default, parsed by its type. Without facts (unprobed) a default drawn from facts stays
+// a placeholder such as "<new.hostname>". Each parameter sees the ones before it.
+func (p *Plan) resolveParams(raw map[string]string, unprobed bool) []string {
+	var bad []string
 	x := p.exec(nil)
-	for _, prm := range rb.Params {
+	set := func(id string, v any) {
+		p.Params[id] = v
+		x.values.Params[id] = v
+	}
+	for _, prm := range p.Runbook.Params {
 		text, given := raw[prm.ID]
 		if !given && !prm.Default.IsZero() {
 			s, err := x.render(prm.Default)
@@ -130,18 +167,16 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 				bad = append(bad, fmt.Sprintf("parameter %s: default: %v", prm.ID, err))
 				continue
 			}
-			if facts == nil && usesFacts(prm.Default.Src) {
+			if unprobed && usesFacts(prm.Default.Src) {
 				// The default comes from facts not gathered yet: show where it will come
 				// from ("<new.hostname>") instead of judging a placeholder. A default that
 				// renders a valid value anyway (a fallback port) keeps its type, so
 				// templates show it rather than a zero.
 				if v, err := prm.Parse(s); err == nil && !strings.Contains(s, "<") {
-					p.Params[prm.ID] = v
-					x.values.Params[prm.ID] = v
-					continue
+					set(prm.ID, v)
+				} else {
+					set(prm.ID, s)
 				}
-				p.Params[prm.ID] = s
-				x.values.Params[prm.ID] = s
 				continue
 			}
 			text, given = s, true
@@ -155,30 +190,26 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 			bad = append(bad, fmt.Sprintf("parameter %s: %v", prm.ID, err))
 			continue
 		}
-		p.Params[prm.ID] = v
-		x.values.Params[prm.ID] = v
+		set(prm.ID, v)
 	}
-	if len(bad) > 0 {
-		return nil, &InputError{Problems: bad}
-	}
+	return bad
+}
 
-	if facts != nil {
-		if unmet := p.unmet(); len(unmet) > 0 {
-			return nil, &RequirementError{Problems: unmet}
-		}
-	}
-
-	for _, s := range rb.Steps {
+// decideSteps plans each step: run, skipped by its condition (with the reason), or,
+// unprobed, undecided when its condition reads facts.
+func (p *Plan) decideSteps(unprobed bool) error {
+	vals := p.values()
+	for _, s := range p.Runbook.Steps {
 		ps := PlannedStep{ID: s.ID, Title: s.Title, Hosts: p.stepHosts(s)}
 		if s.When != nil {
 			switch {
-			case facts == nil && usesFacts(s.When.Src):
+			case unprobed && usesFacts(s.When.Src):
 				ps.Undecided = true
 				ps.Reason = "decided when run, from the hosts' facts; skipped if " + skipText(s)
 			default:
-				ok, err := s.When.eval(rb.schema, p.values(), "")
+				ok, err := s.When.eval(p.Runbook.schema, vals, "")
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if !ok {
 					ps.Skip, ps.Reason = true, skipText(s)
@@ -187,7 +218,7 @@ func Prepare(rb *Runbook, lookup HostLookup, in Inputs, facts map[string]*probe.
 		}
 		p.Steps = append(p.Steps, ps)
 	}
-	return p, nil
+	return nil
 }
 
 // unmet lists the role requirements the bound hosts break, each once, judged by
