@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,17 +59,32 @@ type completion = cobra.CompletionFunc
 // noFiles ends a list of values the shell should not add file names to.
 const noFiles = cobra.ShellCompDirectiveNoFileComp
 
-// completeRunbooks completes runbook ids, each with its title.
-func completeRunbooks(_ *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-	all, err := runbooks.All()
-	if err != nil {
+// completeRunbooks completes runbook ids on the search path (shipped and the site's),
+// each with its title.
+func completeRunbooks(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	c := catalogOf(cmd)
+	if c == nil {
 		return nil, cobra.ShellCompDirectiveError
 	}
-	out := make([]string, 0, len(all))
-	for _, rb := range all {
-		out = append(out, rb.ID+"\t"+rb.Title)
+	out := make([]string, 0, len(c.Entries))
+	for _, e := range c.Entries {
+		out = append(out, e.Runbook.ID+"\t"+e.Runbook.Title)
 	}
 	return out, noFiles
+}
+
+// catalogOf loads the runbooks, lab scenarios and component declarations on the search
+// path the command line gives (--runbooks, --allow-shadow, CUTOVER_RUNBOOKS, ./runbooks,
+// the config folder). Completion stays quiet: a broken site file leaves out what did not
+// load instead of printing into the shell's prompt; nil only when nothing loaded.
+func catalogOf(cmd *cobra.Command) *runbooks.Catalog {
+	dirs, _ := cmd.Flags().GetStringArray("runbooks")
+	shadow, _ := cmd.Flags().GetBool("allow-shadow")
+	c, _ := runbooks.Load(runbooks.LoadOptions{SearchPathOptions: runbooks.SearchPathOptions{Dirs: dirs}, AllowShadow: shadow})
+	if c == nil || len(c.Entries) == 0 {
+		return nil
+	}
+	return c
 }
 
 // completeJournals completes the journals in the journal folder (--journal-dir, else
@@ -157,8 +173,10 @@ func runbookOnLine(cmd *cobra.Command, args []string) *steps.Runbook {
 		}
 		return rec.rb
 	}
-	if rb, err := runbooks.Get(ref); err == nil {
-		return rb
+	if c := catalogOf(cmd); c != nil {
+		if rb, err := c.Get(ref); err == nil {
+			return rb // shipped or on the site's search path, or a runbook file
+		}
 	}
 	if rb, err := runbooks.LoadFile(ref); err == nil {
 		return rb // a site's own runbook, run from its file
@@ -283,26 +301,42 @@ func keys[T any](items []T, idTitle func(T) (string, string)) ([]string, cobra.S
 	return out, noFiles | cobra.ShellCompDirectiveNoSpace
 }
 
-// completeScenarios completes lab --scenario.
-func completeScenarios(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+// completeScenarios completes lab --scenario: the shipped scenarios and the site's
+// (NAME.lab.yaml on the search path).
+func completeScenarios(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 	var out []string
 	for _, name := range runbooks.ScenarioNames() {
 		if sc, err := runbooks.Scenario(name, time.Now()); err == nil {
 			out = append(out, name+"\t"+sc.Title)
 		}
 	}
+	if c := catalogOf(cmd); c != nil {
+		for _, name := range slices.Sorted(maps.Keys(c.Scenarios)) {
+			if sc, err := runbooks.ScenarioFile(c.Scenarios[name], time.Now()); err == nil {
+				out = append(out, name+"\t"+sc.Title)
+			}
+		}
+	}
 	return out, noFiles
 }
 
-// completeFaults completes lab --fault with the faults of the --scenario on the line.
+// completeFaults completes lab --fault with the faults of the --scenario on the line (a
+// shipped one, a site's by name, or a scenario file).
 func completeFaults(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 	name := "maestro"
 	if f := cmd.Flags().Lookup("scenario"); f != nil && f.Value.String() != "" {
 		name = f.Value.String()
 	}
 	sc, err := runbooks.Scenario(name, time.Now())
+	if c := catalogOf(cmd); c != nil {
+		if p, ok := c.Scenarios[name]; ok {
+			sc, err = runbooks.ScenarioFile(p, time.Now())
+		}
+	}
 	if err != nil {
-		return nil, noFiles
+		if sc, err = runbooks.ScenarioFile(name, time.Now()); err != nil {
+			return nil, noFiles
+		}
 	}
 	var out []string
 	for _, f := range sc.Faults {

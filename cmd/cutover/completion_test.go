@@ -114,3 +114,25 @@ func TestCompletionValues(t *testing.T) {
 	got, _ = offered(t, "replay", jpath, "--role", "app=")
 	wantValues(t, got, "app=me")
 }
+
+// TestCompletionOfSiteRunbooks: the site's runbooks, lab scenarios and their faults on
+// the search path complete as the shipped ones do, and a site runbook's roles too.
+func TestCompletionOfSiteRunbooks(t *testing.T) {
+	t.Parallel()
+	site, err := filepath.Abs(filepath.Join("..", "..", "testdata", "site-runbooks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := offered(t, "--runbooks", site, "run", "post")
+	wantValues(t, got, "postfix/move-queue")
+	got, _ = offered(t, "--runbooks", site, "run", "postfix/move-queue", "--role", "")
+	wantValues(t, got, "old=")
+	got, _ = offered(t, "--runbooks", site, "lab", "--scenario", "")
+	wantValues(t, got, "maestro", "postfix")
+	got, _ = offered(t, "--runbooks", site, "lab", "--scenario", "postfix", "--fault", "")
+	wantValues(t, got, "start-fails", "queue-stuck")
+	// Without the folder on the path the site's runbook is not offered.
+	if got, _ := offered(t, "run", "post"); slices.Contains(got, "postfix/move-queue") {
+		t.Errorf("postfix/move-queue offered without its folder on the search path: %q", got)
+	}
+}
