@@ -101,6 +101,16 @@ func (d *driver) advance() tea.Cmd {
 	}
 }
 
+// ahead looks, without changing anything, at whether the next transition runs an
+// automatic action (step mode asks first).
+func (d *driver) ahead() tea.Cmd {
+	return func() tea.Msg {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return aheadMsg{d: d, p: d.run.Engine.ActionNext()}
+	}
+}
+
 // decide records a decision.
 func (d *driver) decide(dec steps.Decision) tea.Cmd {
 	return func() tea.Msg {

@@ -23,6 +23,9 @@ type KeyMap struct {
 	Yes, No                                                                 key.Binding
 	// Steps moves the keys to the step list and back.
 	Steps key.Binding
+	// StepMode turns step mode on and off (plan review, step screen): the run stops
+	// before each automatic action until y, as --step does headless.
+	StepMode key.Binding
 	// Text fields.
 	Submit, Cancel key.Binding
 	// Summary.
@@ -75,6 +78,7 @@ func DefaultKeyMap() KeyMap {
 		Rerun:    b("R", "run it again", "R"),
 		Yes:      b("y", "yes", "y"),
 		Steps:    b("tab", "step list", "tab"),
+		StepMode: b("t", "step mode: ask before each action", "t"),
 		No:       b("n", "no", "n", "esc"),
 
 		Submit: b("enter", "submit", "enter"),

@@ -22,6 +22,12 @@ type (
 	// advancedMsg and decidedMsg report the outcome of an engine call.
 	advancedMsg engineResult
 	decidedMsg  engineResult
+	// aheadMsg says which automatic action the next transition runs (nil: none), for
+	// step mode.
+	aheadMsg struct {
+		d *driver
+		p *steps.Prompt
+	}
 
 	// factsMsg carries a probe of the inventory.
 	factsMsg struct {

@@ -26,6 +26,8 @@ type planPage struct {
 	// pv is what the plan would change, read from the hosts when the page opens (nil
 	// until the read ends).
 	pv *steps.Preview
+	// stepMode starts the run in step mode (t): it stops before each automatic action.
+	stepMode bool
 }
 
 // previewMsg carries the plan's preview, read from the hosts in the background.
@@ -63,7 +65,11 @@ func (p *planPage) Help() []key.Binding {
 }
 
 func (p *planPage) FullHelp() [][]key.Binding {
-	return [][]key.Binding{p.Help(), p.a.keys.scrollKeys()}
+	t := p.a.keys.StepMode
+	if p.stepMode {
+		t.SetHelp("t", "step mode off (on now)")
+	}
+	return [][]key.Binding{p.Help(), {t}, p.a.keys.scrollKeys()}
 }
 
 func (p *planPage) Update(msg tea.Msg) (page, tea.Cmd) {
@@ -77,7 +83,10 @@ func (p *planPage) Update(msg tea.Msg) (page, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(km, p.a.keys.Start):
-		return p, replace(p, newRunPage(p.a, runSource{rb: p.plan.Runbook, in: p.in}))
+		return p, replace(p, newRunPage(p.a, runSource{rb: p.plan.Runbook, in: p.in, stepMode: p.stepMode}))
+	case key.Matches(km, p.a.keys.StepMode):
+		p.stepMode, p.w = !p.stepMode, 0 // the content says so at the next view
+		return p, nil
 	case key.Matches(km, p.a.keys.Back):
 		return p, pop
 	}
@@ -98,6 +107,9 @@ func (p *planPage) content(w int) []string {
 	}
 	add(wrap(fmt.Sprintf("%d steps: %d to do, %d skipped for this setup. Nothing has run; nothing runs until you press s.",
 		len(p.plan.Steps), kept, len(p.plan.Steps)-kept), w))
+	if p.stepMode {
+		add(st.Wait.Render(wrap("Step mode on: the run will stop before each automatic action until you press y (t turns it off).", w)))
+	}
 	out = append(out, "")
 	switch {
 	case p.a.cfg.Dialer == nil:

@@ -21,6 +21,8 @@ type runSource struct {
 	rb     *steps.Runbook
 	in     steps.Inputs
 	resume string
+	// stepMode starts the run in step mode (turned on at plan review).
+	stepMode bool
 }
 
 // runPage is the step screen: the current step's text, its action with live output and
@@ -71,6 +73,11 @@ type runPage struct {
 	// step can be opened there with its evidence, the finished ones included.
 	listFocus bool
 	listCur   int
+
+	// stepMode stops the run before each automatic action; ahead is the action waiting
+	// for the operator's y (Engine.ActionNext), nil when none waits.
+	stepMode bool
+	ahead    *steps.Prompt
 }
 
 type copyState struct {
@@ -96,7 +103,7 @@ const (
 
 func newRunPage(a *app, src runSource) *runPage {
 	return &runPage{a: a, src: src, output: map[string]*scrollView{}, copyP: map[string]copyState{},
-		waiting: map[string]waitState{}, desc: map[string]*steps.Description{},
+		waiting: map[string]waitState{}, desc: map[string]*steps.Description{}, stepMode: src.stepMode,
 		bar:   progress.New(progress.WithWidth(40), progress.WithoutPercentage()),
 		input: newTextInput("")}
 }
@@ -250,6 +257,15 @@ func (p *runPage) Update(msg tea.Msg) (page, tea.Cmd) {
 		return p, p.result(engineResult(msg))
 	case decidedMsg:
 		return p, p.result(engineResult(msg))
+	case aheadMsg:
+		if msg.d != p.d {
+			return p, nil
+		}
+		if msg.p == nil || !p.stepMode {
+			return p, p.d.advance() // nothing to ask about: still busy, go on
+		}
+		p.busy, p.ahead = false, msg.p
+		return p, nil
 	case tea.KeyPressMsg:
 		return p, p.key(msg)
 	}
@@ -293,7 +309,22 @@ func (p *runPage) after(r engineResult) tea.Cmd {
 	if p.prompt != nil {
 		return nil
 	}
+	return p.goOn()
+}
+
+// goOn performs the next transition; in step mode it first looks whether that runs an
+// automatic action, which then waits for the operator's y.
+func (p *runPage) goOn() tea.Cmd {
 	p.busy = true
+	if p.stepMode {
+		return p.d.ahead()
+	}
+	return p.d.advance()
+}
+
+// runAhead runs the action step mode held (y), or, with step mode turned off, goes on.
+func (p *runPage) runAhead() tea.Cmd {
+	p.ahead, p.busy, p.notice = nil, true, ""
 	return p.d.advance()
 }
 

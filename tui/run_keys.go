@@ -45,6 +45,24 @@ func (p *runPage) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Steps):
 		p.listFocus, p.listCur = true, p.stepIndex(p.currentID())
 		return nil
+	case key.Matches(msg, k.StepMode):
+		p.stepMode = !p.stepMode
+		if p.ahead != nil {
+			return p.runAhead() // turned off while an action waited: it runs now
+		}
+		if p.stepMode {
+			p.notice = p.a.st.Wait.Render("Step mode on: the run stops before each automatic action until you press y.")
+		} else {
+			p.notice = p.a.st.Subtle.Render("Step mode off: automatic actions run without asking.")
+		}
+		return nil
+	}
+	if p.ahead != nil {
+		if key.Matches(msg, k.Yes) {
+			return p.runAhead()
+		}
+		p.scroll(msg)
+		return nil
 	}
 	if p.stalled && !p.busy && key.Matches(msg, k.Retry) {
 		p.stalled, p.busy, p.notice = false, true, ""
@@ -245,6 +263,11 @@ func (p *runPage) Help() []key.Binding {
 		retry := k.Retry
 		retry.SetHelp("r", "try again")
 		return bindings(retry, k.Evidence, k.Steps)
+	case p.ahead != nil && !p.busy:
+		yes, off := k.Yes, k.StepMode
+		yes.SetHelp("y", "run the action")
+		off.SetHelp("t", "step mode off: run it")
+		return bindings(yes, off, k.Evidence, k.Steps)
 	case p.prompt == nil || p.busy:
 		return append(bindings(k.Evidence, k.Steps), p.scrollHelp()...)
 	}
@@ -306,9 +329,18 @@ func (p *runPage) scrollHelp() []key.Binding {
 }
 
 func (p *runPage) FullHelp() [][]key.Binding {
-	groups := [][]key.Binding{p.Help()}
+	groups := [][]key.Binding{p.Help(), {p.stepModeKey()}}
 	if sv := p.output[p.currentID()]; sv != nil && sv.Len() > 0 {
 		groups = append(groups, p.a.keys.scrollKeys())
 	}
 	return groups
+}
+
+// stepModeKey is the step mode toggle, its help saying what pressing it does now.
+func (p *runPage) stepModeKey() key.Binding {
+	t := p.a.keys.StepMode
+	if p.stepMode {
+		t.SetHelp("t", "step mode off (on now)")
+	}
+	return t
 }

@@ -200,6 +200,8 @@ func (p *runPage) curMark() string {
 	switch {
 	case p.busy:
 		return st.Wait.Render(p.a.spin.View())
+	case p.ahead != nil:
+		return st.Wait.Render("●")
 	case p.stalled:
 		return st.Fail.Render("✗")
 	case p.prompt != nil && p.prompt.Kind == steps.AskConfirm:
@@ -248,6 +250,8 @@ func (p *runPage) stepStatus(cur *steps.StepState) string {
 	switch {
 	case p.busy:
 		return st.Wait.Render(p.a.spin.View() + " working")
+	case p.ahead != nil:
+		return st.Wait.Render("● step mode: y runs the action")
 	case p.stalled:
 		return st.Fail.Render("✗ stalled")
 	case p.prompt != nil && p.prompt.Kind == steps.AskConfirm:
@@ -495,6 +499,10 @@ func (p *runPage) viewPrompt(cur *steps.StepState, w int) string {
 		b.WriteString(st.Fail.Render(wrap("Nothing was done. Press r to try again once the host answers.", w)) + "\n")
 		return b.String()
 	}
+	if a := p.ahead; a != nil && !p.busy {
+		b.WriteString(p.viewAhead(a, w))
+		return b.String()
+	}
 	pr := p.prompt
 	if pr == nil || p.busy {
 		return strings.TrimSuffix(b.String(), "\n")
@@ -621,4 +629,29 @@ func (p *runPage) choiceWords(pr *steps.Prompt) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// viewAhead is step mode's question before an automatic action: what it is about to do,
+// on which hosts and with which commands, and the keys that answer.
+func (p *runPage) viewAhead(a *steps.Prompt, w int) string {
+	st := p.a.st
+	var b strings.Builder
+	what := "run its action"
+	if a.Action != nil {
+		what = a.Action.Summary
+	}
+	b.WriteString(st.Wait.Render(wrap(fmt.Sprintf("Step mode: step %d (%s) is about to %s.", stepNumber(p.state, a.Step), sanitize(a.Title), sanitize(what)), w)) + "\n")
+	if a.Action != nil {
+		for _, c := range a.Action.Commands {
+			b.WriteString(st.Subtle.Render(truncate("    $ "+sanitize(c), w)) + "\n")
+		}
+		for _, c := range a.Action.Changes {
+			b.WriteString(st.Subtle.Render(truncate("    "+sanitize(c), w)) + "\n")
+		}
+		if a.Action.Error != "" {
+			b.WriteString(st.Fail.Render(wrap("It cannot run as planned: "+sanitize(a.Action.Error), w)) + "\n")
+		}
+	}
+	b.WriteString(wrap("y runs it; t turns step mode off and runs it; q stops the run here, resumable, with nothing of the action done.", w) + "\n")
+	return b.String()
 }
