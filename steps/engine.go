@@ -411,6 +411,11 @@ func (e *Engine) runAction(ctx context.Context, st *StepState, s *Step) error {
 		do(actx)
 		stop()
 		cancel()
+		if e.hard.Err() != nil && !rec.OK {
+			// Say that the operator stopped it, not that it failed by itself: the resume
+			// asks whether to run it again, and the export shows why it did not finish.
+			rec.Error = "interrupted by the operator while it ran (a second interrupt stops a running action): " + rec.Error
+		}
 	}
 	rec.Elapsed = Millis(e.env.now().Sub(t0))
 	rec.Error = e.env.redact(rec.Error)

@@ -257,6 +257,10 @@ func drive(ctx context.Context, e *steps.Engine, d Decider, journalPath string, 
 			return Result{Code: ExitNeedsOp, Message: st.Message}
 		}
 		if p := e.Prompt(); p != nil {
+			if ctx.Err() != nil {
+				// Interrupted: stop at this safe point instead of answering from a run file.
+				return Result{Code: ExitInterrupted, Prompt: p, Message: fmt.Sprintf("interrupted at step %s; nothing is lost. Continue with: cutover resume %s", p.Step, journalPath)}
+			}
 			dec, ok := steps.Decision{}, false
 			if d != nil {
 				dec, ok = d.Decide(p)
