@@ -25,6 +25,11 @@ type Facts struct {
 	TimeZone string
 	// Addresses are the host's own IP addresses, as it reports them.
 	Addresses []string
+	// CPUs is how many processors the host has online, and Memory its physical memory in
+	// bytes, so nodes a vendor advises to be alike can be compared; 0 when the host did
+	// not tell.
+	CPUs   int
+	Memory int64
 	// HostKey is the key the host proved itself with, "TYPE SHA256:...".
 	HostKey string
 	// ClockOffset is how far the host's clock is ahead of the operator's (negative: behind).
@@ -68,6 +73,8 @@ type factsJSON struct {
 	MachineID     string                       `json:"machine_id,omitempty"`
 	TimeZone      string                       `json:"timezone,omitempty"`
 	Addresses     []string                     `json:"addresses,omitempty"`
+	CPUs          int                          `json:"cpus,omitempty"`
+	Memory        int64                        `json:"memory_bytes,omitempty"`
 	HostKey       string                       `json:"host_key,omitempty"`
 	ClockOffsetMS float64                      `json:"clock_offset_ms"`
 	ClockErrorMS  float64                      `json:"clock_uncertainty_ms"`
@@ -98,7 +105,7 @@ func (f Facts) MarshalJSON() ([]byte, error) {
 	return json.Marshal(factsJSON{
 		Name: f.Name, Address: f.Address, Reachable: f.Reachable, Error: f.Error,
 		Hostname: f.Hostname, OS: f.OS, OSName: f.OSName, MachineID: f.MachineID, TimeZone: f.TimeZone,
-		Addresses: f.Addresses, HostKey: f.HostKey,
+		Addresses: f.Addresses, CPUs: f.CPUs, Memory: f.Memory, HostKey: f.HostKey,
 		ClockOffsetMS: ms(f.ClockOffset), ClockErrorMS: ms(f.ClockUncertainty),
 		Components: comps, Settings: f.Settings, Services: f.Services, Warnings: f.Warnings,
 		Timing:   timingJSON{Dial: ms(f.Timing.Dial), Auth: ms(f.Timing.Auth), Exec: ms(f.Timing.Exec)},
@@ -115,7 +122,7 @@ func (f *Facts) UnmarshalJSON(b []byte) error {
 	*f = Facts{
 		Name: j.Name, Address: j.Address, Reachable: j.Reachable, Error: j.Error,
 		Hostname: j.Hostname, OS: j.OS, OSName: j.OSName, MachineID: j.MachineID, TimeZone: j.TimeZone,
-		Addresses: j.Addresses, HostKey: j.HostKey,
+		Addresses: j.Addresses, CPUs: j.CPUs, Memory: j.Memory, HostKey: j.HostKey,
 		ClockOffset: fromMS(j.ClockOffsetMS), ClockUncertainty: fromMS(j.ClockErrorMS),
 		Components: j.Components, Settings: j.Settings, Services: j.Services, Warnings: j.Warnings,
 		Timing:   Timing{Dial: fromMS(j.Timing.Dial), Auth: fromMS(j.Timing.Auth), Exec: fromMS(j.Timing.Exec)},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"sort"
@@ -182,6 +183,12 @@ func Script(h *Host, comps []Component, nonce string) string {
 	b.WriteString(`printf '%s machine_id %s\n' "$M" "$(cat "${CUTOVER_MACHINE_ID_FILE:-/etc/machine-id}" 2>/dev/null || hostid 2>/dev/null)"` + "\n")
 	b.WriteString(`printf '%s addresses %s\n' "$M" "$(hostname -I 2>/dev/null)"` + "\n")
 	b.WriteString(`printf '%s timezone %s\n' "$M" "$(date +%Z%z)"` + "\n")
+	// Processors and memory through getconf (Linux, Solaris; nproc or sysctl where its
+	// getconf lacks the processors' name). Memory is printed as pages and
+	// page size and multiplied here: shell arithmetic on an empty answer would end the
+	// script.
+	b.WriteString(`printf '%s cpus %s\n' "$M" "$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null)"` + "\n")
+	b.WriteString(`printf '%s memory %s %s\n' "$M" "$(getconf _PHYS_PAGES 2>/dev/null)" "$(getconf PAGESIZE 2>/dev/null)"` + "\n")
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "D=%s\n", ShellQuote(h.InstallDir))
 		for _, c := range comps {
@@ -223,6 +230,8 @@ func powerShellScript(h *Host, comps []Component, nonce string) string {
 	b.WriteString(`Write-Output "$M machine_id $((Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Cryptography' -ErrorAction SilentlyContinue).MachineGuid)"` + "\n")
 	b.WriteString(`Write-Output "$M addresses $((Get-NetIPAddress -AddressFamily IPv4 -ErrorAction SilentlyContinue | Where-Object { $_.IPAddress -ne '127.0.0.1' }).IPAddress -join ' ')"` + "\n")
 	b.WriteString(`$o=[TimeZoneInfo]::Local.GetUtcOffset([DateTime]::Now); Write-Output ("$M timezone " + [TimeZoneInfo]::Local.Id + $(if($o -lt 0){'-'}else{'+'}) + $o.ToString('hhmm'))` + "\n")
+	b.WriteString(`Write-Output "$M cpus $([Environment]::ProcessorCount)"` + "\n")
+	b.WriteString(`Write-Output "$M memory $((Get-CimInstance Win32_ComputerSystem -ErrorAction SilentlyContinue).TotalPhysicalMemory) 1"` + "\n")
 	if h.InstallDir != "" {
 		fmt.Fprintf(&b, "$D=%s\n", PSQuote(h.InstallDir))
 		for _, c := range comps {
@@ -283,6 +292,12 @@ func parseFacts(f *Facts, out []byte, marker string, comps []Component) error {
 			f.MachineID = strings.TrimSpace(val)
 		case "timezone":
 			f.TimeZone = strings.TrimSpace(val)
+		case "cpus":
+			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n > 0 {
+				f.CPUs = n
+			}
+		case "memory":
+			f.Memory = memoryBytes(val)
 		case "addresses":
 			// Addresses are compared with DNS answers and searched for in files: what is
 			// not an IP address is left out, and said so.
@@ -432,4 +447,19 @@ func Crosscheck(all []*Facts) {
 func shortName(h string) string {
 	s, _, _ := strings.Cut(h, ".")
 	return s
+}
+
+// memoryBytes reads the probe's "PAGES PAGESIZE" (or "BYTES 1") as bytes; 0 when the
+// host printed something else or nothing.
+func memoryBytes(val string) int64 {
+	parts := strings.Fields(val)
+	if len(parts) != 2 {
+		return 0
+	}
+	n, err1 := strconv.ParseInt(parts[0], 10, 64)
+	size, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err1 != nil || err2 != nil || n <= 0 || size <= 0 || n > math.MaxInt64/size {
+		return 0
+	}
+	return n * size
 }
