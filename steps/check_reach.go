@@ -24,7 +24,9 @@ type ReachCheck struct {
 	To Refs `yaml:"to"`
 	// Targets adds targets written as host names or templates.
 	Targets []*Template `yaml:"targets"`
-	Ports   []int       `yaml:"ports"`
+	// Ports are numbers or templates ("{{ params.imap_port }}"): a site whose servers
+	// listen elsewhere than the vendor's defaults gives its ports as parameters.
+	Ports []*Template `yaml:"ports"`
 	// Expect is open (default) or closed.
 	Expect  string   `yaml:"expect"`
 	Timeout Duration `yaml:"timeout"`
@@ -45,8 +47,15 @@ func (k *ReachCheck) compile(c *compiler, ch *Check) {
 		c.errorf(ch.Pos, "ports: list at least one port")
 	}
 	for _, p := range k.Ports {
-		if p < 1 || p > 65535 {
-			c.errorf(ch.Pos, "port %d is outside 1-65535", p)
+		if p.IsZero() {
+			c.errorf(ch.Pos, "ports: an empty port")
+			continue
+		}
+		c.tmpl(p, "ports", ch.Pos, true)
+		if !strings.Contains(p.Src, "{{") {
+			if _, err := portNumber(p.Src); err != nil {
+				c.errorf(p.Pos, "ports: %v", err)
+			}
 		}
 	}
 	if k.Expect != "" && k.Expect != "open" && k.Expect != "closed" {
@@ -96,6 +105,34 @@ func uniqueKeepOrder(l []string) []string {
 	return out
 }
 
+// portNumber reads a port as written or rendered.
+func portNumber(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("port %q is not a number from 1 to 65535", s)
+	}
+	return n, nil
+}
+
+// ports renders the ports, each once, in the order written.
+func (k *ReachCheck) ports(x *stepExec) ([]int, error) {
+	var out []int
+	for _, t := range k.Ports {
+		s, err := x.render(t)
+		if err != nil {
+			return nil, err
+		}
+		n, err := portNumber(s)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 func (k *ReachCheck) describe(x *stepExec) string {
 	to, _ := k.targets(x)
 	state := "reaches"
@@ -104,8 +141,9 @@ func (k *ReachCheck) describe(x *stepExec) string {
 	}
 	ports := make([]string, len(k.Ports))
 	for i, p := range k.Ports {
-		ports[i] = strconv.Itoa(p)
+		ports[i] = x.mustRender(p)
 	}
+	ports = uniqueKeepOrder(ports)
 	return fmt.Sprintf("each of %s %s %s on ports %s", strings.Join(hostNames(x, k.From), ", "), state, strings.Join(to, ", "), strings.Join(ports, ", "))
 }
 
@@ -303,8 +341,12 @@ func (k *ReachCheck) eval(ctx context.Context, x *stepExec) CheckResult {
 	if timeout == 0 {
 		timeout = 5 * time.Second
 	}
+	ports, err := k.ports(x)
+	if err != nil {
+		return errResult(err)
+	}
 	roles := distinctRoles(x, k.From)
-	results := tryMatrix(ctx, x, roles, to, k.Ports, timeout)
+	results := tryMatrix(ctx, x, roles, to, ports, timeout)
 	r := CheckResult{Hosts: hostNames(x, k.From), Evidence: matrix(results)}
 	wantOpen := k.Expect != "closed"
 	var bad, unknown []string

@@ -50,6 +50,7 @@ var checkRegistry = map[string]func() CheckSpec{
 	"assert":            func() CheckSpec { return &AssertCheck{} },
 	"file_age":          func() CheckSpec { return &FileAgeCheck{} },
 	"proven_stopped":    func() CheckSpec { return &ProvenStoppedCheck{} },
+	"same_hardware":     func() CheckSpec { return &HardwareCheck{} },
 }
 
 func checkKinds() []string {

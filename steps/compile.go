@@ -340,6 +340,9 @@ func (c *compiler) check(ch *Check, where string) {
 		if ch.Wait.Every.D < 0 || (ch.Wait.Every.D > 0 && ch.Wait.Every.D > ch.Wait.Timeout.D) {
 			c.errorf(ch.Pos, "wait.every must be between 0 and the timeout")
 		}
+		if ch.Advice {
+			c.errorf(ch.Pos, "an advice check is looked at once and only warns: drop wait, or drop advice to make the step wait for it")
+		}
 	}
 	ch.Spec.compile(c, ch)
 	c.patterns(ch.Spec, ch)

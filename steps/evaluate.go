@@ -60,6 +60,11 @@ func (x *stepExec) evaluate(ctx context.Context, ev evaluation) *CheckResult {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if ch.Advice && r.Status == Fail {
+			// Advice warns and lets the step go on; an error (the host did not answer)
+			// stays one: it says nothing about the advice.
+			r.Status = Warn
+		}
 		waited := x.now().Sub(t0)
 		if r.OK() || r.Final || ch.Wait == nil || !ev.poll {
 			return finish(r, attempt, waited)

@@ -43,6 +43,8 @@ var checkDocs = map[string]kindDoc{
 		"rtt: {from: new, to: old, port: 25, max: 5ms}"},
 	"same": {"the hosts agree on an INI value or a command's output",
 		"same: {roles: [old, new], what: Postfix version, command: {run: postconf -h mail_version}}"},
+	"same_hardware": {"the hosts have as many processors and about as much memory as each other, as the probe found them",
+		"same_hardware: {roles: [old, new]}"},
 	"service": {"a service's status command says running or stopped",
 		"service: {roles: [old], name: postfix, state: stopped}"},
 	"tcp": {"a TCP port opens (or is refused) from a host",
@@ -72,4 +74,5 @@ var commonCheckDocs = [][2]string{
 	{"when", "an expression; the check is skipped when it is false"},
 	{"wait", "poll until the check passes or the timeout ends: {timeout: 5m, every: 5s}"},
 	{"during_run", "a gate that holds only while the run is under way (a service stopped for the move): replay --verify-only, which checks the end state, leaves it out"},
+	{"advice", "a check whose failure is a warning (status warn), shown and journaled but never stopping the step: what a vendor advises without requiring it; looked at once, never waited for"},
 }

@@ -11,11 +11,14 @@ type Status string
 
 // Check outcomes. Error means the check could not tell (a host did not answer, a file
 // could not be read); it blocks the step like a failure but is reported differently.
+// Warn is a failed check marked advice: shown and journaled with its evidence, it never
+// blocks (a vendor's advice, such as alike hardware, is the site's call).
 const (
 	Pass    Status = "pass"
 	Fail    Status = "fail"
 	Error   Status = "error"
 	Skipped Status = "skipped"
+	Warn    Status = "warn"
 )
 
 // Phase says when a check is looked at: before a step's action (its pre-checks), after
@@ -68,8 +71,9 @@ type CheckResult struct {
 	Final bool `json:"-"`
 }
 
-// OK reports whether the check passed or did not apply.
-func (r *CheckResult) OK() bool { return r.Status == Pass || r.Status == Skipped }
+// OK reports whether the check lets the step go on: it passed, did not apply, or only
+// warned.
+func (r *CheckResult) OK() bool { return r.Status == Pass || r.Status == Skipped || r.Status == Warn }
 
 // Millis is a duration stored as milliseconds in JSON.
 type Millis time.Duration

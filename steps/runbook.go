@@ -369,7 +369,10 @@ type Check struct {
 	// stopped everywhere"): a later step undoes it on purpose, so a check of the end
 	// state (replay --verify-only) leaves it out.
 	DuringRun bool
-	Pos       yamlpos.Pos
+	// Advice marks a check whose failure warns and never blocks: what a vendor advises
+	// without requiring it. It is looked at once, not waited for.
+	Advice bool
+	Pos    yamlpos.Pos
 }
 
 // UnmarshalYAML reads a mapping with one kind key, e.g.
@@ -400,11 +403,13 @@ func (c *Check) UnmarshalYAML(n yast.Node) error {
 			err = yamlpos.DecodeNode(kv.Value, c.Wait)
 		case "during_run":
 			err = yamlpos.DecodeNode(kv.Value, &c.DuringRun)
+		case "advice":
+			err = yamlpos.DecodeNode(kv.Value, &c.Advice)
 		default:
 			mk, known := checkRegistry[key]
 			if !known {
 				return yamlpos.Errorf(kpos, "unknown check %q%s (known: %s)", key,
-					yamlpos.DidYouMean(key, append(checkKinds(), "name", "when", "wait")), strings.Join(checkKinds(), ", "))
+					yamlpos.DidYouMean(key, append(checkKinds(), "name", "when", "wait", "during_run", "advice")), strings.Join(checkKinds(), ", "))
 			}
 			if c.Kind != "" {
 				return yamlpos.Errorf(kpos, "one check per list item: %s and %s are both here", c.Kind, key)

@@ -28,6 +28,7 @@ func JSONSchema() ([]byte, error) {
 		"when":       map[string]any{"type": "string"},
 		"wait":       g.object(reflect.TypeOf(Wait{})),
 		"during_run": map[string]any{"type": "boolean"},
+		"advice":     map[string]any{"type": "boolean"},
 	}
 	for _, kv := range commonCheckDocs {
 		common[kv[0]].(map[string]any)["description"] = kv[1]
@@ -41,7 +42,7 @@ func JSONSchema() ([]byte, error) {
 	}
 	g.defs["check"] = map[string]any{
 		"type":                 "object",
-		"description":          "one piece of evidence: exactly one kind of check, plus name, when, wait and during_run",
+		"description":          "one piece of evidence: exactly one kind of check, plus name, when, wait, during_run and advice",
 		"properties":           checkProps,
 		"additionalProperties": false,
 		"oneOf":                checkOneOf,

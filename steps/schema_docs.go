@@ -83,6 +83,8 @@ var fieldDocs = map[string]string{
 
 	"DistinctMachinesCheck.roles": "hosts that must be different machines (machine ids differ)",
 
+	"HardwareCheck.roles": "hosts whose processors and memory are compared",
+
 	"DNSCheck.from":            "the host that looks the name up; operator looks it up here",
 	"DNSCheck.name":            "the name to resolve",
 	"DNSCheck.resolves_to":     "the addresses (one of which) it must resolve to; a template, a list or one address",
@@ -149,7 +151,7 @@ var fieldDocs = map[string]string{
 	"ReachCheck.from":    "the hosts connections are made from",
 	"ReachCheck.to":      "the hosts they must reach",
 	"ReachCheck.targets": "more targets as host names or addresses; templates",
-	"ReachCheck.ports":   "the TCP ports",
+	"ReachCheck.ports":   "the TCP ports: numbers, or templates such as {{ params.imap_port }}",
 	"ReachCheck.expect":  "whether every connection must open, or be refused",
 	"ReachCheck.timeout": "how long each connection may take",
 
