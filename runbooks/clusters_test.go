@@ -206,8 +206,8 @@ func TestClusterRunbooksOnPowerShellHosts(t *testing.T) {
 // catch.
 func TestClusterScenarioFaults(t *testing.T) {
 	want := map[string][]string{
-		"listmanager": {"same-machine", "wan-latency", "port-blocked", "unsupported-database", "database-on-node"},
-		"communigate": {"domain-name-mismatch", "port-blocked", "postmaster-removed", "dns-record-missing", "dns-backend-record"},
+		"listmanager": {"same-machine", "wan-latency", "port-blocked", "unsupported-database", "database-on-node", "smaller-node"},
+		"communigate": {"domain-name-mismatch", "port-blocked", "postmaster-removed", "dns-record-missing", "http-user-port-80", "dns-backend-record"},
 		"mdaemon":     {"cluster-service-fails", "clock-skew", "timezone-mismatch", "version-mismatch", "same-machine", "shared-folder-missing", "missing-replication-log"},
 	}
 	for name, faults := range want {
