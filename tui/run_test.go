@@ -598,6 +598,21 @@ func TestCopyBarRendersRateAndTimeLeft(t *testing.T) {
 	}
 }
 
+// TestOutputHeadingCountsLines: the output's heading names one line in the singular
+// (a direct copy reports a single line).
+func TestOutputHeadingCountsLines(t *testing.T) {
+	sv := newScrollView(true)
+	sv.AppendOutput("hub: direct from hub to spare")
+	sv.View(80, 5)
+	if got := sv.Position(); got != "1 line" {
+		t.Errorf("one line of output is headed %q", got)
+	}
+	sv.AppendOutput("hub: done")
+	if got := sv.Position(); got != "2 lines" {
+		t.Errorf("two lines of output are headed %q", got)
+	}
+}
+
 func TestMarkdownIsCached(t *testing.T) {
 	var c mdCache
 	out := c.render("x", "Some **bold** text and a list:\n\n- one\n- two\n", 60, true)

@@ -6,6 +6,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/cutover/cutover/steps"
 )
 
 // maxLines bounds what a scrollView keeps: the oldest lines of an endless output go
@@ -107,7 +109,7 @@ func (s *scrollView) Key(k KeyMap, msg tea.KeyPressMsg) bool {
 // Position says where the window is, for a heading: "lines 120-140 of 10000".
 func (s *scrollView) Position() string {
 	if len(s.lines) <= s.height {
-		return strconv.Itoa(len(s.lines)) + " lines"
+		return steps.Plural(len(s.lines), "line", "lines")
 	}
 	last := min(s.top+s.height, len(s.lines))
 	pos := "lines " + strconv.Itoa(s.dropped+s.top+1) + "-" + strconv.Itoa(s.dropped+last) + " of " + strconv.Itoa(s.dropped+len(s.lines))
