@@ -248,6 +248,21 @@ func (h *harness) waitView(timeout time.Duration, texts ...string) {
 	})
 }
 
+// waitWords waits until the screen shows every one of texts with the screen's line
+// breaks and padding read as single spaces: for prose a page wraps at its width.
+func (h *harness) waitWords(timeout time.Duration, texts ...string) {
+	h.t.Helper()
+	h.pump(fmt.Sprintf("the screen to show the words %q", texts), timeout, func() bool {
+		v := strings.Join(strings.Fields(h.view()), " ")
+		for _, s := range texts {
+			if !strings.Contains(v, s) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // burst presses keys as they come in one read from the terminal: every key is handled
 // before any command they started has answered.
 func (h *harness) burst(names ...string) {

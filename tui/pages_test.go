@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -362,9 +363,16 @@ func TestSetupFormValidatesAndScrolls(t *testing.T) {
 	s := openMoveHub(t, h)
 	bindMoveHub(t, h, s, "spare")
 	h.key("n")
+	// The form has a field per parameter, in the runbook's order; tab moves one on.
+	hubHost := slices.IndexFunc(s.rb.Params, func(p *steps.Param) bool { return p.ID == "hub_host" })
+	if hubHost < 0 {
+		t.Fatal("move-hub has no hub_host parameter")
+	}
 	// q and ? are letters in a form; ctrl+c is the way out.
-	h.key("tab", "tab") // to the host name field
-	h.key("ctrl+u")     // clear it? (not bound in huh inputs: harmless)
+	for range hubHost {
+		h.key("tab") // to the host name field
+	}
+	h.key("ctrl+u") // clear it? (not bound in huh inputs: harmless)
 	for range 30 {
 		h.key("backspace")
 	}
@@ -384,8 +392,8 @@ func TestSetupFormValidatesAndScrolls(t *testing.T) {
 		h.key("backspace")
 	}
 	h.typeText("spare.maestro.lab")
-	// The fields scroll within the screen, the help bar stays.
-	for range 3 {
+	// The fields scroll within the screen, the help bar stays, down to the last field.
+	for range len(s.rb.Params) - 1 - hubHost {
 		h.key("tab")
 		h.checkFrame(80, 24)
 		lines := strings.Split(h.view(), "\n")
@@ -393,7 +401,7 @@ func TestSetupFormValidatesAndScrolls(t *testing.T) {
 			t.Fatalf("the help bar was pushed off:\n%s", h.view())
 		}
 	}
-	h.key("enter")
+	h.key("enter") // on the last field: the plan review
 	h.pump("the plan review", wait, func() bool { _, ok := h.top().(*planPage); return ok })
 	pl := h.top().(*planPage)
 	if pl.in.Params["hub_host"] != "spare.maestro.lab" || pl.in.Roles["new"] != "spare" {
@@ -491,18 +499,28 @@ func TestPlanReviewRunsNothing(t *testing.T) {
 	h, _ := labHarness(t)
 	toPlan(t, h)
 	v := h.view()
-	for _, s := range []string{"Nothing has run", "1. Shut down LISTSERV Maestro on every server", "on hub, lui, spare, trk",
-		"2. Shut down every LISTSERV instance", "skipped: only needed when the internal database serves Hosted"} {
+	for _, s := range []string{"Nothing has run", "1. Keep HTTPS away from the Tracker's server",
+		"2. Copy the Hub's settings and registries to the new server ahead of the outage", "on hub, spare"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("plan review lacks %q:\n%s", s, v)
 		}
 	}
 	// Scrolling shows the rest; no key but s starts anything.
-	for _, k := range []string{"pgdown", "pgdown", "down", "up", "g", "G", "enter", "y", "c"} {
+	h.key("pgdown")
+	v = h.view()
+	for _, s := range []string{"3. Shut down LISTSERV Maestro on every server", "on hub, lui, spare, trk",
+		"4. Shut down every LISTSERV instance", "skipped: only needed when the internal database serves Hosted"} {
+		if !strings.Contains(v, s) {
+			t.Errorf("plan review, a page down, lacks %q:\n%s", s, v)
+		}
+	}
+	for _, k := range []string{"pgdown", "down", "up", "g", "G", "enter", "y", "c"} {
 		h.key(k)
 	}
-	if !strings.Contains(h.view(), "11. Start Maestro and read the startup logs") {
-		t.Errorf("the end of the plan is out of reach:\n%s", h.view())
+	for _, s := range []string{"13. Start Maestro and read the startup logs", "14. Start every LISTSERV instance again"} {
+		if !strings.Contains(h.view(), s) {
+			t.Errorf("the end of the plan is out of reach (%q):\n%s", s, h.view())
+		}
 	}
 	if h.a.active != nil {
 		t.Fatal("a run was opened before s")
@@ -616,7 +634,7 @@ func TestKeysPressedTwiceOpenOnePage(t *testing.T) {
 	bindMoveHub(t, h, s, "spare")
 	toPlanFromSetup(t, h)
 	h.burst("s", "s")
-	h.waitView(wait, "Step 3 of 11", "waiting for you")
+	h.waitView(wait, "Step 5 of 14", "waiting for you")
 	h.settle()
 	if m, _ := filepath.Glob(filepath.Join(h.a.cfg.JournalDir, "*.jsonl")); len(m) != 1 {
 		t.Fatalf("two s started %d runs: %v", len(m), m)

@@ -29,7 +29,7 @@ func startRun(t *testing.T, h *harness) *runPage {
 	h.key("s")
 	h.pump("the run to open", wait, func() bool { _, ok := h.top().(*runPage); return ok })
 	rp := h.top().(*runPage)
-	h.waitView(wait, "Step 3 of 11", "waiting for you")
+	h.waitView(wait, "Step 5 of 14", "waiting for you")
 	return rp
 }
 
@@ -86,7 +86,7 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	h.pump("the plan review with the values read from the hosts", wait, func() bool { p, ok := h.top().(*planPage); return ok && p.pv != nil })
 	h.golden("plan_review")
 	h.key("s")
-	h.waitView(wait, "Step 3 of 11", "waiting for you")
+	h.waitView(wait, "Step 5 of 14", "waiting for you")
 	rp := h.top().(*runPage)
 	h.golden("step_manual")
 	if strings.Contains(h.view(), "practice lab") {
@@ -113,7 +113,7 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	// Do it now, on the host, as the operator would, and check again.
 	runOn(t, l, "spare", "maestro-setup install --components hub")
 	h.key("r")
-	h.waitView(wait, "Step 10 of 11", "waiting for you")
+	h.waitView(wait, "Step 12 of 14", "waiting for you")
 
 	// The step that cannot be undone: a wrong phrase is refused, the right one goes.
 	answer(t, h, "old: maestro-setup remove hub", "UNINSTALL HUB ON HUB")
@@ -146,9 +146,11 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	if !st.Ended || st.Outcome != steps.RunDone {
 		t.Fatalf("journal: ended %v outcome %q", st.Ended, st.Outcome)
 	}
-	want := map[string]steps.StepStatus{"stop-maestro": "done", "stop-listserv": "skipped", "install-fresh": "done", "install-add": "skipped",
+	want := map[string]steps.StepStatus{"check-https-apart": "done", "preseed-hub-data": "done",
+		"stop-maestro": "done", "stop-listserv": "skipped", "install-fresh": "done", "install-add": "skipped",
 		"transfer-hub-data": "done", "point-lui-to-hub": "done", "set-hub-external-name": "skipped",
-		"set-hub-external-port": "skipped", "point-tracker-to-hub": "done", "uninstall-old-hub": "done", "start-maestro": "done"}
+		"set-hub-external-port": "skipped", "point-tracker-to-hub": "done", "uninstall-old-hub": "done", "start-maestro": "done",
+		"start-listserv": "skipped"}
 	for id, status := range want {
 		if got := st.Step(id).Status; got != status {
 			t.Errorf("step %s: %s, want %s", id, got, status)
@@ -197,9 +199,9 @@ func TestRunFailedGateShowsEvidenceAndTakesAnOverride(t *testing.T) {
 	h.waitView(wait, "probed at")
 	rp := startRun(t, h)
 	answer(t, h, "new: maestro-setup install --components hub", "")
-	h.waitView(wait, "Step 10 of 11", "waiting for you")
+	h.waitView(wait, "Step 12 of 14", "waiting for you")
 	answer(t, h, "old: maestro-setup remove hub", "UNINSTALL HUB ON hub")
-	h.waitView(wait, "Step 11 of 11", "✗ blocked", "check(s) failed")
+	h.waitView(wait, "Step 13 of 14", "✗ blocked", "check(s) failed")
 	if rp.prompt.Kind != steps.AskCheckFailed || rp.prompt.Allows(steps.Accept) {
 		t.Fatalf("prompt: %+v", rp.prompt)
 	}
@@ -244,7 +246,7 @@ func TestRunFailedGateShowsEvidenceAndTakesAnOverride(t *testing.T) {
 		t.Fatal("o does not ask for a reason")
 	}
 	v = strings.Join(strings.Fields(h.view()), " ")
-	for _, s := range []string{"Override step 11, «Start Maestro and read the startup logs»: it counts as done although",
+	for _, s := range []string{"Override step 13, «Start Maestro and read the startup logs»: it counts as done although",
 		"the gate «The new Hub started cleanly» failed", "marked OVERRIDDEN in every export"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("the override prompt lacks %q:\n%s", s, h.view())
@@ -295,9 +297,10 @@ func TestRunAbortAsksFirst(t *testing.T) {
 	rp := startRun(t, h)
 	h.key("a")
 	v := strings.Join(strings.Fields(h.view()), " ")
-	for _, s := range []string{"cannot be resumed", "2 of 11 steps finished (stop maestro on", "1 of them skipped",
-		"Step 3, «Install the Hub on the new server (fresh installation)»: nothing of it has been done yet",
-		"Not started: 8", "Nothing is undone: the hosts stay as they are now"} {
+	for _, s := range []string{"cannot be resumed", "4 of 14 steps finished (pre-seed 3 paths from hub to staging names on spare",
+		"; stop maestro on lui, hub, trk, spare), 1 of them skipped",
+		"Step 5, «Install the Hub on the new server (fresh installation)»: nothing of it has been done yet",
+		"Not started: 9", "Nothing is undone: the hosts stay as they are now"} {
 		if rp.inputFor != inputAbort || !strings.Contains(v, s) {
 			t.Errorf("the abort question lacks %q:\n%s", s, h.view())
 		}
@@ -316,7 +319,7 @@ func TestRunAbortAsksFirst(t *testing.T) {
 	h.typeText("wrong new host")
 	h.key("enter", "y")
 	h.pump("the summary", wait, func() bool { _, ok := h.top().(*summary); return ok })
-	h.waitView(wait, "The run ended: aborted", "wrong new host", "Nothing is undone")
+	h.waitWords(wait, "The run ended: aborted", "wrong new host", "Nothing is undone")
 	if st := readJournal(t, rp.d.journalPath()); st.Outcome != steps.RunAborted {
 		t.Fatalf("outcome %q", st.Outcome)
 	}
@@ -421,7 +424,7 @@ func TestResumeShowsOutcomeUnknown(t *testing.T) {
 	h.typeText("hub")
 	h.key("enter")
 	h.pump("the resume offer", wait, func() bool { _, ok := h.top().(*resumeOffer); return ok })
-	h.waitView(wait, "outcome is unknown", "It stopped at step 9", "It has worked on hub, lui, spare, trk (steps 1, 3, 5, 6, 9)")
+	h.waitView(wait, "outcome is unknown", "It stopped at step 11", "It has worked on hub, lui, spare, trk (steps 2, 3, 5, 7, 8, 11)")
 	h.golden("resume_offer")
 	h.key("r")
 	h.pump("the run to open", wait, func() bool { _, ok := h.top().(*runPage); return ok })
@@ -437,7 +440,7 @@ func TestResumeShowsOutcomeUnknown(t *testing.T) {
 	}
 	h.golden("step_unknown")
 	h.key("y")
-	h.waitView(wait, "Step 10 of 11")
+	h.waitView(wait, "Step 12 of 14")
 	st := readJournal(t, jpath)
 	if s := st.Step("point-tracker-to-hub"); s.Status != steps.StepDone || s.ActionRuns != 1 {
 		t.Fatalf("after accepting: %s, ran %d times", s.Status, s.ActionRuns)
@@ -546,13 +549,15 @@ func TestStepOutputScrolls(t *testing.T) {
 	}
 }
 
-// TestCopyShowsProgress makes the Hub's account registry big, so the copy step takes a
-// moment, and watches the step screen draw its progress bar.
+// TestCopyShowsProgress makes the Hub's account registry big once the pre-seed has run,
+// so the copy step in the window has that much to send and takes a moment, and watches
+// the step screen draw its progress bar.
 func TestCopyShowsProgress(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and copies 128 MB")
 	}
 	h, l := labHarness(t)
+	rp := startRun(t, h) // past the pre-seed: the big file changed since, as new data would
 	big := filepath.Join(l.HostRoot("hub"), "opt", "maestro", "hub", "accountreg", "big.dat")
 	f, err := os.Create(big)
 	if err != nil {
@@ -562,7 +567,6 @@ func TestCopyShowsProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	rp := startRun(t, h)
 	answer(t, h, "new: maestro-setup install --components hub", "")
 	var frame string
 	h.pump("the copy's progress bar", wait, func() bool {
@@ -576,7 +580,7 @@ func TestCopyShowsProgress(t *testing.T) {
 	if frame == "" {
 		t.Fatal("the copy ended without a frame showing its progress")
 	}
-	if !strings.Contains(frame, "of 134.") || !strings.Contains(frame, "Step 5 of 11") {
+	if !strings.Contains(frame, "of 134.") || !strings.Contains(frame, "Step 7 of 14") {
 		t.Errorf("progress frame:\n%s", frame)
 	}
 	t.Logf("progress frame:\n%s", frame)
@@ -642,7 +646,7 @@ func TestFailedCommandIsTriedAgainWithC(t *testing.T) {
 	rp.input.SetValue("")
 	h.typeText("new: maestro-setup install --components hub")
 	h.key("enter")
-	h.waitView(wait, "Step 10 of 11", "waiting for you")
+	h.waitView(wait, "Step 12 of 14", "waiting for you")
 	ss := readJournal(t, rp.d.journalPath()).Step("install-fresh")
 	if ss.Status != steps.StepDone || ss.Answer == nil || ss.Answer.Command != "maestro-setup install --components hub" || ss.ActionRuns != 2 {
 		t.Fatalf("install-fresh: %s, answer %+v, %d runs", ss.Status, ss.Answer, ss.ActionRuns)
@@ -694,7 +698,7 @@ func TestPracticeLabShowsItsStandIns(t *testing.T) {
 	h.key("enter")
 	h.pump("the plan review", wait, func() bool { _, ok := h.top().(*planPage); return ok })
 	h.key("s")
-	h.waitView(wait, "Step 3 of 11", "waiting for you")
+	h.waitView(wait, "Step 5 of 14", "waiting for you")
 	v := strings.Join(strings.Fields(h.view()), " ")
 	if !strings.Contains(v, "practice lab: new: maestro-setup install --components hub performs this step here, "+
 		"with the lab's simulated tools standing in for the real vendor action") {
