@@ -11,6 +11,12 @@ import (
 // and abort questions: what was done to them (the actions that ran, the manual steps
 // confirmed), where the current step stands, and that stopping undoes nothing.
 func hostsLeft(st *steps.RunState, cur *steps.StepState, busy bool) string {
+	return hostsLeftNaming(st, cur, busy, 3)
+}
+
+// hostsLeftNaming is hostsLeft naming at most the last n things done (none for 0), for
+// a question that has fewer rows than the full account needs.
+func hostsLeftNaming(st *steps.RunState, cur *steps.StepState, busy bool, n int) string {
 	var did []string
 	done, skipped := 0, 0
 	for _, ss := range st.Steps {
@@ -39,8 +45,8 @@ func hostsLeft(st *steps.RunState, cur *steps.StepState, busy bool) string {
 		b.WriteString("No step has finished yet")
 	default:
 		fmt.Fprintf(&b, "%d of %d steps finished", done+skipped, len(st.Steps))
-		if len(did) > 0 {
-			shown := did[max(len(did)-3, 0):]
+		if len(did) > 0 && n > 0 {
+			shown := did[max(len(did)-n, 0):]
 			b.WriteString(" (")
 			if len(did) > len(shown) {
 				fmt.Fprintf(&b, "%d more, then ", len(did)-len(shown))

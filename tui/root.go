@@ -294,22 +294,39 @@ func (r *root) globalKeys(p page) []key.Binding {
 
 func (r *root) modal(h int) string {
 	st := r.a.st
-	var text string
-	if r.a.opening() {
-		text = st.Title.Render("Quit now?") + "\n\n" +
-			"The run is being opened: nothing has run on any host yet. Quitting stops the opening."
-	} else {
-		text = st.Title.Render("Quit now?") + "\n\n" +
-			"The run stops at a safe point: an action in flight finishes and its result is recorded.\n\n"
-		if rp := r.activePage(); rp != nil && rp.state != nil {
-			text += hostsLeft(rp.state, rp.current(), rp.busy) + "\n\n"
-		}
-		text += "Continue it later with:\n\n  cutover resume " + sanitize(r.a.active.journalPath())
-	}
-	text += "\n\n" + st.Key.Render("y") + " quit   " + st.Key.Render("n") + " stay"
 	w := min(r.w-4, 72)
-	box := st.Modal.Width(w).Render(wrap(text, w-4))
-	return lipgloss.Place(r.w, h, lipgloss.Center, lipgloss.Center, box)
+	box := func(text string) string { return st.Modal.Width(w).Render(wrap(text, w-4)) }
+	keys := "\n\n" + st.Key.Render("y") + " quit   " + st.Key.Render("n") + " stay"
+	var out string
+	if r.a.opening() {
+		out = box(st.Title.Render("Quit now?") + "\n\n" +
+			"The run is being opened: nothing has run on any host yet. Quitting stops the opening." + keys)
+	} else {
+		head := st.Title.Render("Quit now?") + "\n\n" +
+			"The run stops at a safe point: an action in flight finishes and its result is recorded.\n\n"
+		tail := "Continue it later with:\n\n  cutover resume " + sanitize(r.a.active.journalPath()) + keys
+		out = box(head + tail)
+		if rp := r.activePage(); rp != nil && rp.state != nil {
+			// The account of what the run did can be long (a pre-seeded copy says how its
+			// data travels): it gets the rows the box leaves free on the screen, naming
+			// fewer of the things done until it fits, so the box stays whole and the way
+			// to continue and the keys always show.
+			var lines []string
+			for n := 3; n >= 0; n-- {
+				lines = strings.Split(wrap(hostsLeftNaming(rp.state, rp.current(), rp.busy, n), w-4), "\n")
+				if lipgloss.Height(out)+2+len(lines) <= h {
+					break
+				}
+			}
+			if room := h - lipgloss.Height(out) - 2; room > 0 {
+				if len(lines) > room {
+					lines = append(lines[:room-1], "…")
+				}
+				out = box(head + strings.Join(lines, "\n") + "\n\n" + tail)
+			}
+		}
+	}
+	return lipgloss.Place(r.w, h, lipgloss.Center, lipgloss.Center, out)
 }
 
 // activePage is the step screen of the active run, if it is open.

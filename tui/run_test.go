@@ -115,6 +115,20 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	h.key("r")
 	h.waitView(wait, "Step 12 of 14", "waiting for you")
 
+	// Late in the run the account of what was done is long (the pre-seeded copy says how
+	// its data travels); the question still fits the screen whole, keys and all.
+	h.key("q")
+	h.checkFrame(80, 24)
+	words := strings.Join(strings.Fields(h.view()), " ")
+	for _, s := range []string{"11 of 14 steps finished", "Nothing is undone: the hosts stay as they are now.",
+		"cutover resume journals/", "y quit n stay", "╚"} {
+		if !strings.Contains(words, s) {
+			t.Errorf("the quit question late in the run lacks %q:\n%s", s, h.view())
+		}
+	}
+	h.golden("quit_confirm_late")
+	h.key("n")
+
 	// The step that cannot be undone: a wrong phrase is refused, the right one goes.
 	answer(t, h, "old: maestro-setup remove hub", "UNINSTALL HUB ON HUB")
 	h.waitView(wait, "to confirm, type exactly: UNINSTALL HUB ON hub")
