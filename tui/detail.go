@@ -110,7 +110,7 @@ func (p *detailPage) lines(w int) []string {
 		out = append(out, "", st.Title.Render("Checks, oldest first"))
 	}
 	for _, c := range ss.History {
-		mark := map[steps.Status]string{steps.Pass: st.Pass.Render("✓"), steps.Skipped: st.Faint.Render("-")}[c.Status]
+		mark := map[steps.Status]string{steps.Pass: st.Pass.Render("✓"), steps.Skipped: st.Faint.Render("-"), steps.Warn: st.Warn.Render("!")}[c.Status]
 		if mark == "" {
 			mark = st.Fail.Render("✗")
 		}

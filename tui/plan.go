@@ -187,11 +187,14 @@ func (p *planPage) changeLines(id string, w int, indent string) []string {
 			out = append(out, strings.Split(st.Warn.Render(hang(indent+"  could not read: "+sanitize(sp.ActionError), w, indent+"    ")), "\n")...)
 		}
 		for _, r := range sp.Pre {
-			if r.OK() {
+			if r.OK() && r.Status != steps.Warn {
 				continue
 			}
 			note := "fails now: "
-			if sp.Later {
+			switch {
+			case r.Status == steps.Warn:
+				note = "warns now (advice; it does not stop the run): "
+			case sp.Later:
 				note = "fails now (an earlier step is meant to change this): "
 			}
 			out = append(out, strings.Split(st.Warn.Render(hang(indent+note+sanitize(r.Name+": "+r.Summary), w, indent)), "\n")...)

@@ -451,7 +451,12 @@ func (p *runPage) checkLine(phase steps.Phase, i int, label string, r *steps.Che
 	case steps.Skipped:
 		return st.Faint.Render(truncate("- "+kind+" "+label+" (not needed)", w))
 	}
-	line := truncate(st.Fail.Render("✗")+" "+kind+" "+label, w) + "\n" + st.Fail.Render(truncate("    "+sanitize(string(r.Status)+": "+r.Summary), w))
+	// A failure in red; an advice check's warning in amber: it does not block the step.
+	mark, style := "✗", st.Fail
+	if r.Status == steps.Warn {
+		mark, style = "!", st.Warn
+	}
+	line := truncate(style.Render(mark)+" "+kind+" "+label, w) + "\n" + style.Render(truncate("    "+sanitize(string(r.Status)+": "+r.Summary), w))
 	ev := r.Evidence
 	if len(ev) > evidence {
 		ev = append(ev[:max(evidence-1, 0):max(evidence-1, 0)], fmt.Sprintf("… %d more lines: e shows the evidence in full", len(r.Evidence)-max(evidence-1, 0)))
