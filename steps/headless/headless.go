@@ -94,7 +94,7 @@ func (p *Printer) Progress(pr steps.Progress) {
 func clock(t time.Time) string { return t.UTC().Format("15:04:05") }
 
 // FormatEvent renders an event as readable lines: the first says what happened; a
-// failed check adds its evidence, indented. Every line is safe for a terminal: a field
+// failed check, or one that warns, adds its evidence, indented. Every line is safe for a terminal: a field
 // that holds a newline, a carriage return or an escape sequence (a host's file name, a
 // line of its output) shows it as a visible escape and cannot start a line of its own.
 func FormatEvent(ev *steps.Event) []string {
@@ -145,7 +145,7 @@ func formatEvent(ev *steps.Event) []string {
 			text = r.Name + ": " + r.Summary
 		}
 		out := []string{head(r.Phase.Label(), fmt.Sprintf("%s  %s", strings.ToUpper(string(r.Status)), text))}
-		if !r.OK() {
+		if !r.OK() || r.Status == steps.Warn { // a warning's evidence is what to compare
 			for _, l := range r.Evidence {
 				out = append(out, "          | "+l)
 			}

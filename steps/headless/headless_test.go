@@ -300,6 +300,8 @@ func TestFormatEvent(t *testing.T) {
 			[]string{"04:05:06  gate      s                    FAIL  log is clean: 2 lines match", "          | line 3: ERROR x", "          | line 4: ERROR y"}},
 		{&steps.Event{Time: at, Type: steps.EvCheck, Step: "s", Check: &steps.CheckResult{Phase: "pre", Status: steps.Pass, Summary: "ok", Evidence: []string{"hidden"}}},
 			[]string{"04:05:06  pre-check s                    PASS  ok"}},
+		{&steps.Event{Time: at, Type: steps.EvCheck, Step: "s", Check: &steps.CheckResult{Phase: "pre", Name: "same hardware", Status: steps.Warn, Summary: "processors differ", Evidence: []string{"lm1: 4", "lm2: 2"}}},
+			[]string{"04:05:06  pre-check s                    WARN  same hardware: processors differ", "          | lm1: 4", "          | lm2: 2"}},
 		{&steps.Event{Time: at, Type: steps.EvActionResult, Step: "s", Action: &steps.ActionRecord{OK: false, Error: "h1: exit code 2", ExitCode: &exit, Output: []string{"h1: boom"}}},
 			[]string{"04:05:06  result    s                    FAILED: h1: exit code 2", "          | h1: boom"}},
 		{&steps.Event{Time: at, Type: steps.EvActionResult, Step: "s", Action: &steps.ActionRecord{OK: true, Files: 3, Bytes: 10, Elapsed: steps.Millis(1500 * time.Millisecond), Changes: []string{"a -> b"}}},
