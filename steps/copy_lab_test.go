@@ -276,6 +276,17 @@ func TestPreseedThenDeltaInLab(t *testing.T) {
 			if !strings.Contains(win, how) || !strings.Contains(pre, how) {
 				t.Errorf("records do not say %q:\npre-seed:\n%s\nwindow:\n%s", how, pre, win)
 			}
+			// Once done, the summaries say how the data went, not how it might.
+			said := " through this machine (the runbook says direct: false for this copy)"
+			if direct {
+				said = " host to host from old to new with a one-copy key, removed after"
+			}
+			for _, id := range []string{"preseed", "transfer"} {
+				sum := e.State().Step(id).Action.Summary
+				if !strings.Contains(sum, said) || strings.Contains(sum, " when old reaches new") {
+					t.Errorf("%s's summary does not say how the data went (%q):\n%s", id, said, sum)
+				}
+			}
 			m.checkNoKeys(t)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/probe"
@@ -220,10 +221,16 @@ func (a *CopyAction) transfer(ctx context.Context, x *stepExec, sy *syncer, tota
 	if err != nil {
 		return nil, err
 	}
+	// The plan's summary says how the data may travel; once decided, the record says
+	// how it did.
+	planned := a.directNote(sy.from, sy.to)
+	settle := func(how string) { rec.Summary = strings.Replace(rec.Summary, planned, how, 1) }
 	why := a.directForbidden(sy.from, sy.to)
 	if why == "" && total < directMinBytes {
-		// Small copies are relayed without a word in the record: nothing was refused.
-		x.progress(Progress{Host: sy.from.Name, Line: fmt.Sprintf("relaying through this machine: %s is less than the %s worth a one-copy key", byteText(total), byteText(directMinBytes))})
+		// Small copies are relayed without a word in the changes: nothing was refused.
+		small := fmt.Sprintf("%s is less than the %s worth a one-copy key", byteText(total), byteText(directMinBytes))
+		settle(" through this machine (" + small + ")")
+		x.progress(Progress{Host: sy.from.Name, Line: "relaying through this machine: " + small})
 		return nil, nil
 	}
 	var link *directLink
@@ -233,11 +240,13 @@ func (a *CopyAction) transfer(ctx context.Context, x *stepExec, sy *syncer, tota
 		}
 	}
 	if link == nil {
+		settle(" through this machine (" + why + ")")
 		rec.Changes = append(rec.Changes, "relayed through the operator's machine: "+why)
 		x.progress(Progress{Host: sy.from.Name, Line: "relaying through this machine: " + why})
 		return nil, nil
 	}
 	sy.send = link.send
+	settle(fmt.Sprintf(" host to host from %s to %s with a one-copy key, removed after", sy.from.Name, sy.to.Name))
 	rec.Changes = append(rec.Changes, link.Said)
 	x.progress(Progress{Host: sy.from.Name, Line: link.Said})
 	return link, nil
