@@ -202,6 +202,7 @@ type copyJob struct {
 	at       string // the target to act on: dst with its folders' links followed
 	items    []copyItem
 	total    int64
+	space    string // what the free space check before a replace found
 }
 
 // jobs looks at every source and target first: a missing source, a refused path or an
@@ -247,6 +248,16 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 	jobs, total, err := a.jobs(ctx, x, st, dt, from, to)
 	if err != nil {
 		return err
+	}
+	if a.Mode == "replace" && !a.Preseed {
+		// A pre-seeded copy checks the space for what it sends when it sends it.
+		notes, err := replaceSpace(ctx, dt, to, jobs)
+		if err != nil {
+			return err
+		}
+		for i := range jobs {
+			jobs[i].space = notes[i]
+		}
 	}
 	prog := &copyProgress{x: x, total: total, every: 100 * time.Millisecond}
 	hashWith := hashUnknown
@@ -296,10 +307,18 @@ func (a *CopyAction) copyAll(ctx context.Context, x *stepExec, st, dt probe.Tran
 		}
 		rec.Files += files
 		rec.Bytes += j.total
-		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified)", from.Name, j.src, to.Name, j.where(), Plural(files, "file", "files"), j.total))
+		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s -> %s:%s (%s, %d bytes, verified%s)", from.Name, j.src, to.Name, j.where(), Plural(files, "file", "files"), j.total, j.spaceNote()))
 	}
 	prog.report(true)
 	return nil
+}
+
+// spaceNote is what the free space check found, as the end of a record's line.
+func (j copyJob) spaceNote() string {
+	if j.space == "" {
+		return ""
+	}
+	return "; " + j.space
 }
 
 // where is the target as the plan shows it, and where it led if links were followed.

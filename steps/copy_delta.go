@@ -314,22 +314,13 @@ func checkFreeSpace(ctx context.Context, t probe.Transport, h *probe.Host, dir s
 	if h.PowerShell() {
 		return "free space not checked (PowerShell host)", nil
 	}
-	code, out, err := capture(ctx, t, "df -Pk -- "+probe.ShellQuote(dir))
+	free, _, ok, err := dfSpace(ctx, t, h, dir)
 	if err != nil {
-		return "", fmt.Errorf("%s: checking free space in %s: %w", h.Name, dir, err)
+		return "", err
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var kib int64
-	if code == 0 && len(lines) >= 2 {
-		f := strings.Fields(lines[len(lines)-1])
-		if len(f) >= 4 {
-			_, err = fmt.Sscan(f[3], &kib)
-		}
-	}
-	if code != 0 || len(lines) < 2 || err != nil || kib == 0 && !strings.Contains(out, " 0 ") {
+	if !ok {
 		return "free space not checked (df gave no answer)", nil
 	}
-	free := kib << 10
 	if need > free {
 		return "", fmt.Errorf("%s: not enough free space in %s for the copy: %s to write, %s free. Nothing was copied: free some space and retry", h.Name, dir, byteText(need), byteText(free))
 	}

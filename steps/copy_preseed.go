@@ -207,7 +207,7 @@ func (a *CopyAction) fromStaging(ctx context.Context, x *stepExec, sy *syncer, j
 	if a.Preseed {
 		line += fmt.Sprintf("; %d sent, %s; %d unchanged since the pre-seed; %d removed", res.Sent, byteText(res.SentBytes), res.Kept, res.Removed)
 	}
-	rec.Changes = append(rec.Changes, line+")")
+	rec.Changes = append(rec.Changes, line+j.spaceNote()+")")
 	return nil
 }
 
