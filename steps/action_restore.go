@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/cutover/cutover/probe"
 )
 
 // RestoreAction undoes one change an earlier run recorded (an Undo): it puts a kept
@@ -106,6 +108,27 @@ func (a *RestoreAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 		rec.OK = true
 		return
 	}
+	if a.Kind == UndoAside {
+		// What was kept aside must be there before anything moves: when it is gone, either
+		// this rollback put it back already (it was cut short after that, and is run
+		// again) or it was removed (cutover cleanup); either way the path stays as it is.
+		kept, err := safeTarget(ctx, t, h, a.Kept, targetOpts{What: "what was kept aside"})
+		if err == nil {
+			_, err = t.Lstat(ctx, kept)
+		}
+		if isNotExist(err) {
+			if done, _ := restoredBy(ctx, t, p, x.runID); done != "" {
+				rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s: already put back from %s by this rollback (the copy is kept aside as %s)", h.Name, p, a.Kept, done))
+				rec.OK = true
+				return
+			}
+			err = fmt.Errorf("%s:%s: what was kept aside, %s, is gone (removed by cutover cleanup?): it cannot be put back; %s is left as it is", h.Name, p, a.Kept, p)
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+	}
 	// The copy in place goes aside, then (aside) the replaced one comes back.
 	u, err := keepAside(ctx, t, h.Name, a.Role.Name, p, x.runID)
 	if err != nil {
@@ -127,4 +150,31 @@ func (a *RestoreAction) run(ctx context.Context, x *stepExec, rec *ActionRecord)
 		rec.Changes = append(rec.Changes, fmt.Sprintf("%s:%s: put back from %s", h.Name, p, kept))
 	}
 	rec.OK = true
+}
+
+// restoredBy returns what run runID kept aside of p (p.cutover-RUN-replaced, or the
+// highest numbered one) when p exists again beside it: the sign that a restore of run
+// runID already moved the copy aside and put the original back.
+func restoredBy(ctx context.Context, t probe.Transport, p, runID string) (string, error) {
+	if runID == "" {
+		return "", nil
+	}
+	if _, err := t.Lstat(ctx, p); err != nil {
+		return "", err
+	}
+	base := p + ".cutover-" + runID + "-replaced"
+	found := ""
+	for n := 1; ; n++ {
+		name := base
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d", base, n)
+		}
+		if _, err := t.Lstat(ctx, name); err != nil {
+			if isNotExist(err) {
+				return found, nil
+			}
+			return found, err
+		}
+		found = name
+	}
 }

@@ -29,6 +29,7 @@ var actionRegistry = map[string]func() ActionSpec{
 	"write":   func() ActionSpec { return &WriteAction{} },
 	"preseed": func() ActionSpec { return &PreseedAction{} },
 	"restore": func() ActionSpec { return &RestoreAction{} },
+	"discard": func() ActionSpec { return &DiscardAction{} },
 }
 
 func actionKinds() []string {

@@ -63,7 +63,7 @@ func BackOut(st *RunState, rb *Runbook) []BackOutItem {
 			switch {
 			case ss.ActionPending:
 				manual = append(manual, "its action's outcome is unknown: look at what it did ("+a.Summary+") and undo that by hand")
-			case len(a.Undo) == 0 && a.OK && !a.Answer && a.Kind != "service" && a.Kind != "restore":
+			case len(a.Undo) == 0 && a.OK && !a.Answer && a.Kind != "service" && a.Kind != "restore" && a.Kind != "discard":
 				manual = append(manual, "undo by hand what it did: "+a.Summary)
 			}
 		}
@@ -170,16 +170,14 @@ type rollbackStep struct {
 // any runbook, with a journal of its own. Values the run recorded become data of the
 // runbook, never templates: a recorded path or name holding {{ or }} is refused.
 func RollbackRunbook(st *RunState, rb *Runbook, journal string, items []BackOutItem) ([]byte, error) {
-	doc := rollbackDoc{ID: rb.ID + "-rollback", Title: "Back out run " + st.Session.RunID + " of " + rb.ID,
+	doc := rollbackDoc{ID: rb.ID + "-rollback", Title: fmt.Sprintf(rollbackTitle, st.Session.RunID, rb.ID),
 		System: rb.System, Source: "the journal " + journal}
 	used := map[string]bool{}
 	n := 0
 	for _, it := range items {
 		for _, u := range it.Undos {
-			for _, v := range []string{u.Role, u.Host, u.Path, u.Kept, u.Service, u.State, it.Title} {
-				if strings.Contains(v, "{{") || strings.Contains(v, "}}") {
-					return nil, fmt.Errorf("step %s: the recorded value %q holds {{ or }}: cutover does not put it into a runbook; undo the step by hand", it.Step, v)
-				}
+			if err := noTemplate(it.Step, u.Role, u.Host, u.Path, u.Kept, u.Service, u.State, it.Title); err != nil {
+				return nil, err
 			}
 			n++
 			used[u.Role] = true

@@ -54,6 +54,8 @@ var checkDocs = map[string]kindDoc{
 var actionDocs = map[string]kindDoc{
 	"copy": {"copies files and folders from one host to another, verified file by file (size and SHA-256); replace never merges",
 		"copy: {from: old, to: new, mode: replace, paths: [etc/main.cf, spool/deferred]}"},
+	"discard": {"removes what a replacing copy kept aside (kept: the name beside path ending .cutover-RUN-replaced), as cutover cleanup does once the move is confirmed; never through a symbolic link, never another name; a name already gone is fine",
+		"discard: {role: new, path: /srv/spool, kept: /srv/spool.cutover-20261206T210237Z-e7a5b1-replaced}"},
 	"ini": {"sets or removes INI keys; only the changed lines differ, the original is kept, the diff is shown first",
 		"ini: {role: new, file: etc/main.cf, format: ini, set: {myhostname: '{{ roles.new.hostname }}'}}"},
 	"preseed": {"copies a later copy step's paths to staging names on the target while the service runs (free space checked first, resumable); the copy then sends only the difference",

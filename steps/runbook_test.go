@@ -153,7 +153,7 @@ func TestParseErrorsNameTheirPlace(t *testing.T) {
 			name:    "an unknown action kind",
 			src:     "  - id: s1\n    title: S1\n    action:\n      shell: {role: old, command: ls}\n",
 			at:      "shell",
-			wantMsg: `unknown action "shell" (known: copy, ini, preseed, restore, run, service, write)`,
+			wantMsg: `unknown action "shell" (known: copy, discard, ini, preseed, restore, run, service, write)`,
 		},
 		{
 			name:    "two action kinds",

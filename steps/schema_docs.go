@@ -198,6 +198,10 @@ var fieldDocs = map[string]string{
 	"RestoreAction.path": "what is restored, inside the install folder",
 	"RestoreAction.kept": "where the original was kept (file, aside)",
 
+	"DiscardAction.role": "the host the kept-aside copy is on",
+	"DiscardAction.path": "what the copy replaced",
+	"DiscardAction.kept": "where the copy kept the old one aside: path followed by .cutover-RUN-replaced (and -N); nothing else is removed",
+
 	"PreseedAction.copy": "the id of the later copy step (preseed: true) whose paths this step copies to staging names while the service runs",
 
 	"INIAction.role":    "the host the file is on",

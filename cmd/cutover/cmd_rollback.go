@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,7 +53,21 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 		return bad("%s:%v: refusing to roll back a journal that fails its integrity check (cutover verify %s)", path, rec.j.Broken, path)
 	}
 	st, rb := rec.st, rec.rb
-	items := steps.BackOut(st, rb)
+	others := generatedRuns(rf, path, out)
+	if prev := openGenerated(others, st.Session.RunID, steps.RollbackOf); prev != nil {
+		// A rollback of this run was cut short: it goes on from its journal (its undos
+		// are written to be run again safely), rather than a second one over it.
+		if err := resumeGenerated(ctx, e, rf, prev, "rollback"); err != nil {
+			return err
+		}
+		return remainsManual(e, steps.BackOut(st, rb))
+	}
+	for _, r := range others {
+		if steps.RollbackOf(r.Session) == st.Session.RunID && r.State.Outcome == steps.RunDone {
+			return fmt.Errorf("run %s was rolled back already (journal %s): nothing was changed", st.Session.RunID, r.Path())
+		}
+	}
+	items := withoutCleaned(steps.BackOut(st, rb), st.Session.RunID, others)
 	fmt.Fprintf(e.stdout, "back-out plan for run %s of %s, newest step first:\n", st.Session.RunID, rb.ID)
 	writeBackOut(e, items)
 	if out == "" {
@@ -99,20 +110,9 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 			return err
 		}
 	}
-	rbFile := strings.TrimSuffix(out, ".jsonl") + ".rollback.yaml"
-	if err := os.MkdirAll(filepath.Dir(rbFile), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(rbFile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	rbFile, err := writeGenerated(out, ".rollback.yaml", data)
 	if err != nil {
-		return bad("writing the rollback runbook: %v", err)
-	}
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return werr
+		return err
 	}
 	rrb, err := runbooks.LoadFile(rbFile)
 	if err != nil {

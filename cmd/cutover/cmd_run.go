@@ -105,6 +105,7 @@ func headlessDialer(e *env, rf *runFlags) probe.Dialer {
 // be done (a lock left behind, a signature refused).
 func closeRun(e *env, run *runner.Run, cfg *runner.Config, release func()) {
 	defer release()
+	sayKeptAside(e, run, cfg)
 	if err := run.Close(); err != nil {
 		fmt.Fprintf(e.stderr, "cutover: warning: %v\n", err)
 		return

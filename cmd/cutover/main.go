@@ -34,6 +34,7 @@ var commands = []func(*env) *cobra.Command{
 	newResumeCmd,
 	newPlanCmd,
 	newRollbackCmd,
+	newCleanupCmd,
 	newReplayCmd,
 	newExportCmd,
 	newVerifyCmd,

@@ -82,6 +82,7 @@ func Journal(w io.Writer, j *journal.Journal, p *steps.Plan, st *steps.RunState)
 		b.step(p, i+1, ss.Planned, ss)
 	}
 	b.backOut(steps.BackOut(st, rb), "cutover rollback "+j.Path)
+	b.keptAside(steps.KeptAside(st), steps.CleanupCommand(j.Path))
 	_, err := io.WriteString(w, redactSecrets(b.String(), p))
 	return err
 }
@@ -256,6 +257,26 @@ func (b *builder) backOut(items []steps.BackOutItem, rollback string) {
 			b.line("   - Rollback stops here: the steps before this one are not undone.")
 		}
 	}
+}
+
+// keptAside ends the back-out section with what the run's copies kept aside (what the
+// rollback puts back) and the command that removes them once the move is confirmed.
+func (b *builder) keptAside(items []steps.KeptItem, cleanup string) {
+	if len(items) == 0 {
+		return
+	}
+	if !strings.Contains(b.String(), "\n## Back-out\n") {
+		b.line("")
+		b.line("## Back-out")
+	}
+	b.line("")
+	b.line("Kept aside by the copies until the move is confirmed (a rollback that reaches their steps puts them back):")
+	b.line("")
+	for _, it := range items {
+		b.line("- %s: %s (step %s replaced %s)", text(it.Undo.Host), code(it.Undo.Kept), code(it.Step), code(it.Undo.Path))
+	}
+	b.line("")
+	b.line("Once the run has finished and the move is confirmed, %s removes them; after that, those copies can no longer be rolled back.", code(cleanup))
 }
 
 func (b *builder) indent(l string) {
