@@ -10,6 +10,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cutover/cutover/probe/lab"
+	"github.com/cutover/cutover/probe/lab/labtest"
+	"github.com/cutover/cutover/runbooks"
 )
 
 // keptAsideName matches what a replacing copy kept aside.
@@ -218,5 +223,43 @@ func TestCleanupRefusesUnfinishedRun(t *testing.T) {
 	wantCode(t, r, 1, "refusing to clean up", "has not finished", "cutover resume "+jpath, "cutover rollback "+jpath, "nothing was removed")
 	if got := keptAside(t, l); len(got) != len(kept) {
 		t.Errorf("the refused cleanup removed something: %v, was %v", got, kept)
+	}
+}
+
+// TestRollbackAfterCleanup: the Postfix example's move, done, then cleaned up: a
+// rollback afterwards lists what the cleanup removed as what it can no longer put back
+// (naming the cleanup's journal), undoes the rest, and leaves the copy in place.
+func TestRollbackAfterCleanup(t *testing.T) {
+	labtest.SkipShort(t)
+	t.Parallel()
+	sc, err := runbooks.ScenarioFile(filepath.Join(siteDir, "postfix", "postfix.lab.yaml"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := labtest.Serve(t, sc, lab.Options{})
+	jdir := t.TempDir()
+	jpath := filepath.Join(jdir, "run.jsonl")
+	wantCode(t, cutover(t, "run", "--runbooks", siteDir, "--from", l.RunFile("postfix/move-queue"), "--headless", "--journal", jpath), 0, "done: every step is done")
+	var kept []string
+	_ = filepath.WalkDir(filepath.Join(l.Dir(), "hosts"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && keptAsideName.MatchString(p) {
+			kept = append(kept, p)
+		}
+		return nil
+	})
+	if len(kept) == 0 {
+		t.Fatal("the Postfix move kept nothing aside")
+	}
+	cpath := filepath.Join(jdir, "cleanup.jsonl")
+	wantCode(t, cutover(t, "cleanup", jpath, "--yes", "--journal", cpath), 0, "kept-aside item")
+	r := cutover(t, "rollback", jpath, "--journal", filepath.Join(jdir, "rollback.jsonl"))
+	wantCode(t, r, 0, "removed by cutover cleanup (journal "+cpath+"): it cannot be put back", "rollback: what remains for you to undo by hand")
+	for _, k := range kept {
+		if _, err := os.Lstat(k); !os.IsNotExist(err) {
+			t.Errorf("%s is back after the rollback: %v", k, err)
+		}
+		if _, err := os.Lstat(keptAsideName.ReplaceAllString(k, "")); err != nil {
+			t.Errorf("the copy at %s went: %v", keptAsideName.ReplaceAllString(k, ""), err)
+		}
 	}
 }
