@@ -420,6 +420,7 @@ var volatile = []struct {
 }{
 	{regexp.MustCompile(`probed at \d\d:\d\d:\d\d`), "probed at HH:MM:SS"},
 	{regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`), "YYYY-MM-DD HH:MM:SS"},
+	{regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}\b`), "RUNID"},
 	{regexp.MustCompile(`\d{8}T\d{6}Z(-\d+)?`), "YYYYMMDDTHHMMSSZ"},
 	{regexp.MustCompile(`\b20\d{6}\b`), "YYYYMMDD"},
 	{regexp.MustCompile(`clock [+-]\d+ms`), "clock +0ms"},

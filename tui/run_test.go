@@ -138,6 +138,9 @@ func TestRunMoveHubByKeys(t *testing.T) {
 	answer(t, h, "old: maestro-setup remove hub", "UNINSTALL HUB ON hub")
 	h.pump("the summary", wait, func() bool { _, ok := h.top().(*summary); return ok })
 	h.waitView(wait, "The run is done")
+	// The transfer replaced the fresh Hub's files: kept aside, with the command that
+	// removes them once the move is confirmed.
+	h.waitView(wait, "The copies kept aside what they replaced (3 items)", "hub.ini.cutover-", "remove them with: cutover cleanup")
 	h.golden("summary")
 
 	// The run has ended: quitting no longer asks.

@@ -9,6 +9,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/export"
@@ -153,6 +154,18 @@ func (p *summary) lines(w int) []string {
 	if p.notice != "" {
 		add(wrap(p.notice, w))
 	}
+	if kept := steps.KeptAside(p.state); len(kept) > 0 {
+		// The back-out of the copies: kept until the operator is sure of the move.
+		out = append(out, "")
+		add(wrap(fmt.Sprintf("The copies kept aside what they replaced (%s), so the run can be rolled back:", steps.Plural(len(kept), "item", "items")), w))
+		for _, it := range kept {
+			host := "  " + sanitize(it.Undo.Host) + ": "
+			add(st.Subtle.Render(host + keepTail(sanitize(p.inInstall(it.Undo.Host, it.Undo.Kept)), w-ansi.StringWidth(host))))
+		}
+		if p.state.Outcome == steps.RunDone {
+			add(wrap("Once the move is confirmed, remove them with: "+sanitize(steps.CleanupCommand(p.d.journalPath())), w))
+		}
+	}
 	out = append(out, "")
 	for i, s := range p.state.Steps {
 		line := fmt.Sprintf("%s %2d. %s", stepMark(st, s), i+1, sanitize(s.Planned.Title))
@@ -173,4 +186,25 @@ func (p *summary) View(w, h int) string {
 		p.sv.SetLines(p.lines(w))
 	}
 	return p.sv.View(w, h)
+}
+
+// keepTail cuts text to w cells from the left, so a long path keeps its file name.
+func keepTail(s string, w int) string {
+	if n := ansi.StringWidth(s); n > w && w > 1 {
+		return ansi.TruncateLeft(s, n-w+1, "…")
+	}
+	return s
+}
+
+// inInstall shows a path on a host of the run relative to its install folder, as the
+// rest of the wizard does; other paths stay whole.
+func (p *summary) inInstall(host, at string) string {
+	for _, h := range p.plan.Roles {
+		if h.Name == host && h.InstallDir != "" {
+			if rel, ok := strings.CutPrefix(at, strings.TrimSuffix(h.InstallDir, "/")+"/"); ok {
+				return rel
+			}
+		}
+	}
+	return at
 }
