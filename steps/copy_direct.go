@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -512,7 +513,13 @@ func (d *directLink) sendBatch(ctx context.Context, s *syncer, files []sendFile)
 		return nil, err
 	}
 	defer func() { _ = d.st.Remove(context.WithoutCancel(ctx), batch) }()
-	if _, err := d.sftp(ctx, batch); err != nil {
+	outcome := make(chan error, 1)
+	go func() {
+		_, err := d.sftp(ctx, batch)
+		outcome <- err
+	}()
+	shown := make([]int64, len(files))
+	if err := d.watch(ctx, s, files, tmps, shown, outcome); err != nil {
 		cleanup()
 		return nil, fmt.Errorf("direct transfer from %s to %s: %w", d.from.Name, d.to.Name, err)
 	}
@@ -523,7 +530,7 @@ func (d *directLink) sendBatch(ctx context.Context, s *syncer, files []sendFile)
 			// put -p gave it the source's mode and modification time.
 			placed = append(placed, f)
 			tmps[i] = ""
-			s.prog.add(int(f.fi.Size()))
+			s.prog.add(int(f.fi.Size() - shown[i]))
 			continue
 		}
 		_ = d.dt.Remove(context.WithoutCancel(ctx), tmps[i])
@@ -534,6 +541,47 @@ func (d *directLink) sendBatch(ctx context.Context, s *syncer, files []sendFile)
 		}
 	}
 	return placed, nil
+}
+
+// directWatchEvery is how often a running sftp batch's progress is read from the
+// target, and directWatchFiles how many of its files one look may stat.
+const (
+	directWatchEvery = 100 * time.Millisecond
+	directWatchFiles = 8
+)
+
+// watch waits for the outcome of a running sftp batch and reports its progress
+// meanwhile: the source's client reports nothing, so cutover looks at the sizes of the
+// temporary files on the target, which the client fills one after another in the
+// batch's order. shown[i] is what was reported of files[i] so far (never more than its
+// listed size, and never taken back), so placing the file adds only the rest. A look
+// that fails is left to the batch's outcome to explain.
+func (d *directLink) watch(ctx context.Context, s *syncer, files []sendFile, tmps []string, shown []int64, outcome <-chan error) error {
+	tick := time.NewTicker(directWatchEvery)
+	defer tick.Stop()
+	next := 0
+	for {
+		select {
+		case err := <-outcome:
+			return err
+		case <-tick.C:
+		}
+		for n := 0; n < directWatchFiles && next < len(files); n++ {
+			fi, err := d.dt.Lstat(ctx, tmps[next])
+			if err != nil || !fi.Mode().IsRegular() {
+				break
+			}
+			size, want := min(fi.Size(), files[next].fi.Size()), files[next].fi.Size()
+			if size > shown[next] {
+				s.prog.add(int(size - shown[next]))
+				shown[next] = size
+			}
+			if size < want {
+				break
+			}
+			next++
+		}
+	}
 }
 
 func randBytes(n int) []byte {
