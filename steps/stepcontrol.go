@@ -60,7 +60,8 @@ func (e *AdoptError) Error() string {
 // so; steps the plan skips end skipped as usual. When one does not hold, no step is
 // adopted or run: the run ends, aborted, with the error (*AdoptError) as its message,
 // which names the gate; a step with nothing to check is refused too, since nothing
-// would show it done.
+// would show it done, except a pre-seed: it is skipped, saying why, since the copy it
+// prepares copies everything without it.
 func (e *Engine) Adopt(ctx context.Context, at string) error {
 	err := e.adopt(ctx, at)
 	var ae *AdoptError
@@ -79,6 +80,7 @@ func (e *Engine) adopt(ctx context.Context, at string) error {
 	type adopted struct {
 		st      *StepState
 		results []*CheckResult
+		skip    string // why a step that is not needed is skipped instead
 	}
 	var todo []adopted
 	for _, st := range e.state.Steps {
@@ -113,14 +115,25 @@ func (e *Engine) adopt(ctx context.Context, at string) error {
 			a.results = append(a.results, r)
 		}
 		if applied == 0 {
+			if p, ok := s.Action.spec().(*PreseedAction); ok {
+				// Nothing shows a pre-seed done, and nothing needs it: the copy it
+				// prepares sends everything when it finds no staging copy.
+				a.skip = fmt.Sprintf("not run (started at %s): a pre-seed only shortens the outage; step %s copies everything without it", at, p.Copy)
+				todo = append(todo, a)
+				continue
+			}
 			return &AdoptError{At: at, Step: s.ID}
 		}
 		todo = append(todo, a)
 	}
 	for _, a := range todo {
 		id := a.st.ID()
-		if a.st.Planned.Skip {
-			if err := e.emit(StepEnd(id, StepSkipped, a.st.Planned.Reason)); err != nil {
+		if a.st.Planned.Skip || a.skip != "" {
+			reason := a.st.Planned.Reason
+			if a.skip != "" {
+				reason = a.skip
+			}
+			if err := e.emit(StepEnd(id, StepSkipped, reason)); err != nil {
 				return err
 			}
 			continue

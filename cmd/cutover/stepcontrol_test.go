@@ -36,7 +36,8 @@ func actionsRun(t *testing.T, jpath string) []string {
 
 // TestStepAsksBeforeEachAction: with --step, the run shows each automatic action and
 // asks; yes runs it, quit stops the run there with exit 3 and nothing of that action
-// run, and a resume goes on to the end.
+// run, and a resume goes on to the end. The first action is the pre-seed of the Hub's
+// data, the second stopping Maestro.
 func TestStepAsksBeforeEachAction(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -44,14 +45,15 @@ func TestStepAsksBeforeEachAction(t *testing.T) {
 	}
 	l := startLab(t)
 	jpath := filepath.Join(t.TempDir(), "run.jsonl")
-	r := cutoverIn(t, "yes\nmaybe\nq\n", "run", "--from", l.runFile(), "--headless", "--journal", jpath, "--step")
+	r := cutoverIn(t, "yes\ny\nmaybe\nq\n", "run", "--from", l.runFile(), "--headless", "--journal", jpath, "--step")
 	wantCode(t, r, 3,
+		"step preseed-hub-data (Copy the Hub's settings and registries to the new server ahead of the outage): about to pre-seed 3 paths from hub to staging names on spare",
 		"step stop-maestro (Shut down LISTSERV Maestro on every server): about to stop maestro on lui, hub, trk, spare",
 		"Run it? [y]es / [q]uit (resumable): ",
 		"Answer y (run it) or q (stop here, resumable): ",
 		"stopped before the action of step install-fresh, as asked (--step); nothing of it ran. Continue with: cutover resume "+jpath)
-	if got := actionsRun(t, jpath); strings.Join(got, ",") != "stop-maestro" {
-		t.Errorf("actions run: %v, want only stop-maestro's", got)
+	if got := actionsRun(t, jpath); strings.Join(got, ",") != "preseed-hub-data,stop-maestro" {
+		t.Errorf("actions run: %v, want only preseed-hub-data's and stop-maestro's", got)
 	}
 	if exists(l.file("spare", "hub/hub.ini")) {
 		t.Error("the installation ran although the operator quit before it")
@@ -128,6 +130,15 @@ func TestStartAtAdoptsAfterAManualFix(t *testing.T) {
 	}
 	if g := st.Gates[0]; g == nil || g.Status != steps.Pass || len(g.Evidence) == 0 && g.Summary == "" {
 		t.Errorf("no evidence for the adoption: %+v", g)
+	}
+	// Nothing shows the pre-seed done and nothing needs it: it is skipped, saying why,
+	// and the window's copy sent everything.
+	if pre := stateOf(t, jpath).Step("preseed-hub-data"); pre == nil || pre.Status != steps.StepSkipped ||
+		!strings.Contains(pre.Reason, "step transfer-hub-data copies everything without it") {
+		t.Errorf("preseed-hub-data is not journaled as skipped with its reason: %+v", pre)
+	}
+	if st := stateOf(t, jpath).Step("check-https-apart"); st == nil || !st.Adopted() {
+		t.Errorf("check-https-apart is not adopted by its gate: %+v", st)
 	}
 	r = cutover(t, "export", jpath)
 	wantCode(t, r, 0, "adopted (started at install-fresh)")
