@@ -132,15 +132,22 @@ func countLines(p string) int {
 	return bytes.Count(b, []byte("\n"))
 }
 
-// crashBackup matches the run id cutover puts in a backup's name.
-var crashBackup = regexp.MustCompile(`\.cutover-[0-9]{8}T[0-9]{6}Z-[0-9a-f]+$`)
+// crashBackup matches the run id cutover puts in the name of an INI file's original
+// (NAME.cutover-RUN) and of what a copy replaced, kept aside for the back-out
+// (NAME.cutover-RUN-replaced), as a name or as the folder of a path. A second name kept
+// aside for the same target (NAME.cutover-RUN-replaced-2) does not match: an
+// uninterrupted run makes none.
+var crashBackup = regexp.MustCompile(`\.cutover-[0-9]{8}T[0-9]{6}Z-[0-9a-f]+(-replaced)?(/|$)`)
+
+// crashStaging matches the random part of a pre-seeded staging copy's name.
+var crashStaging = regexp.MustCompile(`\.cutover-preseed-[0-9a-f]{16}(/|$)`)
 
 // crashTree fingerprints the Maestro hosts' install folders, without logs and with the
-// run id in backup names left out.
+// run id in backup names left out (two runs have two ids); all else is exact.
 func crashTree(t *testing.T, l *testLab) string {
 	t.Helper()
 	tree, err := l.InstallTree([]string{"lui", "hub", "trk", "spare"}, func(rel string) string {
-		return crashBackup.ReplaceAllString(rel, ".cutover-RUN")
+		return crashBackup.ReplaceAllString(rel, ".cutover-RUN$1$2")
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -174,9 +181,12 @@ func effects(t *testing.T, l *testLab) []effect {
 				rel = e.Target
 			}
 			if crashBackup.MatchString(rel) {
-				continue // keeping an INI file's original is not the edit itself
+				continue // keeping an INI file's original, or what a copy replaces, is not the change itself
 			}
-			out = append(out, effect{e.Time, e.Host + " rename " + filepath.ToSlash(rel)})
+			// A pre-seed's staging copy has a random name, another in every run: the
+			// files it gets are the same.
+			rel = crashStaging.ReplaceAllString(filepath.ToSlash(rel), ".cutover-preseed-STAGING$1")
+			out = append(out, effect{e.Time, e.Host + " rename " + rel})
 		}
 	}
 	return out
@@ -282,7 +292,14 @@ func happened(t *testing.T, l *testLab, step string) bool {
 		}
 		return treeOf(t, a) == treeOf(t, b)
 	}
+	// staged: the pre-seed left one staging copy beside rel on spare, as rel is on hub.
+	staged := func(rel string) bool {
+		m, _ := filepath.Glob(filepath.Join(l.HostRoot("spare"), "opt/maestro", rel) + ".cutover-preseed-*")
+		return len(m) == 1 && treeOf(t, m[0]) == treeOf(t, filepath.Join(l.HostRoot("hub"), "opt/maestro", rel))
+	}
 	switch step {
+	case "preseed-hub-data":
+		return staged("hub/hub.ini") && staged("hub/accountreg") && staged("hub/hubreg")
 	case "stop-maestro":
 		return !running("lui") && !running("hub") && !running("trk") && !running("spare")
 	case "install-fresh", "install-add":
@@ -340,7 +357,7 @@ func TestCrashResume(t *testing.T) {
 	want := crashTree(t, ref)
 	total := countLines(rj)
 	refEffects := actionEffects(attempts(t, ref, rj))
-	for _, s := range []string{"stop-maestro", "install-fresh", "transfer-hub-data", "point-lui-to-hub", "point-tracker-to-hub", "uninstall-old-hub", "start-maestro"} {
+	for _, s := range []string{"preseed-hub-data", "stop-maestro", "install-fresh", "transfer-hub-data", "point-lui-to-hub", "point-tracker-to-hub", "uninstall-old-hub", "start-maestro"} {
 		if len(refEffects[s]) == 0 {
 			t.Fatalf("the uninterrupted run's audit log shows no effect of %s: %v", s, refEffects)
 		}

@@ -152,8 +152,24 @@ func TestDroppedConnectionMidCopy(t *testing.T) {
 	if got := treeOf(t, l.file("spare", "hub/accountreg")); got != orig {
 		t.Error("after the rerun the account registry on spare differs from the old one")
 	}
-	if m, _ := filepath.Glob(l.file("spare", "hub/*.cutover-*-*")); len(m) > 0 {
-		t.Errorf("staging copies left behind: %v", m)
+	// What the copy replaced is kept aside for the back-out under this run's name
+	// (NAME.cutover-RUN-replaced); anything else named by cutover is a staging copy or a
+	// temporary file left behind.
+	aside := ".cutover-" + stateOf(t, jpath).Session.RunID + "-replaced"
+	m, _ := filepath.Glob(l.file("spare", "hub/*.cutover-*-*"))
+	var left, kept []string
+	for _, p := range m {
+		if strings.HasSuffix(p, aside) {
+			kept = append(kept, filepath.Base(p))
+		} else {
+			left = append(left, p)
+		}
+	}
+	if len(left) > 0 {
+		t.Errorf("staging copies left behind: %v", left)
+	}
+	if want := "accountreg" + aside + " hub.ini" + aside + " hubreg" + aside; strings.Join(kept, " ") != want {
+		t.Errorf("kept aside for the back-out: %v, want %s", kept, want)
 	}
 }
 
