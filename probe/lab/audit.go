@@ -104,6 +104,9 @@ func (l *Lab) Audit() ([]AuditEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
+	// Every entry is written with its newline in one write, which a read at the same
+	// moment may see in part: a last line without its newline is still being written.
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
 	var out []AuditEntry
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, len(data)+1)
