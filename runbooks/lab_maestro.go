@@ -151,6 +151,9 @@ func maestroScenario(now time.Time) *lab.Scenario {
 			{Name: "site-wording", Description: "(a situation, not a failure) this site's Maestro words its logs otherwise than the runbooks' defaults: " +
 				"a clean start says \"" + siteStarted + "\" and a good backup \"" + siteBackupDone + "\", in the earlier logs and in every new one",
 				Apply: all(siteWording("lui", "hub", "trk", "spare"), rewordLogs("lui", "hub", "trk"))},
+			{Name: "site-layout", Description: "(a situation, not a failure) this site keeps each Maestro component's folder under " + siteLayoutDir + "/ in the install folder " +
+				"(" + siteLayoutDir + "/lui, " + siteLayoutDir + "/hub, " + siteLayoutDir + "/trk), not where the manual has it; the simulated installer installs there too",
+				Apply: siteLayout(map[string]string{"lui": "lui", "hub": "hub", "trk": "trk"}, "spare")},
 			{Name: "lui-ini-link", Description: "lui.ini on lui is a symbolic link to a copy in /etc/maestro: cutover refuses to edit it through the link",
 				Apply: linkAway("lui", maestroDir+"/lui/lui.ini", "etc/maestro/lui.ini")},
 		},
@@ -289,6 +292,36 @@ answers:
     phrase: "UNINSTALL HUB ON hub"
     run: {role: old, command: "maestro-setup remove hub"}
 `
+
+// siteLayoutDir is the folder, in the install folder, under which the site-layout
+// situation keeps the Maestro components' folders.
+const siteLayoutDir = "data"
+
+// siteLayout moves each host's component folder (host: component) under siteLayoutDir,
+// and leaves the folder's name in the site-layout flag of those hosts and of others,
+// where the simulated maestroctl, installer and backup look for the components.
+func siteLayout(moved map[string]string, others ...string) func(*lab.Lab) error {
+	return func(l *lab.Lab) error {
+		hosts := others
+		for h, comp := range moved {
+			hosts = append(hosts, h)
+			from := filepath.Join(l.HostRoot(h), filepath.FromSlash(maestroDir), comp)
+			to := filepath.Join(l.HostRoot(h), filepath.FromSlash(maestroDir), siteLayoutDir, comp)
+			if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+				return err
+			}
+			if err := os.Rename(from, to); err != nil {
+				return err
+			}
+		}
+		for _, h := range hosts {
+			if err := l.SetFlag(h, "site-layout", siteLayoutDir+"\n"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
 
 // The site-wording situation's words for a clean start and a good backup, which the
 // lab's simulated Maestro writes instead of the runbooks' defaults.

@@ -47,7 +47,12 @@ func maestroEndpoints() []lab.Endpoint {
 // and the simulated Maestro runs. Otherwise its port refuses connections, as a stopped
 // Tomcat's does.
 func (c maestroWebComponent) serves(h lab.HostData) bool {
-	_, installed := os.Stat(filepath.Join(h.InstallDir, filepath.FromSlash(c.ini)))
+	ini := filepath.FromSlash(c.ini)
+	if dir, err := os.ReadFile(filepath.Join(h.Root, "var", "faults", "site-layout")); err == nil {
+		// The site-layout situation keeps the component's folder under another one.
+		ini = filepath.Join(strings.TrimSpace(string(dir)), ini)
+	}
+	_, installed := os.Stat(filepath.Join(h.InstallDir, ini))
 	_, running := os.Stat(filepath.Join(h.Root, "var", "maestro.running"))
 	return installed == nil && running == nil
 }

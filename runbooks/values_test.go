@@ -22,9 +22,9 @@ func TestFailoverGateQuotesWhatHostsSay(t *testing.T) {
 		shell, dir, want string
 	}{
 		{"sh", "/opt/it's $(touch CANARY)",
-			"`grep -n -F -e 10.0.0.12 -e 2001:db8::12 -- '/opt/it'\\''s $(touch CANARY)'/lui/lui.ini '/opt/it'\\''s $(touch CANARY)'/hub/hub.ini '/opt/it'\\''s $(touch CANARY)'/trk/tracker.ini` exits 1"},
+			"`grep -n -F -e 10.0.0.12 -e 2001:db8::12 -- '/opt/it'\\''s $(touch CANARY)/lui/lui.ini' '/opt/it'\\''s $(touch CANARY)/hub/hub.ini' '/opt/it'\\''s $(touch CANARY)/trk/tracker.ini'` exits 1"},
 		{"powershell", "C:\\Maestro\u2019s $(x)",
-			"`Set-Location -LiteralPath 'C:\\Maestro\u2019\u2019s $(x)'; $m = Select-String -SimpleMatch -Path lui\\lui.ini,hub\\hub.ini,trk\\tracker.ini -Pattern @('10.0.0.12','2001:db8::12'); if ($m) { $m | ForEach-Object { $_.ToString() }; exit 0 } else { exit 1 }` exits 1"},
+			"`Set-Location -LiteralPath 'C:\\Maestro\u2019\u2019s $(x)'; $m = Select-String -SimpleMatch -LiteralPath @('lui\\lui.ini','hub\\hub.ini','trk\\tracker.ini') -Pattern @('10.0.0.12','2001:db8::12'); if ($m) { $m | ForEach-Object { $_.ToString() }; exit 0 } else { exit 1 }` exits 1"},
 	} {
 		t.Run(tc.shell, func(t *testing.T) {
 			hosts := map[string]*probe.Host{
