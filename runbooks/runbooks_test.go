@@ -153,7 +153,8 @@ func TestScenarioRunFiles(t *testing.T) {
 }
 
 // TestMoveHubPlanInLab probes the maestro lab and plans move-hub with its run file:
-// the fresh installation is kept (spare has no component) and the steps for hosted
+// the fresh installation is kept (spare has no component), the first step looks for
+// each component in its folder on its server, and the steps for hosted
 // lists, adding to an installation and external names are skipped, each saying why.
 func TestMoveHubPlanInLab(t *testing.T) {
 	l, inv, facts := runbooks.ProbedLab(t, "maestro")
@@ -171,7 +172,7 @@ func TestMoveHubPlanInLab(t *testing.T) {
 	}
 	got := planOutline(t, plan)
 	want := []string{
-		"keep check-https-apart ",
+		"keep check-https-apart hub,lui,trk",
 		"keep preseed-hub-data hub,spare",
 		"keep stop-maestro hub,lui,spare,trk",
 		"skip stop-listserv: only needed when the internal database serves Hosted LISTSERV Lists",
