@@ -159,3 +159,46 @@ func TestMoveLUIInTheSitesFolders(t *testing.T) {
 		t.Errorf("backup gate: %+v", d)
 	}
 }
+
+// TestHARolesInTheSitesFolders: a primary and a standby whose components the probe did
+// not find (they live in the site's folders) do not fit the HA roles until the folders
+// are given, and then the first step looks for each INI file there on the standby.
+func TestHARolesInTheSitesFolders(t *testing.T) {
+	rb, err := Get("maestro/failover")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]*probe.Host{
+		"prim": {Name: "prim", Address: "10.0.0.12", InstallDir: "/opt/maestro"},
+		"stby": {Name: "stby", Address: "10.0.0.13", InstallDir: "/opt/maestro"},
+		"ops":  {Name: "ops", Address: "10.0.0.14"},
+		"wit":  {Name: "wit", Address: "10.0.0.15"},
+	}
+	facts := map[string]*probe.Facts{
+		"prim": {Name: "prim", Reachable: true, Hostname: "prim.example", Addresses: []string{"10.0.0.12"}},
+		"stby": {Name: "stby", Reachable: true, Hostname: "stby.example", Addresses: []string{"10.0.0.13"}},
+		"ops":  {Name: "ops", Reachable: true},
+		"wit":  {Name: "wit", Reachable: true},
+	}
+	in := steps.Inputs{
+		Roles:  map[string]string{"primary": "prim", "standby": "stby", "operator": "ops", "witness": "wit"},
+		Params: map[string]string{"outage_threshold": "5m", "public_name": "maestro.example"},
+	}
+	_, err = steps.Prepare(rb, func(n string) *probe.Host { return hosts[n] }, in, facts)
+	if err == nil || !strings.Contains(err.Error(), "gives those with lui_dir, hub_dir and trk_dir") {
+		t.Fatalf("without the folders: %v", err)
+	}
+	in.Params["lui_dir"], in.Params["hub_dir"], in.Params["trk_dir"] = "/srv/lui", "/srv/hub", "/srv/trk"
+	plan, err := steps.Prepare(rb, func(n string) *probe.Host { return hosts[n] }, in, facts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := plan.Describe("assess-outage")
+	if err != nil || len(d.Pre) != 3 || !strings.Contains(d.Pre[0], "stby:/srv/lui/lui.ini exists") ||
+		!strings.Contains(d.Pre[2], "stby:/srv/trk/tracker.ini exists") {
+		t.Errorf("the first step's pre-checks: %q %v", d.Pre, err)
+	}
+	if v := plan.Params["lui_logs"]; v != "/srv/lui/logs/LUI-*.LOG" {
+		t.Errorf("lui_logs defaults to %v, want it inside lui_dir", v)
+	}
+}
