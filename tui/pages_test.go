@@ -499,8 +499,8 @@ func TestPlanReviewRunsNothing(t *testing.T) {
 	h, _ := labHarness(t)
 	toPlan(t, h)
 	v := h.view()
-	for _, s := range []string{"Nothing has run", "1. Keep HTTPS away from the Tracker's server",
-		"2. Copy the Hub's settings and registries to the new server ahead of the outage", "on hub, spare"} {
+	for _, s := range []string{"Nothing has run", "1. Keep HTTPS away from the Tracker's server", "on hub, lui, trk",
+		"The Hub is in its folder on the old server: hub:hub/hub.ini"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("plan review lacks %q:\n%s", s, v)
 		}
@@ -508,8 +508,8 @@ func TestPlanReviewRunsNothing(t *testing.T) {
 	// Scrolling shows the rest; no key but s starts anything.
 	h.key("pgdown")
 	v = h.view()
-	for _, s := range []string{"3. Shut down LISTSERV Maestro on every server", "on hub, lui, spare, trk",
-		"4. Shut down every LISTSERV instance", "skipped: only needed when the internal database serves Hosted"} {
+	for _, s := range []string{"2. Copy the Hub's settings and registries to the new server ahead of the outage", "on hub, spare",
+		"3. Shut down LISTSERV Maestro on every server", "on hub, lui, spare, trk"} {
 		if !strings.Contains(v, s) {
 			t.Errorf("plan review, a page down, lacks %q:\n%s", s, v)
 		}

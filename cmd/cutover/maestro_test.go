@@ -314,7 +314,7 @@ func TestMaestroFaultsStopAtTheirGate(t *testing.T) {
 		{"move-lui: a relative restore folder inside the installation", "maestro", "maestro/move-lui", nil,
 			func(*testing.T) []string { return []string{"--set", "restore_dir=restore"} },
 			"copy-backup", "The restore folder is outside the install folder of the new server",
-			[]string{"restore is relative to the folder of lui.ini and stays inside the installation: start it with ../../ to leave it"}},
+			[]string{"restore is relative to the folder of lui.ini (lui) and stays inside the installation: start it with enough ../ to leave it"}},
 		{"move-lui: https next to the Tracker", "maestro", "maestro/move-lui", nil,
 			func(*testing.T) []string {
 				return []string{"--role", "new=trk", "--set", "database=external", "--set", "db_host=db.maestro.lab", "--set", "lui_scheme=https"}
