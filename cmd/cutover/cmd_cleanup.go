@@ -97,23 +97,11 @@ func runCleanup(ctx context.Context, e *env, rf *runFlags, path string, rec *rec
 		}
 	}
 	if out == "" {
-		dir := rf.journalDir
-		if dir == "" {
-			dir = journal.DefaultDir()
-		}
-		out = journal.NewPath(dir, rb.ID+"-cleanup", time.Now())
+		out = rf.generatedJournal(rb.ID + "-cleanup")
 	}
 	data, err := steps.CleanupRunbook(st, rb, path, items)
 	if err != nil {
 		return badInput{err}
-	}
-	file, err := writeGenerated(out, ".cleanup.yaml", data)
-	if err != nil {
-		return err
-	}
-	crb, err := runbooks.LoadFile(file)
-	if err != nil {
-		return fmt.Errorf("the generated cleanup runbook %s: %w", file, err)
 	}
 	e.signals()
 	cfg, release, err := rf.config(e, inv, &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: out})
@@ -121,19 +109,7 @@ func runCleanup(ctx context.Context, e *env, rf *runFlags, path string, rec *rec
 		return err
 	}
 	defer release()
-	in := steps.Inputs{Roles: map[string]string{}, Params: map[string]string{}}
-	for _, r := range crb.Roles {
-		in.Roles[r.ID] = st.Session.Roles[r.ID]
-	}
-	fmt.Fprintf(w, "cleaning up with %s\n", file)
-	cfg.JournalPath = out
-	run, err := cfg.Start(ctx, crb, in, "")
-	if err != nil {
-		return explainStart(e, err)
-	}
-	res := headless.Drive(ctx, run.Engine, nil, run.Journal.Path())
-	closeRun(e, run, cfg, func() {})
-	if err := finish(e, res); err != nil {
+	if err := runGenerated(ctx, e, w, cfg, st, out, "cleanup", "cleaning up", data); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "cleanup: %s removed; rolling back the copies that kept them aside is no longer possible (journal %s)\n",
@@ -257,6 +233,43 @@ func writeGenerated(out, suffix string, data []byte) (string, error) {
 		werr = cerr
 	}
 	return file, werr
+}
+
+// generatedJournal is a new journal for a run cutover generates (name: the runbook id
+// with -rollback or -cleanup), in the journal folder of --journal-dir or the default.
+func (rf *runFlags) generatedJournal(name string) string {
+	dir := rf.journalDir
+	if dir == "" {
+		dir = journal.DefaultDir()
+	}
+	return journal.NewPath(dir, name, time.Now())
+}
+
+// runGenerated writes a generated runbook (kind rollback or cleanup) beside its journal
+// out, binds its roles to the hosts of the run st it follows, and runs it headless to
+// its end, saying on w which file it runs ("rolling back with FILE").
+func runGenerated(ctx context.Context, e *env, w io.Writer, cfg *runner.Config, st *steps.RunState, out, kind, doing string, data []byte) error {
+	file, err := writeGenerated(out, "."+kind+".yaml", data)
+	if err != nil {
+		return err
+	}
+	grb, err := runbooks.LoadFile(file)
+	if err != nil {
+		return fmt.Errorf("the generated %s runbook %s: %w", kind, file, err)
+	}
+	in := steps.Inputs{Roles: map[string]string{}, Params: map[string]string{}}
+	for _, r := range grb.Roles {
+		in.Roles[r.ID] = st.Session.Roles[r.ID]
+	}
+	fmt.Fprintf(w, "%s with %s\n", doing, file)
+	cfg.JournalPath = out
+	run, err := cfg.Start(ctx, grb, in, "")
+	if err != nil {
+		return explainStart(e, err)
+	}
+	res := headless.Drive(ctx, run.Engine, nil, run.Journal.Path())
+	closeRun(e, run, cfg, func() {})
+	return finish(e, res)
 }
 
 // resumeGenerated continues a rollback or cleanup run that was cut short (killed,

@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cutover/cutover/probe/hosttext"
-	"github.com/cutover/cutover/runbooks"
 	"github.com/cutover/cutover/steps"
 	"github.com/cutover/cutover/steps/headless"
-	"github.com/cutover/cutover/steps/journal"
 	"github.com/cutover/cutover/steps/runner"
 )
 
@@ -71,11 +68,7 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 	fmt.Fprintf(e.stdout, "back-out plan for run %s of %s, newest step first:\n", st.Session.RunID, rb.ID)
 	writeBackOut(e, items)
 	if out == "" {
-		dir := rf.journalDir
-		if dir == "" {
-			dir = journal.DefaultDir()
-		}
-		out = journal.NewPath(dir, rb.ID+"-rollback", time.Now())
+		out = rf.generatedJournal(rb.ID + "-rollback")
 	}
 	data, err := steps.RollbackRunbook(st, rb, path, items)
 	if err != nil {
@@ -110,27 +103,7 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 			return err
 		}
 	}
-	rbFile, err := writeGenerated(out, ".rollback.yaml", data)
-	if err != nil {
-		return err
-	}
-	rrb, err := runbooks.LoadFile(rbFile)
-	if err != nil {
-		return fmt.Errorf("the generated rollback runbook %s: %w", rbFile, err)
-	}
-	in := steps.Inputs{Roles: map[string]string{}, Params: map[string]string{}}
-	for _, r := range rrb.Roles {
-		in.Roles[r.ID] = st.Session.Roles[r.ID]
-	}
-	fmt.Fprintf(e.stdout, "rolling back with %s\n", rbFile)
-	cfg.JournalPath = out
-	run, err := cfg.Start(ctx, rrb, in, "")
-	if err != nil {
-		return explainStart(e, err)
-	}
-	res := headless.Drive(ctx, run.Engine, nil, run.Journal.Path())
-	closeRun(e, run, cfg, func() {})
-	if err := finish(e, res); err != nil {
+	if err := runGenerated(ctx, e, e.stdout, cfg, st, out, "rollback", "rolling back", data); err != nil {
 		return err
 	}
 	return remainsManual(e, items)

@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/probe/inventory"
 	"github.com/cutover/cutover/probe/local"
 	"github.com/cutover/cutover/probe/sshx"
+	"github.com/cutover/cutover/probe/yamlpos"
 )
 
 // pairs is a repeatable KEY=VALUE flag (--role old=hub --set database=internal).
@@ -69,7 +70,7 @@ func suggestFlags(cmd *cobra.Command, typed string) []string {
 			return
 		}
 		seen[f.Name] = true
-		if levenshtein(typed, f.Name) <= 2 || (len(typed) > 1 && strings.HasPrefix(f.Name, typed)) {
+		if yamlpos.Distance(typed, f.Name) <= 2 || (len(typed) > 1 && strings.HasPrefix(f.Name, typed)) {
 			out = append(out, "--"+f.Name)
 		}
 	}
@@ -77,29 +78,6 @@ func suggestFlags(cmd *cobra.Command, typed string) []string {
 	cmd.InheritedFlags().VisitAll(visit)
 	sort.Strings(out)
 	return out
-}
-
-// levenshtein is the edit distance of a and b (case-insensitive), as cobra measures
-// it for commands.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // longFlagsWithOneDash rewrites -json, -journal-dir=X and the like to their double-dash

@@ -25,7 +25,7 @@ func Suggest(word string, known []string) string {
 	sorted := append([]string(nil), known...)
 	sort.Strings(sorted)
 	for _, k := range sorted {
-		d := distance(strings.ToLower(word), strings.ToLower(k))
+		d := Distance(word, k)
 		if d <= limit && (best == "" || d < bestD) {
 			best, bestD = k, d
 		}
@@ -41,10 +41,11 @@ func DidYouMean(word string, known []string) string {
 	return ""
 }
 
-// distance is the Levenshtein distance of a and b, with a swap of two neighbouring
-// letters counted as one edit.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
+// Distance is the edit distance of a and b, ignoring case: the Levenshtein distance
+// with a swap of two neighbouring letters counted as one edit. Misspelt runbook keys
+// and command-line flags are both matched with it.
+func Distance(a, b string) int {
+	ra, rb := []rune(strings.ToLower(a)), []rune(strings.ToLower(b))
 	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
