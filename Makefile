@@ -39,8 +39,12 @@ dist: ## build release binaries for DIST_PLATFORMS into bin/dist, with SHA256SUM
 test: ## run every test (unit, lab end-to-end over real SSH, short fuzz runs), with the race detector
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Short tests spend much of their time waiting on the processes and connections they
+# start, so twice as many test binaries as processors run at once.
+SHORT_P     ?= $(shell n=$$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2); echo $$((n * 2)))
+
 test-short: ## the quick subset, for the edit-test loop
-	$(GO) test -short -count=1 ./...
+	$(GO) test -short -count=1 -p $(SHORT_P) ./...
 
 lint: ## gofmt, go vet, staticcheck, and the macOS and Windows builds
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -11,8 +11,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cutover/cutover/probe/yamlpos"
 	"github.com/cutover/cutover/steps"
@@ -24,30 +26,63 @@ var files embed.FS
 // Embedded is the file system of the shipped runbooks, for tools that list them.
 var Embedded fs.FS = files
 
-// All loads every embedded runbook, sorted by id.
-func All() ([]*steps.Runbook, error) {
-	var out []*steps.Runbook
+// shipped is the parse of the embedded runbooks, done once per process: every command
+// starts by reading the catalogue, and parsing and compiling all of them costs about a
+// tenth of a second, most of a short command's time. The runbooks are shared from here
+// on, as the wizard has always shared them between its runs: nothing may change a
+// parsed runbook (Unchanged checks that a process did not).
+var shipped struct {
+	once   sync.Once
+	list   []*steps.Runbook
+	byPath map[string]*steps.Runbook
+	errs   map[string]error
+	err    error
+}
+
+func loadShipped() {
+	s := &shipped
+	s.byPath, s.errs = map[string]*steps.Runbook{}, map[string]error{}
 	var errs []error
-	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+	s.err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !IsRunbookFile(p) || strings.HasPrefix(p, "labfiles/") {
 			return err
 		}
-		rb, err := loadEmbedded(p)
+		rb, err := parseEmbedded(p)
 		if err != nil {
+			s.errs[p] = err
 			errs = append(errs, err)
 			return nil
 		}
-		out = append(out, rb)
+		s.byPath[p] = rb
+		s.list = append(s.list, rb)
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
+	if s.err == nil {
+		s.err = errors.Join(errs...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, errors.Join(errs...)
 }
 
+// All returns every embedded runbook, sorted by id, with the errors of those that do
+// not load. The runbooks are shared and read-only; the slice is the caller's.
+func All() ([]*steps.Runbook, error) {
+	shipped.once.Do(loadShipped)
+	return slices.Clone(shipped.list), shipped.err
+}
+
+// loadEmbedded is the shared parse of one embedded runbook file.
 func loadEmbedded(p string) (*steps.Runbook, error) {
+	shipped.once.Do(loadShipped)
+	if rb := shipped.byPath[p]; rb != nil {
+		return rb, nil
+	}
+	if err := shipped.errs[p]; err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("no embedded runbook %s", p)
+}
+
+func parseEmbedded(p string) (*steps.Runbook, error) {
 	data, err := files.ReadFile(p)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ func runAction(t *testing.T, x *stepExec) ActionRecord {
 }
 
 func TestRunAction(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rb := testRunbook(t, `  - id: ok
     title: ok
@@ -123,6 +124,7 @@ func orderLines(t *testing.T, f *fixture) []string {
 }
 
 func TestServiceAction(t *testing.T) {
+	t.Parallel()
 	rb := testRunbook(t, `  - id: stop
     title: stop everywhere
     action:
@@ -676,6 +678,7 @@ func (n noHashTransport) Run(ctx context.Context, cmd string, stdout, stderr io.
 // with neither has the copy read back; each learns what the host lacks on the first
 // file, and a corrupted copy fails either way.
 func TestCopyVerifiesWithoutOpenSSL(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		keepSum bool

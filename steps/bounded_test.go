@@ -36,6 +36,7 @@ func TestLineWriterCapsEndlessLines(t *testing.T) {
 // TestRunActionCapsEndlessOutput: a command that prints 100 MB without a newline ends
 // with its output line capped.
 func TestRunActionCapsEndlessOutput(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rb := testRunbook(t, `  - id: endless
     title: endless
@@ -55,6 +56,7 @@ func TestRunActionCapsEndlessOutput(t *testing.T) {
 // timeout is stopped and the action fails saying so; without a timeout in the runbook
 // the default applies.
 func TestServiceActionTimeout(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	svc := f.hosts["h1"].Services["svc"]
 	svc.Stop = "sleep 30"

@@ -128,6 +128,7 @@ steps:
 // TestProvenStopped: the split-brain guard passes only when the host says stopped and
 // no vantage point gets an answer; anything it cannot tell counts as running.
 func TestProvenStopped(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // an error page is an answer: something serves there

@@ -8,6 +8,7 @@ import (
 // TestSameCheck reads a value on three hosts through INI files and commands, and
 // compares the values whole or beyond their first label.
 func TestSameCheck(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	for h, v := range map[string]string{"h1": "23.5.1", "h2": "23.5.1", "h3": "23.0.2"} {
 		f.write(h, "App/MDaemon.ini", "; settings\r\n[Special]\r\nVersion="+v+"\r\n")

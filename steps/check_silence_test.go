@@ -145,6 +145,8 @@ func TestGuardSilenceIsOnlyARefusalOrATimeout(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each case waits out its own timeout; they share only read-only state.
+			t.Parallel()
 			x := f.exec(rb, "s", nil, map[string]string{"url": tc.url})
 			x.runEnv.pool = guardPool(t, tc.dial)
 			r := evalGate(t, x, 0)

@@ -606,6 +606,7 @@ func TestINIChecksReadMaestroFilesAsJavaDoes(t *testing.T) {
 }
 
 func TestCommandChecks(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rb := testRunbook(t, `  - id: s
     title: commands
@@ -654,6 +655,7 @@ func TestCommandChecks(t *testing.T) {
 }
 
 func TestServiceChecks(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.setRunning("h1", true)
 	f.setRunning("h2", false)
@@ -856,6 +858,7 @@ func TestWaitingGate(t *testing.T) {
 // TestWaitingGateTimesOut: a gate that never passes gives up after its timeout and says
 // how long it tried.
 func TestWaitingGateTimesOut(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rb := testRunbook(t, `  - id: s
     title: wait in vain

@@ -31,6 +31,7 @@ func discardStep(id, p, kept string) string {
 // two names it kept aside and nothing else on the host; run again, it finds them gone
 // and is fine (a cleanup cut short runs again).
 func TestDiscardRemovesOnlyWhatWasKeptAside(t *testing.T) {
+	t.Parallel()
 	f := copyFixture(t)
 	undos := replaced(t, f)
 	before := treeHashes(t, f.root)
@@ -118,6 +119,7 @@ func TestDiscardRefuses(t *testing.T) {
 // original in place; once a cleanup removed the kept copy, it refuses and moves
 // nothing.
 func TestRestoreAsideRunsAgain(t *testing.T) {
+	t.Parallel()
 	f := copyFixture(t)
 	orig := f.read("h2", "hub/hub.ini")
 	u := replaced(t, f)[0]

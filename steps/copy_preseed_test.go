@@ -36,6 +36,7 @@ func stagingNames(t *testing.T, f *fixture) []string {
 }
 
 func TestPreseedThenDelta(t *testing.T) {
+	t.Parallel()
 	f := copyFixture(t)
 	rb := testRunbook(t, preseedRunbook)
 	before := withoutStaging(sortedTree(treeHashes(t, f.path("h2", "hub"))))
@@ -109,6 +110,7 @@ func withoutStaging(tree string) string {
 }
 
 func TestPreseedResumesAndRefusesPlantedLinks(t *testing.T) {
+	t.Parallel()
 	f := copyFixture(t)
 	rb := testRunbook(t, preseedRunbook)
 	// A link planted at a staging name: removed, never written through.
@@ -153,6 +155,7 @@ func TestPreseedResumesAndRefusesPlantedLinks(t *testing.T) {
 }
 
 func TestPreseedSkippedStillCopiesInFull(t *testing.T) {
+	t.Parallel()
 	f := copyFixture(t)
 	f.chtime("h1", "hub/hub.ini", time.Now().Add(-time.Hour))
 	rb := testRunbook(t, preseedRunbook)

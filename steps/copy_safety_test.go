@@ -85,6 +85,7 @@ func TestCopyTargetsNeverEscape(t *testing.T) {
 // empty folder, an earlier copy of the same source, a folder holding the runbook's
 // marker, and one declared part of the installation are replaced.
 func TestCopyReplaceStopsAtUnexpectedTarget(t *testing.T) {
+	t.Parallel()
 	rb := testRunbook(t, restoreRunbook)
 	for _, tc := range []struct {
 		name, step string
@@ -147,6 +148,7 @@ func TestCopyReplaceStopsAtUnexpectedTarget(t *testing.T) {
 // TestCopyRootLinks: a link at the root of a source or target is refused unless the
 // runbook says follow_symlinks, and then the copy acts on what it points to.
 func TestCopyRootLinks(t *testing.T) {
+	t.Parallel()
 	rb := testRunbook(t, restoreRunbook+`  - id: link-source
     title: a source that is a link
     action:

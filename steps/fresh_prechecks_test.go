@@ -257,6 +257,7 @@ steps:
 // started yet that it skipped now run; a step already skipped stays skipped, a step
 // planned to run keeps running, and the journal records the new plan and folds to it.
 func TestReplanWhenAMayBeDownHostComesBack(t *testing.T) {
+	t.Parallel()
 	dh := newDownHosts(t, "p1", "s1")
 	dh.down["p1"].Store(true)
 	rb, err := steps.Parse("failover.yaml", []byte(failoverSrc))

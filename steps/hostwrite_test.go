@@ -103,6 +103,7 @@ func canaries(t *testing.T, f *fixture) (file, dir string, check func()) {
 // rename replaces the link), the canary outside stays as it was, and so does everything
 // of the other hosts.
 func TestPlantedLinks(t *testing.T) {
+	t.Parallel()
 	rb := testRunbook(t, copyRunbook+`  - id: edit
     title: edit lui.ini
     action:
@@ -192,6 +193,7 @@ func TestINIFileThatIsALink(t *testing.T) {
 // TestReadsOfHostFilesAreBounded: an INI file that is a link to /dev/zero, and one larger
 // than the limit, are errors naming the file and the limit, read no further than that.
 func TestReadsOfHostFilesAreBounded(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if err := os.MkdirAll(f.path("h1", "lui"), 0o755); err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ func (c changingTransport) Open(ctx context.Context, p string) (probe.File, erro
 // same size, while it is copied fails the copy with its name; the prefix that was read
 // must not be reported verified.
 func TestCopyFailsWhenTheSourceChanges(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		change func(t *testing.T, p string)

@@ -146,6 +146,7 @@ func benchRunPage(b testing.TB, n int) (*root, *runPage) {
 // screen with the step list and the output in view, on 500 probed hosts, and its
 // step-list keys move in the list.
 func TestBenchRunPageShowsTheOutput(t *testing.T) {
+	t.Parallel()
 	r, rp := benchRunPage(t, 10_000)
 	if len(rp.a.inv.Hosts) != 500 || len(rp.a.facts) != 500 {
 		t.Errorf("the bench has %d hosts and facts of %d", len(rp.a.inv.Hosts), len(rp.a.facts))

@@ -125,6 +125,7 @@ func TestHostTextOnHomeIsShownSafely(t *testing.T) {
 // host name, a down host's error, why one cannot be chosen), the notice of a refused
 // choice, the account of a host, and the problems the plan reports.
 func TestHostTextInTheSetupIsShownSafely(t *testing.T) {
+	t.Parallel()
 	rb, err := steps.Parse("binding.yaml", []byte(bindingRunbook))
 	if err != nil {
 		t.Fatal(err)
@@ -359,6 +360,7 @@ func TestLabErrorOnTheFirstScreenIsShownSafely(t *testing.T) {
 // field open, the evidence page. Whatever it escapes there would be a stray "\x1b" on
 // the operator's screen.
 func TestScreenSafeLeavesTheWizardsOwnScreensAlone(t *testing.T) {
+	t.Parallel()
 	own := func(where, frame string) {
 		t.Helper()
 		if strings.Contains(frame, `\x1b`) || strings.Contains(frame, `\u00`) || len(rawControls(frame)) > 0 {

@@ -139,6 +139,7 @@ func syntheticHome(t testing.TB, n int) *harness {
 }
 
 func TestHomeFiltersRunbooksAndShowsHosts(t *testing.T) {
+	t.Parallel()
 	h := syntheticHome(t, 6)
 	hp := h.top().(*home)
 	h.golden("home_warnings")
@@ -201,6 +202,7 @@ func TestHomeFiltersRunbooksAndShowsHosts(t *testing.T) {
 }
 
 func TestHomeScrollsManyHosts(t *testing.T) {
+	t.Parallel()
 	h := syntheticHome(t, 500)
 	hp := h.top().(*home)
 	h.key("tab", "pgdown", "pgdown")
@@ -456,6 +458,7 @@ func oneHostSetup(t *testing.T, rbYAML string, rf *steps.RunFile) (*harness, *se
 }
 
 func TestSetupPresetsFillTheForm(t *testing.T) {
+	t.Parallel()
 	h, s := oneHostSetup(t, presetRunbook, nil)
 	if s.bound["box"] == nil {
 		t.Fatal("the only host was not bound to the only role")
@@ -600,6 +603,7 @@ func toPlanFromSetup(t *testing.T, h *harness) {
 
 // Keys in the help bar: every page lists the keys that act on it.
 func TestHelpBarListsTheKeysThatWork(t *testing.T) {
+	t.Parallel()
 	h := syntheticHome(t, 4)
 	want := func(keys ...string) {
 		t.Helper()
@@ -644,6 +648,7 @@ func TestKeysPressedTwiceOpenOnePage(t *testing.T) {
 // TestQuitWhileTheRunOpens: s on the plan review opens the run (probing its hosts,
 // which here never answer); quitting then asks, stops the opening, and leaves no run.
 func TestQuitWhileTheRunOpens(t *testing.T) {
+	t.Parallel()
 	inv := syntheticInventory(4)
 	hang := probe.DialerFunc(func(ctx context.Context, _ *probe.Host) (probe.Transport, error) {
 		<-ctx.Done()

@@ -110,6 +110,7 @@ func TestAutoBindLeavesTwoFittingHostsToTheOperator(t *testing.T) {
 // could, is bound already): it is bound. Choosing another host for a role clears the
 // automatic mark.
 func TestAutoBindBindsTheOnlyFitWithoutCompetition(t *testing.T) {
+	t.Parallel()
 	h, s := bindingSetup(t, map[string]string{"alpha": "app", "beta": "app", "gamma": "db"})
 	bindRole(t, h, s, "primary", "alpha")
 	h.giveFacts(nil) // the next probe round: the standby now has one host left, beta
@@ -128,6 +129,7 @@ func TestAutoBindBindsTheOnlyFitWithoutCompetition(t *testing.T) {
 // it is down and what the run does without it; bound, it shows as down, and the plan
 // review says so.
 func TestMayBeDownRoleIsOfferedDownHostsAndNeverBoundByItself(t *testing.T) {
+	t.Parallel()
 	h, s := bindingSetup(t, map[string]string{"alpha": "down", "beta": "app", "gamma": "db"})
 	if got := boundNames(s); got["primary"] != "" || got["standby"] != "" || got["db"] != "gamma" {
 		t.Fatalf("bound by itself: %v, want only db=gamma", got)

@@ -336,6 +336,7 @@ func TestSilentHandshakeTimesOut(t *testing.T) {
 }
 
 func TestKeepaliveDetectsHungPeer(t *testing.T) {
+	t.Parallel()
 	f := setup(t)
 	tr := dial(t, &Dialer{NoAgent: true, KeepaliveInterval: 100 * time.Millisecond, KeepaliveTimeout: 300 * time.Millisecond}, f.host)
 
