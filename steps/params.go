@@ -10,6 +10,15 @@ import (
 	"github.com/cutover/cutover/probe"
 )
 
+// ParamEnvPrefix starts the environment variables that give parameters:
+// CUTOVER_PARAM_DB_PASSWORD gives db_password.
+const ParamEnvPrefix = "CUTOVER_PARAM_"
+
+// ParamEnvName is the environment variable that gives parameter id.
+func ParamEnvName(id string) string {
+	return ParamEnvPrefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id))
+}
+
 var hostLabelRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 // Parse converts text (from a run file, --set or a form) to the parameter's type and

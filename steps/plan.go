@@ -182,7 +182,13 @@ func (p *Plan) resolveParams(raw map[string]string, unprobed bool) []string {
 			text, given = s, true
 		}
 		if !given && !prm.Optional && prm.Type != TypeBool {
-			bad = append(bad, fmt.Sprintf("parameter %s (%s) is required: use --set %s=VALUE", prm.ID, prm.Title, prm.ID))
+			if prm.Secret {
+				// Not --set: the command line is visible to other users of the machine.
+				bad = append(bad, fmt.Sprintf("parameter %s (%s) is a required secret: give it with --set-file %s=FILE or %s, or at the prompt on a terminal",
+					prm.ID, prm.Title, prm.ID, ParamEnvName(prm.ID)))
+			} else {
+				bad = append(bad, fmt.Sprintf("parameter %s (%s) is required: use --set %s=VALUE", prm.ID, prm.Title, prm.ID))
+			}
 			continue
 		}
 		v, err := prm.Parse(text)

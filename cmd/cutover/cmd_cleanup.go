@@ -69,15 +69,15 @@ func runCleanup(ctx context.Context, e *env, rf *runFlags, path string, rec *rec
 	if err := cleanable(st, path, others); err != nil {
 		return err
 	}
-	if prev := openGenerated(others, runID, steps.CleanupOf); prev != nil {
-		// A cleanup the operator confirmed was cut short: it goes on, without asking again.
-		return resumeGenerated(ctx, e, rf, prev, "cleanup")
-	}
-	items := steps.KeptAside(st)
 	w := e.stdout
 	if rf.json {
 		w = e.stderr // stdout carries the run's events
 	}
+	if prev := openGenerated(others, runID, steps.CleanupOf); prev != nil {
+		// A cleanup the operator confirmed was cut short: it goes on, without asking again.
+		return resumeGenerated(ctx, e, w, rf, prev, "cleanup")
+	}
+	items := steps.KeptAside(st)
 	if len(items) == 0 {
 		fmt.Fprintf(w, "run %s of %s kept nothing aside: nothing to clean up\n", runID, rb.ID)
 		return nil
@@ -275,7 +275,7 @@ func runGenerated(ctx context.Context, e *env, w io.Writer, cfg *runner.Config, 
 // resumeGenerated continues a rollback or cleanup run that was cut short (killed,
 // interrupted, a host lost) from its journal. Its actions (restore, discard, service)
 // are written to be run again safely, so an action of unknown outcome runs again.
-func resumeGenerated(ctx context.Context, e *env, rf *runFlags, r *journal.Run, via string) error {
+func resumeGenerated(ctx context.Context, e *env, w io.Writer, rf *runFlags, r *journal.Run, via string) error {
 	grb, err := sessionRunbook(r.Session)
 	if err != nil {
 		return bad("the runbook of the unfinished %s: %v", r.Path(), err)
@@ -284,7 +284,7 @@ func resumeGenerated(ctx context.Context, e *env, rf *runFlags, r *journal.Run, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "continuing the run cut short: %s\n", r.Path())
+	fmt.Fprintf(w, "continuing the run cut short: %s\n", r.Path())
 	e.signals()
 	cfg, release, err := rf.config(e, inv, &headless.Printer{W: e.stdout, JSON: rf.json, Verbose: rf.verbose, Journal: r.Path()})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"time"
@@ -102,13 +103,16 @@ func (ri runInputs) resolve(e *env) (*resolved, error) {
 // from the hosts now, and changes nothing.
 func newPlanCmd(e *env) *cobra.Command {
 	var rf runFlags
+	var files secretFlags
 	ri := runInputs{roles: pairs{}, params: pairs{}}
 	cmd := &cobra.Command{
-		Use:   "plan RUNBOOK -i INVENTORY --role ROLE=HOST... [--set KEY=VALUE]... [--json]\n  cutover plan --from RUNFILE [-i INVENTORY] [--json]",
+		Use:   "plan RUNBOOK -i INVENTORY --role ROLE=HOST... [--set KEY=VALUE]... [--set-file KEY=FILE]... [--json]\n  cutover plan --from RUNFILE [-i INVENTORY] [--json]",
 		Short: "what a run would change, with values read from the hosts now; changes nothing",
 		Example: `  cutover plan maestro/move-hub -i site.yaml --role old=hub --role new=hub2
   cutover plan --from /tmp/lab/runs/maestro-move-hub.yaml
-  cutover plan --from night.yaml --json`,
+  cutover plan --from night.yaml --json
+  CUTOVER_PARAM_DB_PASSWORD=... cutover plan --from night.yaml
+  cutover plan --from night.yaml --set-file db_password=/run/secrets/db`,
 		RunE: func(cmd *cobra.Command, pos []string) error {
 			if len(pos) > 1 {
 				return bad("give one runbook, not %d", len(pos))
@@ -120,7 +124,7 @@ func newPlanCmd(e *env) *cobra.Command {
 			if err := rf.check(); err != nil {
 				return err
 			}
-			return runPlan(cmd.Context(), e, &rf, ri)
+			return runPlan(cmd.Context(), e, &rf, ri, &files)
 		},
 	}
 	fs := cmd.Flags()
@@ -129,7 +133,8 @@ func newPlanCmd(e *env) *cobra.Command {
 	fs.DurationVar(&rf.keepalive, "keepalive", 10*time.Second, "check every SSH connection this often")
 	fs.DurationVar(&rf.keepaliveTimeout, "keepalive-timeout", 15*time.Second, "how long a keepalive may go unanswered")
 	fs.Var(ri.roles, "role", "bind a role to a host: ROLE=HOST (repeatable)")
-	fs.Var(ri.params, "set", "set a parameter: KEY=VALUE (repeatable)")
+	fs.Var(ri.params, "set", "set a parameter: KEY=VALUE (repeatable); a secret is better given with --set-file, "+paramEnvPrefix+"KEY or at the prompt")
+	files.register(fs)
 	fs.StringVar(&ri.preset, "preset", "", "start from one of the runbook's presets")
 	fs.StringVar(&ri.from, "from", "", "run `FILE`: runbook, roles and parameters")
 	cmd.ValidArgsFunction = onlyFirst(completeRunbooks)
@@ -138,10 +143,20 @@ func newPlanCmd(e *env) *cobra.Command {
 
 // runPlan probes, plans and previews; exit 0 when the run could start, 1 when
 // something already fails, 2 for bad input, 4 for a host that does not answer.
-func runPlan(ctx context.Context, e *env, rf *runFlags, ri runInputs) error {
+// Parameters come as a run's do: --set, --set-file, the run file, CUTOVER_PARAM_*, and
+// an echo-off prompt on a terminal for a secret still missing.
+func runPlan(ctx context.Context, e *env, rf *runFlags, ri runInputs, files *secretFlags) error {
+	setOnly := maps.Clone(ri.params)
+	if err := files.read(ri.params); err != nil {
+		return err
+	}
 	r, err := ri.resolve(e)
 	if err != nil {
 		return err
+	}
+	e.completeParams(r.rb, &r.in, ri.params, setOnly)
+	for k, v := range e.promptSecrets(r.rb, secretIDs(r.rb), func(id string) bool { _, ok := r.in.Params[id]; return ok }) {
+		r.in.Params[k] = v
 	}
 	pv, err := previewOf(ctx, headlessDialer(e, rf), r)
 	if err != nil {

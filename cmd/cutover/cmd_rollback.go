@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -50,14 +51,18 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 		return bad("%s:%v: refusing to roll back a journal that fails its integrity check (cutover verify %s)", path, rec.j.Broken, path)
 	}
 	st, rb := rec.st, rec.rb
+	w := e.stdout
+	if rf.json {
+		w = e.stderr // stdout carries the run's events, one JSON object per line
+	}
 	others := generatedRuns(rf, path, out)
 	if prev := openGenerated(others, st.Session.RunID, steps.RollbackOf); prev != nil {
 		// A rollback of this run was cut short: it goes on from its journal (its undos
 		// are written to be run again safely), rather than a second one over it.
-		if err := resumeGenerated(ctx, e, rf, prev, "rollback"); err != nil {
+		if err := resumeGenerated(ctx, e, w, rf, prev, "rollback"); err != nil {
 			return err
 		}
-		return remainsManual(e, steps.BackOut(st, rb))
+		return remainsManual(w, steps.BackOut(st, rb))
 	}
 	for _, r := range others {
 		if steps.RollbackOf(r.Session) == st.Session.RunID && r.State.Outcome == steps.RunDone {
@@ -65,8 +70,8 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 		}
 	}
 	items := withoutCleaned(steps.BackOut(st, rb), st.Session.RunID, others)
-	fmt.Fprintf(e.stdout, "back-out plan for run %s of %s, newest step first:\n", st.Session.RunID, rb.ID)
-	writeBackOut(e, items)
+	fmt.Fprintf(w, "back-out plan for run %s of %s, newest step first:\n", st.Session.RunID, rb.ID)
+	writeBackOut(w, items)
 	if out == "" {
 		out = rf.generatedJournal(rb.ID + "-rollback")
 	}
@@ -75,8 +80,8 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 		return badInput{err}
 	}
 	if data == nil {
-		fmt.Fprintln(e.stdout, "nothing to undo automatically")
-		return remainsManual(e, items)
+		fmt.Fprintln(w, "nothing to undo automatically")
+		return remainsManual(w, items)
 	}
 	inv, err := rec.inventory(rf.inventory)
 	if err != nil {
@@ -103,30 +108,30 @@ func runRollback(ctx context.Context, e *env, rf *runFlags, path string, rec *re
 			return err
 		}
 	}
-	if err := runGenerated(ctx, e, e.stdout, cfg, st, out, "rollback", "rolling back", data); err != nil {
+	if err := runGenerated(ctx, e, w, cfg, st, out, "rollback", "rolling back", data); err != nil {
 		return err
 	}
-	return remainsManual(e, items)
+	return remainsManual(w, items)
 }
 
 // writeBackOut prints the back-out plan.
-func writeBackOut(e *env, items []steps.BackOutItem) {
+func writeBackOut(w io.Writer, items []steps.BackOutItem) {
 	for _, it := range items {
-		fmt.Fprintln(e.stdout, hosttext.Line(fmt.Sprintf("  %s (%s)", it.Step, it.Title)))
+		fmt.Fprintln(w, hosttext.Line(fmt.Sprintf("  %s (%s)", it.Step, it.Title)))
 		for _, u := range it.Undos {
-			fmt.Fprintln(e.stdout, hosttext.Line("    auto:   "+u.String()))
+			fmt.Fprintln(w, hosttext.Line("    auto:   "+u.String()))
 		}
 		if it.Manual != "" {
-			fmt.Fprintln(e.stdout, hosttext.Line("    manual: "+it.Manual))
+			fmt.Fprintln(w, hosttext.Line("    manual: "+it.Manual))
 		}
 		if it.Irreversible {
-			fmt.Fprintln(e.stdout, hosttext.Line("    rollback stops here: the steps before "+it.Step+" are not undone"))
+			fmt.Fprintln(w, hosttext.Line("    rollback stops here: the steps before "+it.Step+" are not undone"))
 		}
 	}
 }
 
 // remainsManual says what the operator still has to undo by hand.
-func remainsManual(e *env, items []steps.BackOutItem) error {
+func remainsManual(w io.Writer, items []steps.BackOutItem) error {
 	var left []string
 	for _, it := range items {
 		if it.Manual != "" {
@@ -134,12 +139,12 @@ func remainsManual(e *env, items []steps.BackOutItem) error {
 		}
 	}
 	if len(left) == 0 {
-		fmt.Fprintln(e.stdout, "rollback: every completed step is undone")
+		fmt.Fprintln(w, "rollback: every completed step is undone")
 		return nil
 	}
-	fmt.Fprintln(e.stdout, "rollback: what remains for you to undo by hand, in this order:")
+	fmt.Fprintln(w, "rollback: what remains for you to undo by hand, in this order:")
 	for _, l := range left {
-		fmt.Fprintln(e.stdout, hosttext.Line("  - "+l))
+		fmt.Fprintln(w, hosttext.Line("  - "+l))
 	}
 	return nil
 }

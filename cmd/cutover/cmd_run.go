@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -159,10 +160,7 @@ func cmdRun(ctx context.Context, e *env, fs *pflag.FlagSet, o *runOptions, pos [
 	if err := rf.check(); err != nil {
 		return err
 	}
-	setOnly := pairs{}
-	for k, v := range params {
-		setOnly[k] = v
-	}
+	setOnly := maps.Clone(params)
 	if err := o.files.read(params); err != nil {
 		return err
 	}
@@ -213,11 +211,7 @@ func cmdRun(ctx context.Context, e *env, fs *pflag.FlagSet, o *runOptions, pos [
 		}
 		return badInput{err}
 	}
-	warnVisibleSecrets(e, setOnly, func(id string) bool { p := rb.Param(id); return p != nil && p.Secret })
-	given := func(id string) bool { _, ok := params[id]; return ok }
-	for k, v := range e.envParams(paramIDs(rb), given) {
-		in.Params[k] = v
-	}
+	e.completeParams(rb, &in, params, setOnly)
 	if err := mergeAnswers(answers, rf.answers, rb); err != nil {
 		return err
 	}

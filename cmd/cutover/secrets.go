@@ -15,10 +15,10 @@ import (
 	"github.com/cutover/cutover/steps"
 )
 
-// paramEnvPrefix starts the environment variables that give parameters:
-// CUTOVER_PARAM_DB_PASSWORD gives db_password. cutover reads them once at start and
-// removes them from its own environment, so no command it runs here inherits them.
-const paramEnvPrefix = "CUTOVER_PARAM_"
+// paramEnvPrefix starts the environment variables that give parameters. cutover reads
+// them once at start and removes them from its own environment, so no command it runs
+// here inherits them.
+const paramEnvPrefix = steps.ParamEnvPrefix
 
 // takeParamEnv reads the CUTOVER_PARAM_* variables and removes them from the
 // environment; the keys are what follows the prefix, as written.
@@ -32,11 +32,6 @@ func takeParamEnv() map[string]string {
 		}
 	}
 	return out
-}
-
-// paramEnvName is the environment variable that gives parameter id.
-func paramEnvName(id string) string {
-	return paramEnvPrefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(id))
 }
 
 // secretFlags are the ways to give a parameter on the command line besides --set:
@@ -75,8 +70,20 @@ func warnVisibleSecrets(e *env, set pairs, secret func(id string) bool) {
 	for _, k := range slices.Sorted(maps.Keys(set)) {
 		if secret(k) {
 			fmt.Fprintf(e.stderr, "cutover: warning: --set %s puts a secret on the command line, where other users of this machine can read it (ps) and your shell history keeps it; "+
-				"give it with --set-file %s=FILE or %s instead, or leave it out to be asked for it\n", k, k, paramEnvName(k))
+				"give it with --set-file %s=FILE or %s instead, or leave it out to be asked for it\n", k, k, steps.ParamEnvName(k))
 		}
+	}
+}
+
+// completeParams finishes a new run's parameters (run and plan) once the runbook is
+// known: it warns of each secret --set put on the command line (setOnly), and adds the
+// CUTOVER_PARAM_* values of parameters the flags did not give (flagParams); those
+// replace a run file's value, as a flag does.
+func (e *env) completeParams(rb *steps.Runbook, in *steps.Inputs, flagParams, setOnly pairs) {
+	warnVisibleSecrets(e, setOnly, func(id string) bool { p := rb.Param(id); return p != nil && p.Secret })
+	given := func(id string) bool { _, ok := flagParams[id]; return ok }
+	for k, v := range e.envParams(paramIDs(rb), given) {
+		in.Params[k] = v
 	}
 }
 
@@ -88,7 +95,7 @@ func (e *env) envParams(ids []string, given func(id string) bool) map[string]str
 		if given(id) {
 			continue
 		}
-		if v, ok := e.paramEnv[strings.TrimPrefix(paramEnvName(id), paramEnvPrefix)]; ok {
+		if v, ok := e.paramEnv[strings.TrimPrefix(steps.ParamEnvName(id), paramEnvPrefix)]; ok {
 			out[id] = v
 		}
 	}

@@ -128,3 +128,35 @@ func TestSecretPrompt(t *testing.T) {
 	}
 	noFileHolds(t, canary, filepath.Dir(jpath), inv, rbFile)
 }
+
+// TestPlanTakesSecretsAsARunDoes: plan reads a secret from --set-file and from
+// CUTOVER_PARAM_*, warns of one given with --set, never prints it, and without it says
+// which parameter is missing and how to give it.
+func TestPlanTakesSecretsAsARunDoes(t *testing.T) {
+	const canary = "tok-plan-3d9e"
+	inv, rbFile, _ := localSetup(t)
+	plan := func(give ...string) result {
+		t.Helper()
+		r := cutover(t, append([]string{"plan", rbFile, "-i", inv, "--role", "app=me"}, give...)...)
+		if strings.Contains(r.out(), canary) {
+			t.Errorf("plan printed the secret:\n%s", r)
+		}
+		return r
+	}
+	wantCode(t, plan(), 2, "parameter token (API token) is a required secret: give it with --set-file token=FILE or CUTOVER_PARAM_TOKEN")
+	f := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(f, []byte(canary+"\n"), 0o600)
+	r := plan("--set-file", "token="+f)
+	wantCode(t, r, 0, "token = (secret)", "The run could start")
+	if strings.Contains(r.stderr, "warning: --set") {
+		t.Errorf("a warning for a secret given in a file:\n%s", r)
+	}
+	wantCode(t, plan("--set-file", "token=/nonexistent/token"), 2, "--set-file token=/nonexistent/token")
+	wantCode(t, plan("--set", "token="+canary), 0, "warning: --set token puts a secret on the command line")
+	t.Setenv("CUTOVER_PARAM_TOKEN", canary)
+	r = plan()
+	wantCode(t, r, 0, "token = (secret)")
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("a warning for a secret from the environment:\n%s", r)
+	}
+}
