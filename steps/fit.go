@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,11 +46,38 @@ type Unmet struct {
 	// Index is the requirement's place in its role (-1 when the host did not answer),
 	// so that one requirement judged for two roles is reported once.
 	Index int
+	// Params are the parameters the requirement reads, listed while the parameters are
+	// not known yet (Binding.Params nil: roles are chosen before them), since giving
+	// one of them may meet it ("hub_dir" for a Hub kept in the site's own folder).
+	Params []string
 }
 
 // OK reports whether the host may be bound: it fits, or it is down and the role may
 // be down.
 func (f Fit) OK() bool { return len(f.Unmet) == 0 && !f.Unprobed }
+
+// Pending lists the parameters that may still make the host fit, when every
+// requirement it breaks reads a parameter not given yet; nil otherwise. The wizard binds
+// such a host on that condition, and the plan judges it again once the parameters are
+// given, before anything runs.
+func (f Fit) Pending() []string {
+	if f.Unprobed || len(f.Unmet) == 0 {
+		return nil
+	}
+	var out []string
+	for _, u := range f.Unmet {
+		if len(u.Params) == 0 {
+			return nil
+		}
+		for _, p := range u.Params {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // Unreachable reports whether the host did not answer.
 func (f Fit) Unreachable() bool { return f.Error != "" }
@@ -126,12 +154,17 @@ func (rb *Runbook) Fit(role string, h *probe.Host, b Binding) Fit {
 				continue // another role's requirement that does not look at this one
 			}
 			ok, err := req.That.eval(rb.schema, vals, judged.ID)
-			switch {
-			case err != nil:
-				out.Unmet = append(out.Unmet, Unmet{Role: judged.ID, Host: jh.Name, Because: err.Error(), Src: req.That.Src, Index: i})
-			case !ok:
-				out.Unmet = append(out.Unmet, Unmet{Role: judged.ID, Host: jh.Name, Because: req.Because, Src: req.That.Src, Index: i})
+			if err == nil && ok {
+				continue
 			}
+			u := Unmet{Role: judged.ID, Host: jh.Name, Because: req.Because, Src: req.That.Src, Index: i}
+			if err != nil {
+				u.Because = err.Error()
+			}
+			if b.Params == nil {
+				u.Params = paramsRead(req.That.Src)
+			}
+			out.Unmet = append(out.Unmet, u)
 		}
 	}
 	return out
@@ -147,6 +180,30 @@ func mentionsRole(src, role string) bool {
 		end := i + len("roles."+role)
 		if end == len(rest) || !isIdentChar(rest[end]) {
 			return true
+		}
+		rest = rest[end:]
+	}
+}
+
+// paramsRead lists the parameters an expression reads (params.ID), in order, once each.
+func paramsRead(src string) []string {
+	var out []string
+	for rest := src; ; {
+		i := strings.Index(rest, "params.")
+		if i < 0 {
+			return out
+		}
+		if i > 0 && (isIdentChar(rest[i-1]) || rest[i-1] == '.') {
+			rest = rest[i+len("params."):]
+			continue // another name ending in "params", or a field of something else
+		}
+		rest = rest[i+len("params."):]
+		end := 0
+		for end < len(rest) && isIdentChar(rest[end]) {
+			end++
+		}
+		if id := rest[:end]; id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
 		}
 		rest = rest[end:]
 	}

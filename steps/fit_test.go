@@ -186,3 +186,70 @@ func TestWithoutRoleSaysWhatTheRunDoesWithoutAHost(t *testing.T) {
 		t.Errorf("skips %q runs %q", skips, runs)
 	}
 }
+
+// TestFitPendingOnParameters: while the parameters are not known (roles are chosen
+// before them), a host that breaks only requirements reading a parameter may still fit
+// once it is given (a component kept in the site's own folder): Pending names those
+// parameters. With the parameters known, the same requirement is judged with them, and
+// a requirement that reads none is never pending.
+func TestFitPendingOnParameters(t *testing.T) {
+	rb, err := Parse("pending.yaml", []byte(`id: test/pending
+title: Move
+system: Test
+source: a test
+roles:
+  - id: old
+    title: Old server
+    requires:
+      - that: '"app" in role.components || (params.app_dir ?? "") not in ["", "app"]'
+        because: the application must be installed here (or give app_dir)
+  - id: new
+    title: New server
+    requires:
+      - that: '!("app" in role.components)'
+        because: the application must not be installed on the new server yet
+params:
+  - {id: app_dir, title: the application's folder, type: path, default: app}
+  - {id: myparams_x, title: a name that ends in params, type: string, optional: true}
+steps:
+  - id: look
+    title: Look
+    manual: true
+    text: x
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, facts := fitHosts()
+	choosing := Binding{Roles: map[string]*probe.Host{}, Facts: facts}
+	if got := rb.Fit("old", hosts["c"], choosing).Pending(); !reflect.DeepEqual(got, []string{"app_dir"}) {
+		t.Errorf("old on c while choosing roles: pending %q, want [app_dir]", got)
+	}
+	if f := rb.Fit("old", hosts["a"], choosing); !f.OK() || f.Pending() != nil {
+		t.Errorf("old on a: ok %v pending %q", f.OK(), f.Pending())
+	}
+	if got := rb.Fit("new", hosts["a"], choosing).Pending(); got != nil {
+		t.Errorf("new on a (a requirement without parameters): pending %q", got)
+	}
+	if got := rb.Fit("old", hosts["down"], choosing).Pending(); got != nil {
+		t.Errorf("a host that does not answer: pending %q", got)
+	}
+	given := Binding{Roles: map[string]*probe.Host{}, Facts: facts, Params: map[string]any{"app_dir": "app"}}
+	if f := rb.Fit("old", hosts["c"], given); f.OK() || f.Pending() != nil {
+		t.Errorf("old on c with app_dir left at the manual's folder: ok %v pending %q", f.OK(), f.Pending())
+	}
+	given.Params["app_dir"] = "data/app"
+	if f := rb.Fit("old", hosts["c"], given); !f.OK() {
+		t.Errorf("old on c with app_dir given: %q", f.Why("old"))
+	}
+	for src, want := range map[string][]string{
+		`params.a + params.b_c > 0 && params.a`: {"a", "b_c"},
+		`myparams.x || role.params.y`:           nil,
+		`(params.app_dir ?? "") != ""`:          {"app_dir"},
+		`"params." in role.components`:          nil,
+	} {
+		if got := paramsRead(src); !reflect.DeepEqual(got, want) {
+			t.Errorf("paramsRead(%q) = %q, want %q", src, got, want)
+		}
+	}
+}

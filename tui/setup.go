@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -190,7 +191,8 @@ func (p *setup) fit(role string, h *probe.Host) steps.Fit {
 }
 
 // candidates lists hosts for a role: those that fit and answer first, then those that
-// fit while down (a role that may be down), then the rest with reasons.
+// fit while down (a role that may be down), then those that may fit once a parameter
+// is given, then the rest with reasons.
 func (p *setup) candidates(role string) []candidate {
 	var cs []candidate
 	for _, h := range p.a.inv.Hosts {
@@ -203,8 +205,10 @@ func (p *setup) candidates(role string) []candidate {
 			return 0
 		case c.fit.OK():
 			return 1
+		case c.fit.Pending() != nil:
+			return 2
 		}
-		return 2
+		return 3
 	}
 	sort.SliceStable(cs, func(i, j int) bool { return rank(cs[i]) < rank(cs[j]) })
 	return cs
@@ -279,13 +283,20 @@ func (p *setup) rolesKey(msg tea.KeyPressMsg) tea.Cmd {
 			p.choosing, p.notice = false, ""
 		case key.Matches(msg, k.Choose) && p.hostCur < len(p.cands):
 			c := p.cands[p.hostCur]
-			if !c.fit.OK() {
+			pending := c.fit.Pending()
+			if !c.fit.OK() && pending == nil {
 				p.notice = p.a.st.Warn.Render(sanitize(c.h.Name + " cannot be " + roles[p.roleCur].ID + ": " + c.why[0]))
 				return nil
 			}
 			p.bound[roles[p.roleCur].ID] = c.h
 			delete(p.auto, roles[p.roleCur].ID)
 			p.choosing, p.notice, p.problems = false, "", nil
+			if pending != nil {
+				// Bound on condition: the form asks for the parameter after the roles, and
+				// the plan judges the host again with it before anything runs.
+				p.notice = p.a.st.Warn.Render(sanitize(c.h.Name + " is " + roles[p.roleCur].ID + " once you give " +
+					strings.Join(pending, " and ") + " in the parameters: " + c.why[0]))
+			}
 			// On to the next role that has no host yet.
 			for i := range roles {
 				if j := (p.roleCur + 1 + i) % len(roles); p.bound[roles[j].ID] == nil {

@@ -144,7 +144,8 @@ func (p *setup) viewRoles(w, h int) string {
 }
 
 // boundText is a role's host as the role list shows it: "(choose)", "hub ✓", "hub ✓
-// auto" (bound by cutover), "primary ↓ down", or "hub ✗" (no longer fits).
+// auto" (bound by cutover), "primary ↓ down", "hub ? needs hub_dir" (fits once a
+// parameter is given), or "hub ✗" (no longer fits).
 func (p *setup) boundText(role string) string {
 	st := p.a.st
 	h := p.bound[role]
@@ -155,6 +156,8 @@ func (p *setup) boundText(role string) string {
 	switch {
 	case fit.Unprobed:
 		return name + " " + st.Faint.Render("(not probed)")
+	case fit.Pending() != nil:
+		return st.Warn.Render(name + " ? needs " + sanitize(strings.Join(fit.Pending(), ", ")))
 	case !fit.OK():
 		return st.Fail.Render(name + " ✗")
 	case fit.Down:
@@ -175,7 +178,7 @@ func (p *setup) hostname(h *probe.Host) string {
 }
 
 // candidateRow is one host offered for a role, w cells wide: fits (✓), down but allowed
-// (↓), or not (✗, greyed, with the first reason).
+// (↓), fits once a parameter is given (?), or not (✗, greyed, with the first reason).
 func (p *setup) candidateRow(c candidate, nameW, hnW, w int) string {
 	st := p.a.st
 	name := fmt.Sprintf("%-*s", nameW, truncate(sanitize(c.h.Name), nameW))
@@ -187,6 +190,8 @@ func (p *setup) candidateRow(c candidate, nameW, hnW, w int) string {
 		return truncate(st.Warn.Render("↓ ")+name+" "+st.Warn.Render("down: "+sanitize(c.fit.Error)), w)
 	case c.fit.OK():
 		return st.Pass.Render("✓ ") + name
+	case c.fit.Pending() != nil:
+		return truncate(st.Warn.Render("? ")+name+" "+st.Warn.Render("once "+sanitize(strings.Join(c.fit.Pending(), ", "))+" is given"), w)
 	}
 	return st.Faint.Render(truncate("✗ "+name+" "+sanitize(c.why[0]), w))
 }
@@ -216,6 +221,9 @@ func (p *setup) roleDetail(r *steps.Role, w int) []string {
 	fit, name := p.fit(r.ID, h), sanitize(h.Name)
 	switch {
 	case fit.Unprobed:
+	case fit.Pending() != nil:
+		add(st.Warn, name+" is "+r.ID+" only once "+sanitize(strings.Join(fit.Pending(), " and "))+" is given in the parameters (after the roles; the plan checks it again): "+
+			sanitize(strings.Join(fit.Why(r.ID), "; ")))
 	case !fit.OK():
 		add(st.Warn, name+" cannot be "+r.ID+": "+sanitize(strings.Join(fit.Why(r.ID), "; ")))
 	case fit.Down:
