@@ -153,7 +153,8 @@ type GateReport struct {
 }
 
 // VerifyGates evaluates, once and without waiting, every end-state gate of the steps a
-// recorded run completed (a gate marked during_run is reported as left out), against the
+// recorded run completed (a gate marked during_run is reported as left out, and a step
+// without gates, skipped or not completed is reported with why), against the
 // hosts as they are now, and changes nothing (checks only read;
 // nothing is journaled). Log gates read from where the recording's step began, as they
 // did then. facts, when not nil, replaces the recorded facts (a fresh probe).
@@ -182,14 +183,17 @@ func VerifyGates(ctx context.Context, events []*Event, rb *Runbook, lookup HostL
 		}
 		rep := GateReport{Step: s.ID, Title: s.Title}
 		switch {
-		case len(s.Gates) == 0:
-			continue
 		case ss.Status == StepSkipped:
 			rep.Why = "skipped in the recording"
 			out = append(out, rep)
 			continue
 		case ss.Status != StepDone && ss.Status != StepOverridden:
 			rep.Why = fmt.Sprintf("not completed in the recording (%s)", ss.Status)
+			out = append(out, rep)
+			continue
+		case len(s.Gates) == 0:
+			// Listed all the same, so that the report accounts for every step recorded.
+			rep.Why = "the step has no gate: nothing to check again"
 			out = append(out, rep)
 			continue
 		}

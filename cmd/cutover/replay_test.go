@@ -184,8 +184,8 @@ func TestReplayVerifyOnly(t *testing.T) {
 	}
 
 	// On the lab: after a whole move the end-state gates hold; a gate that holds only
-	// while the run is under way (Maestro stopped everywhere) is named and left out, and
-	// nothing on the hosts changes.
+	// while the run is under way (Maestro stopped everywhere) is named and left out, a
+	// step without gates is listed as such, and nothing on the hosts changes.
 	l := startLab(t)
 	lj := filepath.Join(t.TempDir(), "lab.jsonl")
 	wantCode(t, cutover(t, "run", "--from", l.runFile(), "--headless", "--journal", lj), 0)
@@ -194,7 +194,8 @@ func TestReplayVerifyOnly(t *testing.T) {
 	entries, _ := l.Audit()
 	r = cutover(t, "replay", lj, "--verify-only")
 	wantCode(t, r, 0, "stop-maestro         Maestro is stopped everywhere: not checked, holds only during the run", "PASS  transfer-hub-data", "PASS  start-maestro",
-		"PASS  check-https-apart", "not checked: skipped in the recording", "11 of 11 end-state gates", "2 that hold only during a run left out")
+		"PASS  check-https-apart", "not checked: skipped in the recording", "11 of 11 end-state gates", "2 that hold only during a run left out",
+		"preseed-hub-data     not checked: the step has no gate: nothing to check again")
 	if got := fmt.Sprint(stateChanging(t, l)); got != before || crashTree(t, l) != tree {
 		t.Error("verify-only changed the hosts")
 	}
