@@ -155,10 +155,14 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		fail(err)
 		return
 	}
+	// How to undo the write, for rollback: the kept original goes back, or a file that
+	// did not exist is kept aside (nothing is deleted).
 	if backup != "" {
 		rec.Changes = append(rec.Changes, "original kept as "+backup)
+		rec.Undo = append(rec.Undo, Undo{Kind: UndoFile, Role: a.Role.Name, Host: h.Name, Path: p, Kept: backup})
 	} else {
 		rec.Changes = append(rec.Changes, fmt.Sprintf("new file, mode %04o", perm))
+		rec.Undo = append(rec.Undo, Undo{Kind: UndoAbsent, Role: a.Role.Name, Host: h.Name, Path: p})
 	}
 	if a.test(ctx, x, rec) {
 		rec.OK = true
@@ -167,7 +171,9 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	if rec.Unknown {
 		return // the connection dropped while the test ran: nothing can be put back
 	}
-	// Refused: the previous content goes back the way the new one came.
+	// Refused: the previous content goes back the way the new one came, and there is
+	// nothing left to undo.
+	rec.Undo = nil
 	if fi != nil {
 		_, err = putFile(ctx, t, fileWrite{Host: h.Name, Path: p, Data: old, Perm: perm, KeepRun: x.runID, Orig: data})
 	} else {

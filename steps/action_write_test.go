@@ -100,9 +100,13 @@ func TestWriteAction(t *testing.T) {
 			t.Errorf("a secret reached the record: %q", c)
 		}
 	}
+	// Rollback puts the kept original back.
+	if want := []Undo{{Kind: UndoFile, Role: "a", Host: "h1", Path: p, Kept: f.path("h1", backup)}}; !slices.Equal(rec.Undo, want) {
+		t.Errorf("undo %+v, want %+v", rec.Undo, want)
+	}
 	// Again: nothing to write, and the first original stays.
 	rec = runAction(t, f.exec(rb, "write", nil, params))
-	if !rec.OK || !slices.Equal(rec.Changes, []string{"already as wanted: nothing written"}) {
+	if !rec.OK || !slices.Equal(rec.Changes, []string{"already as wanted: nothing written"}) || rec.Undo != nil {
 		t.Errorf("second run: %+v", rec)
 	}
 
@@ -119,6 +123,10 @@ func TestWriteAction(t *testing.T) {
 		if !slices.Contains(rec.Changes, "new file, mode 0600") || !slices.Contains(rec.Output, "h1: accepted") {
 			t.Errorf("record %+v", rec)
 		}
+		// Rollback keeps a file that did not exist aside.
+		if want := []Undo{{Kind: UndoAbsent, Role: "a", Host: "h1", Path: f.path("h1", "conf.d/site.conf")}}; !slices.Equal(rec.Undo, want) {
+			t.Errorf("undo %+v, want %+v", rec.Undo, want)
+		}
 	})
 	t.Run("refused by its test, the previous file is back", func(t *testing.T) {
 		f := newFixture(t)
@@ -132,6 +140,9 @@ func TestWriteAction(t *testing.T) {
 		}
 		if got := f.read("h1", "conf.d/site.conf"); got != orig {
 			t.Errorf("after a refusal the file is %q, want the previous one", got)
+		}
+		if rec.Undo != nil {
+			t.Errorf("a refused write, already put back, has undos: %+v", rec.Undo)
 		}
 	})
 	t.Run("refused by its test, a new file is removed", func(t *testing.T) {

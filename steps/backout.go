@@ -115,6 +115,8 @@ func PlanBackOut(p *Plan) []BackOutItem {
 				}
 			case *ServiceAction:
 				it.Auto = append(it.Auto, fmt.Sprintf("%s: bring %s back to the state it was in before", hosts, a.Name))
+			case *WriteAction:
+				it.Auto = append(it.Auto, fmt.Sprintf("%s: put back the original of %s, kept beside it (a file it creates is kept aside)", hosts, x.mustRender(a.File)))
 			default:
 				manual = append(manual, "undo by hand what it does: "+x.redact(rec.Summary))
 			}

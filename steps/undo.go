@@ -23,7 +23,8 @@ const (
 	// UndoAside puts what a copy replaced, kept aside at Kept, back at Path (the copy
 	// itself is kept aside in turn).
 	UndoAside = "aside"
-	// UndoAbsent: Path did not exist before the copy; undoing keeps the copy aside.
+	// UndoAbsent: Path did not exist before the copy or write; undoing keeps what is
+	// there now aside.
 	UndoAbsent = "absent"
 	// UndoService brings Service back to State (running or stopped).
 	UndoService = "service"
@@ -48,7 +49,7 @@ func (u Undo) String() string {
 	case UndoAside:
 		return fmt.Sprintf("%s: put what was replaced, kept aside as %s, back at %s", u.Host, u.Kept, u.Path)
 	case UndoAbsent:
-		return fmt.Sprintf("%s: %s did not exist before: keep the copy aside", u.Host, u.Path)
+		return fmt.Sprintf("%s: %s did not exist before: keep what is there now aside", u.Host, u.Path)
 	case UndoService:
 		if u.State != "running" && u.State != "stopped" {
 			return fmt.Sprintf("%s: %s was %s before: bring it back by hand", u.Host, u.Service, u.State)

@@ -10,7 +10,8 @@ import (
 
 // TestRollbackJSONKeepsStdoutAStream: with --json, a rollback's standard output is its
 // event stream, one JSON object per line; the back-out plan and what remains for the
-// operator go to standard error. The INI file gets its original back.
+// operator go to standard error. The INI file and the file a write replaced get their
+// originals back, and the file a write created is kept aside.
 func TestRollbackJSONKeepsStdoutAStream(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -18,6 +19,8 @@ func TestRollbackJSONKeepsStdoutAStream(t *testing.T) {
 	os.MkdirAll(host, 0o755)
 	const orig = "[main]\nname = old\n"
 	os.WriteFile(filepath.Join(host, "app.ini"), []byte(orig), 0o644)
+	const motd = "the old name\n"
+	os.WriteFile(filepath.Join(host, "motd"), []byte(motd), 0o644)
 	inv := filepath.Join(dir, "inventory.yaml")
 	os.WriteFile(inv, []byte("hosts:\n  me:\n    local: true\n    install_dir: "+host+"\n"), 0o644)
 	rbFile := filepath.Join(dir, "rename.yaml")
@@ -35,6 +38,14 @@ steps:
       ini: {role: app, file: app.ini, set: {main.name: new}}
     gates:
       - ini: {role: app, file: app.ini, key: main.name, equals: new}
+  - id: motd
+    title: Greet with the new name
+    action:
+      write: {role: app, file: motd, content: "the new name\n"}
+  - id: site
+    title: Describe the site
+    action:
+      write: {role: app, file: site.conf, content: "name new\n"}
 `), 0o644)
 	jpath := filepath.Join(dir, "run.jsonl")
 	wantCode(t, cutover(t, "run", rbFile, "-i", inv, "--role", "app=me", "--headless", "--journal", jpath), 0, "done: every step is done")
@@ -56,5 +67,14 @@ steps:
 	}
 	if got := readFile(t, filepath.Join(host, "app.ini")); got != orig {
 		t.Errorf("app.ini after the rollback:\n%q\nwant\n%q", got, orig)
+	}
+	if got := readFile(t, filepath.Join(host, "motd")); got != motd {
+		t.Errorf("motd after the rollback: %q, want %q", got, motd)
+	}
+	if _, err := os.Lstat(filepath.Join(host, "site.conf")); !os.IsNotExist(err) {
+		t.Errorf("site.conf, which the run created, is still in place after the rollback (%v)", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(host, "site.conf.cutover-*")); len(m) != 1 || readFile(t, m[0]) != "name new\n" {
+		t.Errorf("the created site.conf was not kept aside: %v", m)
 	}
 }
