@@ -18,3 +18,16 @@ func TestKeptSectionKeepsTheWizardsFigures(t *testing.T) {
 		t.Errorf("a report without the section keeps %q", got)
 	}
 }
+
+// Every section measured by go test -bench outlives a new report, each once.
+func TestKeptSectionsAreEachKept(t *testing.T) {
+	md := "# Benchmarks\n\n## Notes\n\n- a note\n"
+	for _, h := range keptHeadings {
+		md += "\n" + h + "\n\nfigures of " + h + "\n"
+	}
+	for _, h := range keptHeadings {
+		if got, want := keptSection(md, h), "\n"+h+"\n\nfigures of "+h+"\n"; got != want {
+			t.Errorf("keptSection(%q) = %q, want %q", h, got, want)
+		}
+	}
+}

@@ -201,7 +201,9 @@ func run(o options) error {
 	}
 	md := b.report.markdown(o)
 	if old, err := os.ReadFile(o.out); err == nil {
-		md += keptSection(string(old), wizardHeading)
+		for _, h := range keptHeadings {
+			md += keptSection(string(old), h)
+		}
 	}
 	return os.WriteFile(o.out, []byte(md), 0o644)
 }
@@ -209,6 +211,10 @@ func run(o options) error {
 // wizardHeading starts the report's section on the wizard's frame times, which come
 // from `go test -bench` in the tui package, not from this program.
 const wizardHeading = "## The wizard's frame time"
+
+// keptHeadings start the report's sections that come from `go test -bench` (the
+// wizard's frame times, reading the shipped runbooks), not from this program.
+var keptHeadings = []string{wizardHeading, "## Reading the shipped runbooks"}
 
 // keptSection is the section of report md that starts with heading, up to the next
 // section, or "" when md has none: this program writes the rest of the report anew and
