@@ -10,7 +10,9 @@ import (
 // host fits the old role until hub_dir is given, and the parameters come after the
 // roles. The wizard offers the host on that condition and says so, binds it, and the
 // plan judges it again with the parameters: left at the manual's folder, the setup says
-// why the host does not fit; with the site's folder, the plan review opens.
+// why the host does not fit; with the site's folder, the plan review opens. Once the
+// form has been open, the roles are judged with its values, and it opens again with
+// what the operator typed.
 func TestHostWithComponentInSitesFolderIsBoundOnCondition(t *testing.T) {
 	t.Parallel()
 	inv := syntheticInventory(4)
@@ -51,24 +53,42 @@ func TestHostWithComponentInSitesFolderIsBoundOnCondition(t *testing.T) {
 	bindMoveHub(t, h, s, "spare")
 
 	// Left at the manual's folder: the plan judges the host again and the setup says why.
-	// The form's keys are tested elsewhere: here the value is put in the field, and the
-	// form is submitted as its last key does.
-	toPlanFromSetup := func(hubDir string) {
+	// The form's keys are tested elsewhere: here values are put in the fields, and the
+	// form is left as its keys leave it (submitted, or esc back to the roles).
+	openForm := func() {
 		t.Helper()
 		h.key("n")
 		if s.stage != stageParams || s.values["hub_dir"] == nil {
 			t.Fatalf("the form did not open with hub_dir:\n%s", h.view())
 		}
-		if hubDir != "" {
-			*s.values["hub_dir"] = hubDir
-		}
-		h.send(formDoneMsg{})
-		h.settle()
 	}
-	toPlanFromSetup("")
+	openForm()
+	*s.values["listserv_host"] = "lists.example.org"
+	h.send(formDoneMsg{})
+	h.settle()
 	if s.stage != stageRoles || len(s.problems) == 0 || !strings.Contains(strings.Join(s.problems, "\n"), "give that folder with hub_dir") {
 		t.Fatalf("with hub_dir at the manual's folder: stage %v, problems %q:\n%s", s.stage, s.problems, h.view())
 	}
-	toPlanFromSetup("data/hub")
+	// The roles are now judged with the form's values: hub does not fit with hub_dir at
+	// the manual's folder.
+	h.waitView(wait, "hub ✗")
+	// The form opens again with what the operator typed; with the site's folder given
+	// and the form left for the roles, hub fits.
+	openForm()
+	if got := *s.values["listserv_host"]; got != "lists.example.org" {
+		t.Errorf("listserv_host is %q when the form opens again, want what was typed", got)
+	}
+	*s.values["hub_dir"] = "data/hub"
+	h.send(formCancelMsg{})
+	h.settle()
+	h.waitView(wait, "hub ✓")
+	openForm()
+	if got := *s.values["hub_dir"]; got != "data/hub" {
+		t.Errorf("hub_dir is %q when the form opens again", got)
+	}
+	h.send(formDoneMsg{})
 	h.pump("the plan review", wait, func() bool { _, ok := h.top().(*planPage); return ok })
+	if in := s.inputs(); in.Params["hub_dir"] != "data/hub" || in.Params["listserv_host"] != "lists.example.org" {
+		t.Errorf("the plan's inputs: %v", in.Params)
+	}
 }

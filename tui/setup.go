@@ -40,8 +40,10 @@ type setup struct {
 	form      *huh.Form
 	values    map[string]*string
 	bools     map[string]*bool
-	// shown holds the defaults the form was opened with, by parameter.
-	shown map[string]string
+	// shown holds the defaults the form was opened with, by parameter; opened every
+	// value it was opened with; typed what the operator changed in it, kept for the
+	// next time it opens.
+	shown, opened, typed map[string]string
 
 	// waitFacts is set when the operator went on while the hosts were still being
 	// probed: the form opens when the facts are in (its defaults come from them).
@@ -179,7 +181,8 @@ func (p *setup) autoBind() {
 	}
 }
 
-// fit judges host h for role with the other roles as bound now.
+// fit judges host h for role with the other roles as bound now, and the parameters as
+// the form holds them once it has been opened.
 func (p *setup) fit(role string, h *probe.Host) steps.Fit {
 	others := map[string]*probe.Host{}
 	for k, v := range p.bound {
@@ -187,7 +190,7 @@ func (p *setup) fit(role string, h *probe.Host) steps.Fit {
 			others[k] = v
 		}
 	}
-	return p.rb.Fit(role, h, steps.Binding{Roles: others, Facts: p.a.facts})
+	return p.rb.Fit(role, h, steps.Binding{Roles: others, Facts: p.a.facts, Params: p.formParams()})
 }
 
 // candidates lists hosts for a role: those that fit and answer first, then those that

@@ -22,6 +22,7 @@ import (
 // given.
 func (p *setup) openForm() tea.Cmd {
 	p.stage = stageParams
+	p.keepEdits()
 	p.values, p.bools, p.shown = map[string]*string{}, map[string]*bool{}, map[string]string{}
 	initial := map[string]string{}
 	if lr := p.a.labRun(p.rb.ID); lr != nil {
@@ -39,6 +40,9 @@ func (p *setup) openForm() tea.Cmd {
 			initial[k] = v
 		}
 	}
+	// What the operator typed the last time the form was open wins: leaving it for the
+	// roles (or being sent back to them by the plan) must not cost the answers.
+	maps.Copy(initial, p.typed)
 	// The defaults of the rest, in the runbook's order: a default may read the
 	// parameters given and those above it ("{{ params.share }}/Users").
 	for _, prm := range p.rb.Params {
@@ -47,6 +51,7 @@ func (p *setup) openForm() tea.Cmd {
 			p.shown[prm.ID] = initial[prm.ID]
 		}
 	}
+	p.opened = maps.Clone(initial)
 	var fields []huh.Field
 	for _, prm := range p.rb.Params {
 		title := prm.Title
@@ -85,6 +90,42 @@ func (p *setup) openForm() tea.Cmd {
 	p.form.SubmitCmd = func() tea.Msg { return formDoneMsg{} }
 	p.form.CancelCmd = func() tea.Msg { return formCancelMsg{} }
 	return p.form.Init()
+}
+
+// keepEdits adds to typed what the operator changed in the form the last time it was
+// open: every field whose value is not the one it was opened with.
+func (p *setup) keepEdits() {
+	if p.typed == nil {
+		p.typed = map[string]string{}
+	}
+	for k, v := range p.values {
+		if *v != p.opened[k] {
+			p.typed[k] = *v
+		}
+	}
+	for k, v := range p.bools {
+		if was, _ := strconv.ParseBool(p.opened[k]); *v != was {
+			p.typed[k] = strconv.FormatBool(*v)
+		}
+	}
+}
+
+// formParams are the parameters as the form holds them, typed, once it has been opened;
+// nil before, since the roles are chosen first (a requirement that reads a parameter is
+// then pending on it). A value that does not parse is left out: the form says why.
+func (p *setup) formParams() map[string]any {
+	if p.values == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for k, v := range p.inputs().Params {
+		if prm := p.rb.Param(k); prm != nil {
+			if x, err := prm.Parse(v); err == nil {
+				out[k] = x
+			}
+		}
+	}
+	return out
 }
 
 // validator checks a field as the plan will; its message may quote the value (a
