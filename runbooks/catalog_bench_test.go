@@ -8,8 +8,8 @@ import (
 
 // BenchmarkShippedRunbooks compares what a command pays to read the shipped runbooks:
 // "parse" reads, parses and compiles every embedded runbook, as each command did before
-// they were shared (and as a process still does once); "shared" is every later read in
-// the same process (the in-process commands of the tests, the wizard's runs).
+// they were shared and parsed on first use; "shared" is every later read of all of them
+// in the same process (the in-process commands of the tests, the wizard's runs).
 //
 //	go test -run '^$' -bench ShippedRunbooks -benchmem ./runbooks/
 func BenchmarkShippedRunbooks(b *testing.B) {

@@ -4,14 +4,15 @@
 package runbooks
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,60 +27,75 @@ var files embed.FS
 // Embedded is the file system of the shipped runbooks, for tools that list them.
 var Embedded fs.FS = files
 
-// shipped is the parse of the embedded runbooks, done once per process: every command
-// starts by reading the catalogue, and parsing and compiling all of them costs about a
-// tenth of a second, most of a short command's time. The runbooks are shared from here
-// on, as the wizard has always shared them between its runs: nothing may change a
-// parsed runbook (Unchanged checks that a process did not).
-var shipped struct {
-	once   sync.Once
-	list   []*steps.Runbook
-	byPath map[string]*steps.Runbook
-	errs   map[string]error
-	err    error
+// shippedFile is one embedded runbook, parsed on first use and shared from then on:
+// most commands need one runbook or none, and parsing and compiling all of them costs
+// about a tenth of a second. The wizard has always shared runbooks between its runs:
+// nothing may change a parsed runbook (Unchanged checks that a process did not).
+type shippedFile struct {
+	path, id string
+	once     sync.Once
+	rb       *steps.Runbook
+	err      error
 }
 
-func loadShipped() {
-	s := &shipped
-	s.byPath, s.errs = map[string]*steps.Runbook{}, map[string]error{}
-	var errs []error
-	s.err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+func (f *shippedFile) get() (*steps.Runbook, error) {
+	f.once.Do(func() { f.rb, f.err = parseEmbedded(f.path) })
+	return f.rb, f.err
+}
+
+// file is the name a shipped runbook's journal and messages give it.
+func (f *shippedFile) file() string { return "runbooks/" + f.path }
+
+// hash is the SHA-256 of the file, as Parse computes it (Runbook.Hash), without parsing:
+// a site folder holding a copy of the shipped runbook is told from a shadow by it.
+func (f *shippedFile) hash() string {
+	data, _ := files.ReadFile(f.path)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// shipped lists the embedded runbook files, sorted by id (the id is the file's path
+// without .yaml, which parseEmbedded enforces); shippedErr is why the list could not be
+// read (never, for a binary that was built).
+var shipped, shippedErr = func() ([]*shippedFile, error) {
+	var out []*shippedFile
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !IsRunbookFile(p) || strings.HasPrefix(p, "labfiles/") {
 			return err
 		}
-		rb, err := parseEmbedded(p)
-		if err != nil {
-			s.errs[p] = err
-			errs = append(errs, err)
-			return nil
-		}
-		s.byPath[p] = rb
-		s.list = append(s.list, rb)
+		out = append(out, &shippedFile{path: p, id: strings.TrimSuffix(p, path.Ext(p))})
 		return nil
 	})
-	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
-	if s.err == nil {
-		s.err = errors.Join(errs...)
-	}
-}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out, err
+}()
 
 // All returns every embedded runbook, sorted by id, with the errors of those that do
 // not load. The runbooks are shared and read-only; the slice is the caller's.
 func All() ([]*steps.Runbook, error) {
-	shipped.once.Do(loadShipped)
-	return slices.Clone(shipped.list), shipped.err
+	if shippedErr != nil {
+		return nil, shippedErr
+	}
+	out := make([]*steps.Runbook, 0, len(shipped))
+	var errs []error
+	for _, f := range shipped {
+		rb, err := f.get()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, rb)
+	}
+	return out, errors.Join(errs...)
 }
 
-// loadEmbedded is the shared parse of one embedded runbook file.
-func loadEmbedded(p string) (*steps.Runbook, error) {
-	shipped.once.Do(loadShipped)
-	if rb := shipped.byPath[p]; rb != nil {
-		return rb, nil
+// shippedByID is the embedded runbook file of id, or nil.
+func shippedByID(id string) *shippedFile {
+	i := sort.Search(len(shipped), func(i int) bool { return shipped[i].id >= id })
+	if i < len(shipped) && shipped[i].id == id {
+		return shipped[i]
 	}
-	if err := shipped.errs[p]; err != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("no embedded runbook %s", p)
+	return nil
 }
 
 func parseEmbedded(p string) (*steps.Runbook, error) {
@@ -105,16 +121,14 @@ func Get(id string) (*steps.Runbook, error) {
 			return LoadFile(id)
 		}
 	}
-	p := path.Clean(id) + ".yaml"
-	if _, err := fs.Stat(files, p); err != nil {
-		all, _ := All()
-		ids := make([]string, len(all))
-		for i, rb := range all {
-			ids[i] = rb.ID
-		}
-		return nil, fmt.Errorf("no runbook %q (known: %s)", id, strings.Join(ids, ", "))
+	if f := shippedByID(path.Clean(id)); f != nil {
+		return f.get()
 	}
-	return loadEmbedded(p)
+	ids := make([]string, len(shipped))
+	for i, f := range shipped {
+		ids[i] = f.id
+	}
+	return nil, fmt.Errorf("no runbook %q (known: %s)", id, strings.Join(ids, ", "))
 }
 
 // LoadFile loads a runbook from a file of the operator's.

@@ -82,7 +82,12 @@ func SearchPath(o SearchPathOptions) []Dir {
 
 // Entry is one runbook of a catalogue and where it comes from.
 type Entry struct {
-	Runbook *steps.Runbook
+	// ID is the runbook's id.
+	ID string
+	// rb is the runbook: a site's is read with its folder; a shipped one is parsed when
+	// Runbook is first asked for it (shipped).
+	rb      *steps.Runbook
+	shipped *shippedFile
 	// Origin is Shipped, or the site folder the runbook was read from.
 	Origin string
 	// From is how that folder was named (see Dir.From); empty for shipped runbooks.
@@ -91,6 +96,22 @@ type Entry struct {
 	// AllowShadow); Shadowed names the file it replaced.
 	Shadows  bool
 	Shadowed string
+}
+
+// Runbook is the entry's runbook, a shipped one parsed on first use (and shared).
+func (e *Entry) Runbook() (*steps.Runbook, error) {
+	if e.shipped != nil {
+		return e.shipped.get()
+	}
+	return e.rb, nil
+}
+
+// file is where the entry's runbook is read from.
+func (e *Entry) file() string {
+	if e.shipped != nil {
+		return e.shipped.file()
+	}
+	return e.rb.File
 }
 
 // Catalog is every runbook cutover can run: the shipped ones and the site's, by id.
@@ -143,12 +164,10 @@ func IsRunbookFile(name string) bool {
 // shadow. Every problem is returned together, with the catalogue of what did load.
 func Load(o LoadOptions) (*Catalog, error) {
 	c := &Catalog{Dirs: SearchPath(o.SearchPathOptions), Scenarios: map[string]string{}}
-	shipped, err := All()
-	errs := []error{err}
+	errs := []error{shippedErr}
 	byID := map[string]*Entry{}
-	for _, rb := range shipped {
-		e := &Entry{Runbook: rb, Origin: Shipped}
-		byID[rb.ID] = e
+	for _, f := range shipped {
+		byID[f.id] = &Entry{ID: f.id, shipped: f, Origin: Shipped}
 	}
 	// Later folders first, so that an earlier one (higher precedence) replaces them.
 	type found struct {
@@ -179,7 +198,7 @@ func Load(o LoadOptions) (*Catalog, error) {
 	claimed := map[string]found{}
 	for _, f := range site {
 		id := f.rb.ID
-		if s := byID[id]; s != nil && s.Origin == Shipped && s.Runbook.Hash == f.rb.Hash {
+		if s := byID[id]; s != nil && s.shipped != nil && s.shipped.hash() == f.rb.Hash {
 			continue // the shipped runbook's own source file
 		}
 		if prev, ok := claimed[id]; ok {
@@ -194,7 +213,7 @@ func Load(o LoadOptions) (*Catalog, error) {
 			continue
 		}
 		claimed[id] = f
-		e := &Entry{Runbook: f.rb, Origin: f.dir.Path, From: f.dir.From}
+		e := &Entry{ID: id, rb: f.rb, Origin: f.dir.Path, From: f.dir.From}
 		f.rb.Origin = f.dir.Path
 		if s := byID[id]; s != nil {
 			if !o.AllowShadow {
@@ -203,7 +222,7 @@ func Load(o LoadOptions) (*Catalog, error) {
 					id, probe.Slug(id)))
 				continue
 			}
-			e.Shadows, e.Shadowed = true, s.Runbook.File
+			e.Shadows, e.Shadowed = true, s.file()
 			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: runbook %s shadows the shipped one", f.rb.File, id))
 		}
 		byID[id] = e
@@ -211,7 +230,7 @@ func Load(o LoadOptions) (*Catalog, error) {
 	for _, e := range byID {
 		c.Entries = append(c.Entries, e)
 	}
-	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].Runbook.ID < c.Entries[j].Runbook.ID })
+	sort.Slice(c.Entries, func(i, j int) bool { return c.Entries[i].ID < c.Entries[j].ID })
 	return c, errors.Join(errs...)
 }
 
@@ -306,19 +325,26 @@ func loadDir(d Dir) (dirContent, error) {
 	return out, errors.Join(errs...)
 }
 
-// Runbooks lists the catalogue's runbooks, sorted by id.
-func (c *Catalog) Runbooks() []*steps.Runbook {
-	out := make([]*steps.Runbook, len(c.Entries))
-	for i, e := range c.Entries {
-		out[i] = e.Runbook
+// Runbooks lists the catalogue's runbooks, sorted by id, parsing the shipped ones not
+// parsed yet; those that do not load are left out and their errors returned.
+func (c *Catalog) Runbooks() ([]*steps.Runbook, error) {
+	out := make([]*steps.Runbook, 0, len(c.Entries))
+	var errs []error
+	for _, e := range c.Entries {
+		rb, err := e.Runbook()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, rb)
 	}
-	return out
+	return out, errors.Join(errs...)
 }
 
 // Entry returns the entry of id, or nil.
 func (c *Catalog) Entry(id string) *Entry {
-	i := sort.Search(len(c.Entries), func(i int) bool { return c.Entries[i].Runbook.ID >= id })
-	if i < len(c.Entries) && c.Entries[i].Runbook.ID == id {
+	i := sort.Search(len(c.Entries), func(i int) bool { return c.Entries[i].ID >= id })
+	if i < len(c.Entries) && c.Entries[i].ID == id {
 		return c.Entries[i]
 	}
 	return nil
@@ -333,11 +359,11 @@ func (c *Catalog) Get(id string) (*steps.Runbook, error) {
 		}
 	}
 	if e := c.Entry(id); e != nil {
-		return e.Runbook, nil
+		return e.Runbook()
 	}
 	ids := make([]string, len(c.Entries))
 	for i, e := range c.Entries {
-		ids[i] = e.Runbook.ID
+		ids[i] = e.ID
 	}
 	return nil, fmt.Errorf("no runbook %q (known: %s)", id, strings.Join(ids, ", "))
 }

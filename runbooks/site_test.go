@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/runbooks"
+	"github.com/cutover/cutover/steps"
 )
 
 // writeRunbook writes a minimal runbook with id at dir/id.yaml.
@@ -62,7 +63,7 @@ func TestSiteRunbooks(t *testing.T) {
 		t.Fatalf("%d runbooks, want %d", len(c.Entries), len(shipped)+1)
 	}
 	e := c.Entry("postfix/move-queue")
-	if e == nil || e.Origin != site || e.From != "--runbooks" || e.Runbook.Origin != site || e.Runbook.File != mine {
+	if e == nil || e.Origin != site || e.From != "--runbooks" || entryRunbook(t, e).Origin != site || entryRunbook(t, e).File != mine {
 		t.Fatalf("site entry: %+v", e)
 	}
 	if c.Entry("maestro/move-hub").Origin != runbooks.Shipped {
@@ -83,7 +84,7 @@ func TestSiteRunbooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e := c.Entry("maestro/move-hub"); e == nil || !e.Shadows || e.Runbook.Title != "Our own Hub move" ||
+	if e := c.Entry("maestro/move-hub"); e == nil || !e.Shadows || entryRunbook(t, e).Title != "Our own Hub move" ||
 		len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "shadows the shipped one") {
 		t.Errorf("allowed shadow: %+v, warnings %q", e, c.Warnings)
 	}
@@ -125,7 +126,17 @@ func TestSiteFoldersShadowEachOther(t *testing.T) {
 	}
 	opts.AllowShadow = true
 	c, err := runbooks.Load(opts)
-	if err != nil || c.Entry("site/x").Runbook.Title != "From A" || len(c.Warnings) != 1 {
+	if err != nil || entryRunbook(t, c.Entry("site/x")).Title != "From A" || len(c.Warnings) != 1 {
 		t.Errorf("allowed: %v %+v", err, c.Warnings)
 	}
+}
+
+// entryRunbook is the runbook of a catalogue entry, which must load.
+func entryRunbook(t *testing.T, e *runbooks.Entry) *steps.Runbook {
+	t.Helper()
+	rb, err := e.Runbook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rb
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -45,7 +46,10 @@ func cmdRunbooks(e *env, asJSON bool) error {
 		}
 		out := []item{}
 		for _, en := range c.Entries {
-			rb := en.Runbook
+			rb, err := en.Runbook()
+			if err != nil {
+				return badInput{err}
+			}
 			it := item{ID: rb.ID, Title: rb.Title, System: rb.System, Source: rb.Source, Steps: len(rb.Steps), Origin: en.Origin, Shadows: en.Shadows}
 			if en.Origin != runbooks.Shipped {
 				it.File = rb.File
@@ -57,7 +61,10 @@ func cmdRunbooks(e *env, asJSON bool) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSYSTEM\tSTEPS\tORIGIN\tTITLE")
 	for _, en := range c.Entries {
-		rb := en.Runbook
+		rb, err := en.Runbook()
+		if err != nil {
+			return badInput{err}
+		}
 		origin := en.Origin
 		if en.Shadows {
 			origin += " (shadows shipped)"
@@ -106,9 +113,10 @@ func cmdLint(e *env, files []string, builtin, asJSON bool) error {
 	if len(files) == 0 {
 		// Every runbook on the search path: the shipped ones and the site's.
 		c, cerr := runbooks.Load(runbooks.LoadOptions{SearchPathOptions: runbooks.SearchPathOptions{Dirs: e.site.dirs}, AllowShadow: e.site.allowShadow})
-		n, warnings, err = len(c.Entries), nil, cerr
-		for _, en := range c.Entries {
-			warnings = append(warnings, en.Runbook.Warnings...)
+		all, rerr := c.Runbooks()
+		n, warnings, err = len(c.Entries), nil, errors.Join(cerr, rerr)
+		for _, rb := range all {
+			warnings = append(warnings, rb.Warnings...)
 		}
 	}
 	if asJSON {

@@ -67,7 +67,10 @@ func wizard(ctx context.Context, e *env, o wizardOptions) error {
 	if err != nil {
 		return err
 	}
-	catalog := cat.Runbooks()
+	catalog, err := cat.Runbooks()
+	if err != nil {
+		return badInput{err}
+	}
 	if o.resume != "" {
 		// A run of a runbook kept in a file of the site's: the wizard knows it only if
 		// it is in the catalogue.

@@ -68,7 +68,9 @@ func completeRunbooks(cmd *cobra.Command, _ []string, _ string) ([]string, cobra
 	}
 	out := make([]string, 0, len(c.Entries))
 	for _, e := range c.Entries {
-		out = append(out, e.Runbook.ID+"\t"+e.Runbook.Title)
+		if rb, err := e.Runbook(); err == nil {
+			out = append(out, rb.ID+"\t"+rb.Title)
+		}
 	}
 	return out, noFiles
 }
