@@ -76,10 +76,16 @@ func All() ([]*steps.Runbook, error) {
 	if shippedErr != nil {
 		return nil, shippedErr
 	}
-	out := make([]*steps.Runbook, 0, len(shipped))
+	return loadEach(shipped, (*shippedFile).get)
+}
+
+// loadEach loads the runbook of each item, in order: those that load, and the errors
+// of those that do not.
+func loadEach[T any](items []T, load func(T) (*steps.Runbook, error)) ([]*steps.Runbook, error) {
+	out := make([]*steps.Runbook, 0, len(items))
 	var errs []error
-	for _, f := range shipped {
-		rb, err := f.get()
+	for _, it := range items {
+		rb, err := load(it)
 		if err != nil {
 			errs = append(errs, err)
 			continue

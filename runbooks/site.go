@@ -328,17 +328,7 @@ func loadDir(d Dir) (dirContent, error) {
 // Runbooks lists the catalogue's runbooks, sorted by id, parsing the shipped ones not
 // parsed yet; those that do not load are left out and their errors returned.
 func (c *Catalog) Runbooks() ([]*steps.Runbook, error) {
-	out := make([]*steps.Runbook, 0, len(c.Entries))
-	var errs []error
-	for _, e := range c.Entries {
-		rb, err := e.Runbook()
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, rb)
-	}
-	return out, errors.Join(errs...)
+	return loadEach(c.Entries, (*Entry).Runbook)
 }
 
 // Entry returns the entry of id, or nil.
