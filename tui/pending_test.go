@@ -12,7 +12,7 @@ import (
 // plan judges it again with the parameters: left at the manual's folder, the setup says
 // why the host does not fit; with the site's folder, the plan review opens. Once the
 // form has been open, the roles are judged with its values, and it opens again with
-// what the operator typed.
+// what the operator typed, back from the roles or from the plan review.
 func TestHostWithComponentInSitesFolderIsBoundOnCondition(t *testing.T) {
 	t.Parallel()
 	inv := syntheticInventory(4)
@@ -91,4 +91,10 @@ func TestHostWithComponentInSitesFolderIsBoundOnCondition(t *testing.T) {
 	if in := s.inputs(); in.Params["hub_dir"] != "data/hub" || in.Params["listserv_host"] != "lists.example.org" {
 		t.Errorf("the plan's inputs: %v", in.Params)
 	}
+	// Back from the review, the form is there again, with the values as given.
+	h.key("esc")
+	if h.top() != s || s.stage != stageParams || *s.values["hub_dir"] != "data/hub" {
+		t.Fatalf("back from the review: top %T, stage %v:\n%s", h.top(), s.stage, h.view())
+	}
+	h.waitWords(wait, "How users reach the Hub", "esc back to roles")
 }

@@ -164,14 +164,22 @@ func (p *setup) inputs() steps.Inputs {
 // finish plans the run with the facts at hand and opens the plan review. Nothing runs
 // yet: the review says so, and only its start key starts the run.
 func (p *setup) finish() tea.Cmd {
-	plan, err := steps.Prepare(p.rb, p.a.inv.Host, p.inputs(), p.a.facts)
+	in := p.inputs()
+	plan, err := steps.Prepare(p.rb, p.a.inv.Host, in, p.a.facts)
 	if err != nil {
 		p.stage = stageRoles
 		p.problems = problemLines(err)
 		return nil
 	}
 	p.problems = nil
-	return openPlan(p, p.a, plan, p.inputs(), maps.Clone(p.auto))
+	review := openPlan(p, p.a, plan, in, maps.Clone(p.auto))
+	if len(p.rb.Params) == 0 {
+		p.stage = stageRoles // back from the review (esc), the roles: there is no form
+		return review
+	}
+	// Back from the review (esc), the form is there again with the values as given: the
+	// submitted one draws nothing.
+	return tea.Batch(review, p.openForm())
 }
 
 func problemLines(err error) []string {

@@ -283,13 +283,13 @@ func (tm *tmuxTerm) bindTo(host string) {
 	tm.waitFor("enter bind this host")
 	tm.moveCursor(hostRows, host)
 	tm.keys("Enter")
-	bound := regexp.MustCompile(regexp.QuoteMeta(host) + ` (✓|↓ down)`)
+	bound := regexp.MustCompile(regexp.QuoteMeta(host) + ` (✓|↓ down|\? needs)`)
 	tm.poll(bound.MatchString, host+" bound")
 }
 
 // hostRows reads a role's host list: the hosts shown, in order, and which one is under
 // the cursor (-1 for none).
-var hostRow = regexp.MustCompile(`(?m)^    ([> ]) [✓↓✗] (\S+)`)
+var hostRow = regexp.MustCompile(`(?m)^    ([> ]) [✓↓✗?] (\S+)`)
 
 func hostRows(screen string) (items []string, cur int) {
 	cur = -1
