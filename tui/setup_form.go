@@ -19,7 +19,7 @@ import (
 // openForm builds the parameter form: defaults from the runbook (computed from the
 // bound hosts' facts), then the practice lab's values (its paths point into the
 // simulated hosts), then the preset, then the values of the run file the wizard was
-// given.
+// given, then what the operator typed the times the form was open before.
 func (p *setup) openForm() tea.Cmd {
 	p.stage = stageParams
 	p.keepEdits()
