@@ -171,9 +171,8 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 	if rec.Unknown {
 		return // the connection dropped while the test ran: nothing can be put back
 	}
-	// Refused: the previous content goes back the way the new one came, and there is
-	// nothing left to undo.
-	rec.Undo = nil
+	// Refused: the previous content goes back the way the new one came. Once it is back
+	// there is nothing left to undo; if it cannot be put back, the undo stays recorded.
 	if fi != nil {
 		_, err = putFile(ctx, t, fileWrite{Host: h.Name, Path: p, Data: old, Perm: perm, KeepRun: x.runID, Orig: data})
 	} else {
@@ -183,6 +182,7 @@ func (a *WriteAction) run(ctx context.Context, x *stepExec, rec *ActionRecord) {
 		rec.Error += fmt.Sprintf("; putting the previous file back failed: %v", err)
 		return
 	}
+	rec.Undo = nil
 	if fi != nil {
 		rec.Error += "; the previous file is back in place"
 		rec.Changes = append(rec.Changes, "refused: the previous file is back in place")

@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -156,6 +158,18 @@ func TestWriteAction(t *testing.T) {
 			t.Error("a refused new file was left in place")
 		}
 	})
+	t.Run("refused, and the new file cannot be removed: its undo stays", func(t *testing.T) {
+		f := newFixture(t)
+		f.write("h1", "conf.d/.keep", "")
+		f.wrap = func(_ string, tr probe.Transport) probe.Transport { return noRemove{tr.(writer)} }
+		rec := runAction(t, f.exec(rb, "tested", nil, map[string]string{"word": "bad"}))
+		if rec.OK || !strings.Contains(rec.Error, "putting the previous file back failed") {
+			t.Errorf("refused write: %+v", rec)
+		}
+		if want := []Undo{{Kind: UndoAbsent, Role: "a", Host: "h1", Path: f.path("h1", "conf.d/site.conf")}}; !slices.Equal(rec.Undo, want) {
+			t.Errorf("undo %+v, want %+v: the file is still there for rollback to keep aside", rec.Undo, want)
+		}
+	})
 	t.Run("missing folder", func(t *testing.T) {
 		f := newFixture(t)
 		rec := runAction(t, f.exec(rb, "no-folder", nil, nil))
@@ -198,3 +212,8 @@ steps:
 		}
 	}
 }
+
+// noRemove refuses to remove files, as a host whose folder became read-only would.
+type noRemove struct{ writer }
+
+func (noRemove) Remove(context.Context, string) error { return errors.New("permission denied") }
