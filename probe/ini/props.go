@@ -184,7 +184,8 @@ func hexDigit(c byte) int {
 // escapeProperty writes s so that Java reads back exactly s: a backslash doubled, tabs
 // and line breaks as \t \n \r \f, every other character outside printable ASCII as
 // \uXXXX (Java reads a properties stream as ISO-8859-1, so raw UTF-8 would come back
-// as other characters), and a leading space escaped. In a key, the characters that
+// as other characters), and a leading space escaped (and in a value a leading "=" or
+// ":", which would read as the separator). In a key, the characters that
 // would end it or start a comment ("=", ":", white space, "#", "!") are escaped too.
 func escapeProperty(s string, key bool) string {
 	var b strings.Builder
@@ -202,6 +203,11 @@ func escapeProperty(s string, key bool) string {
 			b.WriteString(`\f`)
 		case r == ' ' && (key || i == 0):
 			b.WriteString(`\ `)
+		case !key && i == 0 && (r == '=' || r == ':'):
+			// After a key written with white space alone ("key value"), a first "=" or
+			// ":" would be read as the separator and dropped from the value.
+			b.WriteByte('\\')
+			b.WriteRune(r)
 		case key && (r == '=' || r == ':' || r == '#' || r == '!'):
 			b.WriteByte('\\')
 			b.WriteRune(r)

@@ -95,6 +95,8 @@ func TestPropertiesSet(t *testing.T) {
 		{"keys compare exactly", "key=1\n", "Key", "2", "key=1\nKey=2\n"},
 		{"a new key never follows a backslash that ends the file", "x=0\na=1\\", "b", "2", "x=0\nb=2\na=1\\"},
 		{"CRLF stays", "a=1\r\nb=x\\\r\n y\r\n", "b", "z", "a=1\r\nb=z\r\n"},
+		{"a leading = after a space separator is escaped", "a old\n", "a", "=x", "a \\=x\n"},
+		{"a leading : is escaped in a new key's value", "", "b", ":y", "b=\\:y\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -235,8 +237,10 @@ func TestPropertiesAgainstJava(t *testing.T) {
 		"Unicode":         "Zoë Müller 日本 😀",
 		"Tabbed":          "a\tb",
 		"TrailingSlash":   `C:\temp\`,
+		"Spaced":          "=after a space separator",
+		"LeadingColon":    ":y",
 	}
-	start := "# lui.ini\r\nRestoreBackup=old\r\nContinued=one, \\\r\n  two\r\n"
+	start := "# lui.ini\r\nRestoreBackup=old\r\nSpaced old\r\nContinued=one, \\\r\n  two\r\n"
 	f := ini.ParseAs([]byte(start), ini.Properties)
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		if err := f.Set("", k, values[k]); err != nil {
