@@ -40,6 +40,16 @@ func haPlan(t *testing.T, shell, install string, params map[string]string) (*ste
 	}, facts)
 }
 
+// onlyGate is how the plan describes the one gate of step.
+func onlyGate(t *testing.T, plan *steps.Plan, step string) string {
+	t.Helper()
+	d, err := plan.Describe(step)
+	if err != nil || len(d.Gates) != 1 {
+		t.Fatalf("describe %s: %+v %v", step, d, err)
+	}
+	return d.Gates[0]
+}
+
 // TestSiteFoldersInTheINISearch: the gate that searches the standby's INI files finds
 // them in the folders the site gives (lui_dir, hub_dir, trk_dir): relative ones inside
 // the install folder, absolute ones as given, Windows folders with drive letters and
@@ -66,12 +76,8 @@ func TestSiteFoldersInTheINISearch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := plan.Describe("check-network-rules")
-			if err != nil || len(d.Gates) != 1 {
-				t.Fatalf("describe: %+v %v", d, err)
-			}
-			if !strings.Contains(d.Gates[0], tc.want) {
-				t.Errorf("gate\n%s\nwant it to contain\n%s", d.Gates[0], tc.want)
+			if g := onlyGate(t, plan, "check-network-rules"); !strings.Contains(g, tc.want) {
+				t.Errorf("gate\n%s\nwant it to contain\n%s", g, tc.want)
 			}
 		})
 	}

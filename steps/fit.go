@@ -172,37 +172,29 @@ func (rb *Runbook) Fit(role string, h *probe.Host, b Binding) Fit {
 
 // mentionsRole reports whether an expression reads role's binding (roles.ROLE).
 func mentionsRole(src, role string) bool {
-	for rest := src; ; {
-		i := strings.Index(rest, "roles."+role)
-		if i < 0 {
-			return false
-		}
-		end := i + len("roles."+role)
-		if end == len(rest) || !isIdentChar(rest[end]) {
-			return true
-		}
-		rest = rest[end:]
-	}
+	return slices.Contains(namesAfter(src, "roles."), role)
 }
 
 // paramsRead lists the parameters an expression reads (params.ID), in order, once each.
-func paramsRead(src string) []string {
+func paramsRead(src string) []string { return namesAfter(src, "params.") }
+
+// namesAfter lists the names an expression reads under prefix ("roles.", "params."),
+// in order, once each: prefix must start a name of its own (not end "myparams." or
+// follow a dot), and the name is the identifier after it.
+func namesAfter(src, prefix string) []string {
 	var out []string
 	for rest := src; ; {
-		i := strings.Index(rest, "params.")
+		i := strings.Index(rest, prefix)
 		if i < 0 {
 			return out
 		}
-		if i > 0 && (isIdentChar(rest[i-1]) || rest[i-1] == '.') {
-			rest = rest[i+len("params."):]
-			continue // another name ending in "params", or a field of something else
-		}
-		rest = rest[i+len("params."):]
+		own := i == 0 || !isIdentChar(rest[i-1]) && rest[i-1] != '.'
+		rest = rest[i+len(prefix):]
 		end := 0
 		for end < len(rest) && isIdentChar(rest[end]) {
 			end++
 		}
-		if id := rest[:end]; id != "" && !slices.Contains(out, id) {
+		if id := rest[:end]; own && id != "" && !slices.Contains(out, id) {
 			out = append(out, id)
 		}
 		rest = rest[end:]

@@ -252,4 +252,15 @@ steps:
 			t.Errorf("paramsRead(%q) = %q, want %q", src, got, want)
 		}
 	}
+	for src, want := range map[string]bool{
+		`role.host != roles.old.host`:    true,
+		`roles.old_host == ""`:           false,
+		`myroles.old.host == ""`:         false,
+		`x.roles.old`:                    false,
+		`roles.new.host != roles.old.os`: true,
+	} {
+		if got := mentionsRole(src, "old"); got != want {
+			t.Errorf("mentionsRole(%q, old) = %v, want %v", src, got, want)
+		}
+	}
 }

@@ -184,13 +184,20 @@ func (p *setup) autoBind() {
 // fit judges host h for role with the other roles as bound now, and the parameters as
 // the form holds them once it has been opened.
 func (p *setup) fit(role string, h *probe.Host) steps.Fit {
+	return p.rb.Fit(role, h, p.binding(role))
+}
+
+// binding is what a host for role is judged against: the other roles as bound now, the
+// facts, and the form's parameters once it has been opened. The host list computes it
+// once for all its hosts.
+func (p *setup) binding(role string) steps.Binding {
 	others := map[string]*probe.Host{}
 	for k, v := range p.bound {
 		if k != role {
 			others[k] = v
 		}
 	}
-	return p.rb.Fit(role, h, steps.Binding{Roles: others, Facts: p.a.facts, Params: p.formParams()})
+	return steps.Binding{Roles: others, Facts: p.a.facts, Params: p.formParams()}
 }
 
 // candidates lists hosts for a role: those that fit and answer first, then those that
@@ -198,8 +205,9 @@ func (p *setup) fit(role string, h *probe.Host) steps.Fit {
 // is given, then the rest with reasons.
 func (p *setup) candidates(role string) []candidate {
 	var cs []candidate
+	b := p.binding(role)
 	for _, h := range p.a.inv.Hosts {
-		f := p.fit(role, h)
+		f := p.rb.Fit(role, h, b)
 		cs = append(cs, candidate{h: h, fit: f, why: f.Why(role)})
 	}
 	rank := func(c candidate) int {

@@ -79,6 +79,18 @@ type proc struct {
 // journal has at least target lines. A process that ends first is not killed.
 func runUntil(t *testing.T, bin, jpath string, target int, delay time.Duration, args ...string) proc {
 	t.Helper()
+	var when func() bool
+	if target > 0 {
+		when = func() bool { return countLines(jpath) >= target }
+	}
+	return runKilling(t, bin, when, delay, args...)
+}
+
+// runKilling runs the binary and, when when is not nil, kills it with SIGKILL delay
+// after when first holds (polled every 200µs). A process that ends first is not killed;
+// one that neither ends nor is killed within two minutes fails the test.
+func runKilling(t *testing.T, bin string, when func() bool, delay time.Duration, args ...string) proc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -87,30 +99,26 @@ func runUntil(t *testing.T, bin, jpath string, target int, delay time.Duration, 
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	deadline := time.After(2 * time.Minute)
 	var err error
-	if target > 0 {
-	poll:
-		for {
-			select {
-			case err = <-done:
-				break poll
-			default:
-			}
-			if countLines(jpath) >= target {
-				time.Sleep(delay)
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				err = <-done
-				break
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	} else {
+poll:
+	for {
 		select {
 		case err = <-done:
-		case <-time.After(2 * time.Minute):
+			break poll
+		case <-deadline:
 			_ = cmd.Process.Kill()
-			t.Fatalf("cutover %v did not end:\n%s", args, out.String())
+			<-done
+			t.Fatalf("cutover %v neither ended nor was killed within 2 minutes:\n%s", args, out.String())
+		default:
 		}
+		if when != nil && when() {
+			time.Sleep(delay)
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			err = <-done
+			break
+		}
+		time.Sleep(200 * time.Microsecond)
 	}
 	p := proc{out: out.String()}
 	if ps := cmd.ProcessState; ps != nil {

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // TestRollbackResumesAfterKill: the real binary rolls back a move of the Hub stopped
@@ -67,29 +63,12 @@ func TestRollbackResumesAfterKill(t *testing.T) {
 // holds n action starts; it returns what the process printed.
 func killAtActionStart(t *testing.T, bin, jpath string, n int, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	p := runKilling(t, bin, func() bool {
+		b, err := os.ReadFile(jpath)
+		return err == nil && strings.Count(string(b), `"type":"action_start"`) >= n
+	}, 0, args...)
+	if !p.killed {
+		t.Fatalf("cutover %v ended (exit %d) before it reached %d actions and was killed:\n%s", args, p.code, n, p.out)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.After(2 * time.Minute)
-	for {
-		select {
-		case <-done:
-			t.Fatalf("cutover %v ended before it was killed:\n%s", args, out.String())
-		case <-deadline:
-			_ = cmd.Process.Kill()
-			t.Fatalf("cutover %v did not reach %d actions:\n%s", args, n, out.String())
-		default:
-		}
-		if b, err := os.ReadFile(jpath); err == nil && strings.Count(string(b), `"type":"action_start"`) >= n {
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			return out.String()
-		}
-		time.Sleep(200 * time.Microsecond)
-	}
+	return p.out
 }
